@@ -1,0 +1,21 @@
+//! JSON logs, one line per event, via `tracing`.
+
+use tracing_subscriber::EnvFilter;
+
+/// Installs the JSON subscriber at `level`; `RUST_LOG` overrides it when set.
+/// Every line carries the current span's fields (the request id among them).
+pub fn init(level: &str, stage: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new(format!("{level},aws_config=warn,aws_smithy_runtime=warn,hyper=warn,h2=warn,rustls=warn"))
+    });
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_target(false)
+        .with_env_filter(filter)
+        .with_writer(std::io::stdout)
+        .try_init();
+    tracing::debug!(stage, "logging ready");
+}

@@ -1,0 +1,53 @@
+//! Builds the edges once per process from configuration: SDK clients,
+//! the upstream client and the key. Shared by the binaries and the tests.
+
+use crate::api::ApiState;
+use crate::api::cache::ViewCache;
+use crate::config::{ApiConfig, Provider, WorkerConfig};
+use crate::error::Error;
+use crate::queue::SqsQueue;
+use crate::store::attempts::DynamoAttempts;
+use crate::store::breaker::DynamoBreaker;
+use crate::store::countries::DynamoCountries;
+use crate::upstream::{HttpSource, key};
+use crate::worker::Worker;
+use std::sync::Arc;
+
+/// The SDK configuration from the standard chain (`AWS_ENDPOINT_URL` included).
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
+}
+
+/// The api's state.
+pub fn api_state(config: &ApiConfig, sdk: &aws_config::SdkConfig) -> ApiState {
+    let dynamo = aws_sdk_dynamodb::Client::new(sdk);
+    ApiState {
+        countries: Arc::new(DynamoCountries::new(dynamo.clone(), &config.common.countries_table)),
+        attempts: Arc::new(DynamoAttempts::new(dynamo, &config.common.status_table)),
+        queue: Arc::new(SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.common.queue_url)),
+        cache: Arc::new(ViewCache::new(config.view_cache_ttl)),
+        http_max_age_seconds: config.http_max_age_seconds,
+    }
+}
+
+/// The name of the breaker row: one breaker per upstream provider.
+pub fn breaker_service(provider: Provider) -> &'static str {
+    match provider {
+        Provider::V3 => "restcountries-v3",
+        Provider::V5 => "restcountries-v5",
+    }
+}
+
+/// The worker, with its key resolved (from SSM when configured so).
+pub async fn worker(config: &WorkerConfig, sdk: &aws_config::SdkConfig) -> Result<Worker, Error> {
+    let dynamo = aws_sdk_dynamodb::Client::new(sdk);
+    let api_key = key::resolve(&config.api_key, sdk).await?;
+    Ok(Worker {
+        countries: Arc::new(DynamoCountries::new(dynamo.clone(), &config.common.countries_table)),
+        attempts: Arc::new(DynamoAttempts::new(dynamo.clone(), &config.common.status_table)),
+        breaker: Arc::new(DynamoBreaker::new(dynamo, &config.breaker_table, breaker_service(config.provider))),
+        upstream: Arc::new(HttpSource::new(config, api_key)?),
+        breaker_settings: config.breaker,
+        refresh_after_ms: config.refresh_after.as_millis() as i64,
+    })
+}

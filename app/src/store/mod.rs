@@ -1,0 +1,163 @@
+//! Storage in DynamoDB (DESIGN §2.3), behind one small trait per table.
+//!
+//! Each trait has one real implementation here; the worker and the API are
+//! written against the traits so their logic reads without SDK noise.
+
+pub mod attempts;
+pub mod breaker;
+pub mod countries;
+
+use crate::breaker::{BreakerSettings, BreakerState};
+use crate::country_code::CountryCode;
+use crate::error::Error;
+use crate::timestamp::EpochMillis;
+use futures::future::BoxFuture;
+use serde::Serialize;
+
+/// A stored country: the upstream's document, kept as its exact JSON text so
+/// it round-trips byte for byte, and an ETag computed once when stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredCountry {
+    /// The country code (table key).
+    pub code: CountryCode,
+    /// The v3.1 document as JSON text.
+    pub document: String,
+    /// When it was fetched from the upstream.
+    pub fetched_at_ms: EpochMillis,
+    /// The request that fetched it.
+    pub request_id: String,
+    /// Strong validator for `If-None-Match` (quoted SHA-256 prefix of `document`).
+    pub etag: String,
+}
+
+impl StoredCountry {
+    /// Builds the stored form of a freshly fetched document.
+    pub fn new(code: CountryCode, document: String, fetched_at_ms: EpochMillis, request_id: String) -> Self {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(document.as_bytes());
+        let etag = format!("\"{}\"", hex::encode(&digest[..16]));
+        Self { code, document, fetched_at_ms, request_id, etag }
+    }
+}
+
+/// How one fetch attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Fetched from the upstream and stored.
+    Stored,
+    /// The stored copy was fresh (`refresh_after`); no upstream call.
+    ServedFromStore,
+    /// The upstream has no such country: permanent.
+    NotFound,
+    /// The upstream's document was unusable: permanent.
+    Malformed,
+    /// The breaker was open: retried later.
+    CircuitOpen,
+    /// Timeout, connection error, 5xx: retried, counted by the breaker.
+    UpstreamError,
+    /// 401/403 from the upstream: the key or plan needs fixing; retried.
+    ConfigurationError,
+    /// Storing the country failed: retried.
+    StorageError,
+}
+
+impl Outcome {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Stored => "stored",
+            Outcome::ServedFromStore => "served_from_store",
+            Outcome::NotFound => "not_found",
+            Outcome::Malformed => "malformed",
+            Outcome::CircuitOpen => "circuit_open",
+            Outcome::UpstreamError => "upstream_error",
+            Outcome::ConfigurationError => "configuration_error",
+            Outcome::StorageError => "storage_error",
+        }
+    }
+
+    /// Reads a stored name.
+    pub fn from_stored(name: &str) -> Option<Self> {
+        [
+            Outcome::Stored,
+            Outcome::ServedFromStore,
+            Outcome::NotFound,
+            Outcome::Malformed,
+            Outcome::CircuitOpen,
+            Outcome::UpstreamError,
+            Outcome::ConfigurationError,
+            Outcome::StorageError,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == name)
+    }
+
+    /// Whether the request is finished (the message is not retried).
+    pub fn is_final(self) -> bool {
+        matches!(self, Outcome::Stored | Outcome::ServedFromStore | Outcome::NotFound | Outcome::Malformed)
+    }
+
+    /// Whether the attempt counts as a success for `/status`.
+    pub fn is_success(self) -> bool {
+        matches!(self, Outcome::Stored | Outcome::ServedFromStore)
+    }
+}
+
+/// One fetch attempt, as `/status/{code}` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Attempt {
+    /// The country.
+    pub fetched_country: String,
+    /// When the attempt ended (RFC 3339, ms).
+    pub timestamp: String,
+    /// Whether the country is now stored.
+    pub success: bool,
+    /// Why it failed; empty on success.
+    pub error: String,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// The request this attempt served.
+    pub request_id: String,
+    /// When the request was accepted by the API.
+    pub requested_at: String,
+    /// How many times SQS had delivered the message.
+    pub receive_count: u32,
+    /// Time spent on the attempt.
+    pub duration_ms: u64,
+    /// Sort key: time, request and delivery, so two attempts never collide.
+    #[serde(skip)]
+    pub attempt_id: String,
+}
+
+/// The `countries-<stage>` table.
+pub trait CountryStore: Send + Sync {
+    /// Reads a stored country, if any.
+    fn get<'a>(&'a self, code: &'a CountryCode) -> BoxFuture<'a, Result<Option<StoredCountry>, Error>>;
+    /// Stores (or replaces) a country. Idempotent.
+    fn put<'a>(&'a self, country: &'a StoredCountry) -> BoxFuture<'a, Result<(), Error>>;
+}
+
+/// The `status-<stage>` table.
+pub trait AttemptLog: Send + Sync {
+    /// Records one attempt. A final attempt is recorded only if the request
+    /// has no final attempt yet; `Ok(false)` says another delivery finished it first.
+    fn record<'a>(&'a self, attempt: &'a Attempt) -> BoxFuture<'a, Result<bool, Error>>;
+    /// The newest `limit` attempts for a country, newest first.
+    fn recent<'a>(&'a self, code: &'a CountryCode, limit: u32) -> BoxFuture<'a, Result<Vec<Attempt>, Error>>;
+    /// Whether a request already reached a final outcome (duplicate delivery).
+    fn is_finished<'a>(&'a self, request_id: &'a str) -> BoxFuture<'a, Result<bool, Error>>;
+}
+
+/// The `circuit-breaker-state-<stage>` table: one row per upstream service,
+/// changed only with conditional writes.
+pub trait BreakerStore: Send + Sync {
+    /// The current shared state (strongly consistent).
+    fn load(&self) -> BoxFuture<'_, Result<BreakerState, Error>>;
+    /// Tries to become the one trial caller; false if another worker won.
+    fn claim_trial(&self, observed: BreakerState, now: EpochMillis) -> BoxFuture<'_, Result<bool, Error>>;
+    /// Counts one transient failure atomically and opens the breaker when it trips.
+    fn record_failure(&self, settings: BreakerSettings, now: EpochMillis) -> BoxFuture<'_, Result<BreakerState, Error>>;
+    /// Ends a trial: closes the breaker on success, reopens it on failure.
+    fn finish_trial(&self, success: bool, now: EpochMillis) -> BoxFuture<'_, Result<(), Error>>;
+}

@@ -1,0 +1,224 @@
+//! What happens to one fetch request, in Lambda and locally alike.
+//!
+//! Every delivery ends in exactly one recorded attempt and a disposition:
+//! `Done` (the message is deleted) only once the outcome is final and
+//! recorded; anything else is `Retry`, so SQS delivers it again and, after
+//! `maxReceiveCount`, moves it to the dead-letter queue. Nothing is lost.
+
+use crate::breaker::{BreakerSettings, Permit};
+use crate::country_code::CountryCode;
+use crate::error::{Error, UpstreamFailure};
+use crate::message::FetchRequest;
+use crate::store::attempts::attempt_id;
+use crate::store::{Attempt, AttemptLog, BreakerStore, CountryStore, Outcome, StoredCountry};
+use crate::timestamp::{self, EpochMillis};
+use crate::upstream::CountrySource;
+use std::sync::Arc;
+use std::time::Instant;
+use tracing::Instrument;
+
+/// One SQS delivery of a message.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// SQS message id (the batch item identifier).
+    pub message_id: String,
+    /// The message body.
+    pub body: String,
+    /// `ApproximateReceiveCount`: 1 on the first delivery.
+    pub receive_count: u32,
+}
+
+/// What to do with a delivery once handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    /// Final and recorded: delete the message.
+    Done,
+    /// Report as a batch item failure: SQS delivers it again.
+    Retry,
+}
+
+/// The per-message flow and the edges it needs.
+#[derive(Clone)]
+pub struct Worker {
+    /// The countries table.
+    pub countries: Arc<dyn CountryStore>,
+    /// The status table.
+    pub attempts: Arc<dyn AttemptLog>,
+    /// The shared breaker row.
+    pub breaker: Arc<dyn BreakerStore>,
+    /// The upstream provider.
+    pub upstream: Arc<dyn CountrySource>,
+    /// Breaker settings.
+    pub breaker_settings: BreakerSettings,
+    /// Freshness limit for stored countries, in ms.
+    pub refresh_after_ms: i64,
+}
+
+/// Whether this call is the breaker's one trial call.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Call {
+    Normal,
+    Trial,
+}
+
+impl Worker {
+    /// Handles a batch concurrently; returns the message ids to retry.
+    pub async fn handle_batch(&self, deliveries: Vec<Delivery>) -> Vec<String> {
+        let handled = futures::future::join_all(deliveries.into_iter().map(|d| async move {
+            let disposition = self.handle(&d).await;
+            (d.message_id, disposition)
+        }))
+        .await;
+        handled.into_iter().filter(|(_, d)| *d == Disposition::Retry).map(|(id, _)| id).collect()
+    }
+
+    /// Handles one delivery.
+    pub async fn handle(&self, delivery: &Delivery) -> Disposition {
+        let (request, code) = match FetchRequest::parse(&delivery.body, &delivery.message_id) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                // Left to reach the dead-letter queue, where a person can see it.
+                tracing::error!(message_id = %delivery.message_id, error = %e, "unreadable message; it will go to the dead-letter queue");
+                return Disposition::Retry;
+            }
+        };
+        let span = tracing::info_span!("fetch", request_id = %request.request_id, code = %code, receive_count = delivery.receive_count);
+        self.handle_request(&request, &code, delivery.receive_count).instrument(span).await
+    }
+
+    async fn handle_request(&self, request: &FetchRequest, code: &CountryCode, receive_count: u32) -> Disposition {
+        let started = Instant::now();
+        match self.attempts.is_finished(&request.request_id).await {
+            Ok(true) => {
+                tracing::info!("duplicate delivery of a finished request; nothing to do");
+                return Disposition::Done;
+            }
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "could not check for a duplicate delivery; processing it"),
+        }
+        let (outcome, error) = self.attempt(request, code).await;
+        let now = timestamp::now_millis();
+        let stamp = timestamp::format_millis(now);
+        let attempt = Attempt {
+            fetched_country: code.to_string(),
+            attempt_id: attempt_id(&stamp, &request.request_id, receive_count),
+            timestamp: stamp,
+            success: outcome.is_success(),
+            error,
+            outcome,
+            request_id: request.request_id.clone(),
+            requested_at: request.requested_at.clone(),
+            receive_count,
+            duration_ms: started.elapsed().as_millis() as u64,
+        };
+        match self.attempts.record(&attempt).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::info!(outcome = outcome.as_str(), "another delivery of this request finished first; nothing recorded");
+                return Disposition::Done;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, outcome = outcome.as_str(), "could not record the attempt; the message will be retried");
+                return Disposition::Retry;
+            }
+        }
+        tracing::info!(outcome = outcome.as_str(), error = %attempt.error, duration_ms = attempt.duration_ms, "attempt recorded");
+        if outcome.is_final() { Disposition::Done } else { Disposition::Retry }
+    }
+
+    /// Runs the attempt and says how it ended (and why, when it failed).
+    async fn attempt(&self, request: &FetchRequest, code: &CountryCode) -> (Outcome, String) {
+        if !request.force {
+            match self.countries.get(code).await {
+                Ok(Some(stored)) if timestamp::now_millis() - stored.fetched_at_ms < self.refresh_after_ms => {
+                    return (Outcome::ServedFromStore, String::new());
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "could not check the stored copy; fetching"),
+            }
+        }
+        let call = match self.permit().await {
+            Ok(call) => call,
+            Err(retry_at) => {
+                let at = timestamp::format_millis(retry_at);
+                return (Outcome::CircuitOpen, format!("circuit open: the upstream failed repeatedly; retrying after {at}"));
+            }
+        };
+        let fetched = self.upstream.fetch(code).await;
+        self.update_breaker(call, &fetched).await;
+        match fetched {
+            Ok(document) => {
+                let stored = StoredCountry::new(
+                    code.clone(),
+                    document.to_string(),
+                    timestamp::now_millis(),
+                    request.request_id.clone(),
+                );
+                match self.countries.put(&stored).await {
+                    Ok(()) => (Outcome::Stored, String::new()),
+                    Err(e) => (Outcome::StorageError, e.to_string()),
+                }
+            }
+            Err(Error::Upstream { kind, detail }) => {
+                let outcome = match kind {
+                    UpstreamFailure::NotFound => Outcome::NotFound,
+                    UpstreamFailure::Malformed => Outcome::Malformed,
+                    UpstreamFailure::Transient => Outcome::UpstreamError,
+                    UpstreamFailure::Rejected => {
+                        tracing::error!(detail = %detail, "CONFIGURATION: the upstream rejected the API key or plan; fix the stage's key parameter");
+                        Outcome::ConfigurationError
+                    }
+                };
+                (outcome, detail)
+            }
+            Err(other) => (Outcome::UpstreamError, other.to_string()),
+        }
+    }
+
+    /// Asks the shared breaker; `Err(retry_at)` when the call must not be made.
+    async fn permit(&self) -> Result<Call, EpochMillis> {
+        let state = match self.breaker.load().await {
+            Ok(state) => state,
+            Err(e) => {
+                // The breaker protects the upstream; it must not stop fetching when its own table is down.
+                tracing::warn!(error = %e, "could not read the circuit breaker; calling the upstream");
+                return Ok(Call::Normal);
+            }
+        };
+        let now = timestamp::now_millis();
+        match self.breaker_settings.permit(&state, now) {
+            Permit::Allow => Ok(Call::Normal),
+            Permit::Trial => match self.breaker.claim_trial(state, now).await {
+                Ok(true) => {
+                    tracing::info!("circuit half-open: this call is the trial");
+                    Ok(Call::Trial)
+                }
+                Ok(false) => Err(now + self.breaker_settings.window_ms),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not claim the breaker's trial call");
+                    Err(now + self.breaker_settings.window_ms)
+                }
+            },
+            Permit::Refuse { retry_at_ms } => Err(retry_at_ms),
+        }
+    }
+
+    /// Counts transient failures; a trial's answer closes or reopens the breaker.
+    async fn update_breaker(&self, call: Call, fetched: &Result<serde_json::Value, Error>) {
+        let transient = matches!(fetched, Err(Error::Upstream { kind, .. }) if kind.counts_against_breaker())
+            || matches!(fetched, Err(e) if !matches!(e, Error::Upstream { .. }));
+        let now = timestamp::now_millis();
+        let result = match (call, transient) {
+            (Call::Trial, failed) => self.breaker.finish_trial(!failed, now).await.map(|()| None),
+            (Call::Normal, true) => self.breaker.record_failure(self.breaker_settings, now).await.map(Some),
+            (Call::Normal, false) => Ok(None),
+        };
+        match result {
+            Ok(Some(state)) if state.phase == crate::breaker::Phase::Open => {
+                tracing::warn!(failures = state.failures, "circuit open: upstream calls stop for one window");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not update the circuit breaker"),
+        }
+    }
+}

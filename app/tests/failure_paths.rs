@@ -1,0 +1,138 @@
+//! What happens when the upstream or storage fails (DESIGN §2.2): every
+//! attempt leaves a status row; permanent failures are done, transient
+//! ones are reported as batch item failures and retried by SQS.
+
+mod support;
+
+use countries::worker::{Delivery, Disposition};
+use serde_json::{Value, json};
+use std::sync::atomic::Ordering;
+use support::{Stack, http, serve_api, upstream};
+
+fn delivery(code: &str, request_id: &str, receive_count: u32) -> Delivery {
+    Delivery {
+        message_id: format!("m-{request_id}"),
+        body: json!({"code": code, "request_id": request_id, "requested_at": "2026-11-28T00:00:00.000Z"}).to_string(),
+        receive_count,
+    }
+}
+
+async fn status(api: &str, code: &str) -> Vec<Value> {
+    let body: Value = http().get(format!("{api}/status/{code}?limit=100")).send().await.unwrap().json().await.unwrap();
+    body.as_array().unwrap().clone()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_country_is_a_recorded_permanent_failure_not_retried() {
+    let stack = Stack::create(1, 4).await;
+    let up = upstream().await;
+    let api = serve_api(stack.api_state(&[])).await;
+    let worker = stack.worker(&up.url, &[("BREAKER_THRESHOLD", "1")]).await;
+    let res = http().post(format!("{api}/fetch-data/ZZ")).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 202);
+    assert_eq!(stack.poller().run_until_idle(&worker, 2).await.unwrap(), 1, "handled once, not retried");
+    let attempts = status(&api, "ZZ").await;
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0]["success"], false);
+    assert_eq!(attempts[0]["outcome"], "not_found");
+    assert!(attempts[0]["error"].as_str().unwrap().contains("no country ZZ"));
+    // A 404 never counts against the breaker, even with a threshold of 1.
+    let pe = worker.handle(&delivery("PE", "r-pe", 1)).await;
+    assert_eq!(pe, Disposition::Done);
+    assert!(stack.drain_bodies(&stack.dlq_url).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn upstream_500_and_timeout_are_recorded_and_retried() {
+    let stack = Stack::create(1, 4).await;
+    let up = upstream().await;
+    let api = serve_api(stack.api_state(&[])).await;
+    let worker = stack.worker(&up.url, &[("UPSTREAM_TIMEOUT_MS", "200")]).await;
+
+    up.faults.set(1000, 0);
+    let retry = worker.handle_batch(vec![delivery("FR", "r-500", 1), delivery("ZZ", "r-zz", 1)]).await;
+    // ZZ is never reached by 404 here: the upstream answers 500 to everything.
+    assert_eq!(retry.len(), 2);
+    let fr = status(&api, "FR").await;
+    assert_eq!((fr[0]["outcome"].as_str(), fr[0]["success"].as_bool()), (Some("upstream_error"), Some(false)));
+    assert!(fr[0]["error"].as_str().unwrap().contains("HTTP 500"), "{}", fr[0]["error"]);
+
+    up.faults.set(0, 1000);
+    up.faults.stall_ms.store(2_000, Ordering::SeqCst);
+    let retry = worker.handle_batch(vec![delivery("IT", "r-slow", 1)]).await;
+    assert_eq!(retry, vec!["m-r-slow".to_string()]);
+    let it = status(&api, "IT").await;
+    assert_eq!(it[0]["outcome"], "upstream_error");
+    assert!(it[0]["error"].as_str().unwrap().contains("timed out"), "{}", it[0]["error"]);
+    assert!(it[0]["duration_ms"].as_u64().unwrap() < 1_500, "the timeout bounds the attempt");
+
+    // Healed upstream: the retry stores the country; both attempts are kept.
+    up.faults.set(0, 0);
+    assert_eq!(worker.handle(&delivery("IT", "r-slow", 2)).await, Disposition::Done);
+    let it = status(&api, "IT").await;
+    assert_eq!(it.len(), 2);
+    assert_eq!(it[0]["outcome"], "stored");
+    assert_eq!(it[0]["receive_count"], 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retried_messages_end_in_the_dead_letter_queue() {
+    let stack = Stack::create(1, 2).await;
+    let up = upstream().await;
+    let worker = stack.worker(&up.url, &[("BREAKER_THRESHOLD", "1000")]).await;
+    up.faults.set(1000, 0);
+    let api = serve_api(stack.api_state(&[])).await;
+    http().post(format!("{api}/fetch-data/CL")).send().await.unwrap();
+    let poller = stack.poller();
+    // Two deliveries fail; the third receive moves it to the DLQ.
+    for _ in 0..6 {
+        poller.poll_once(&worker).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    }
+    let dead = stack.drain_bodies(&stack.dlq_url).await;
+    assert_eq!(dead.len(), 1);
+    assert!(dead[0].contains("\"CL\""));
+    assert_eq!(status(&api, "CL").await.len(), 2, "one status row per delivery");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn storage_failure_retries_and_the_retry_is_harmless() {
+    let stack = Stack::create(1, 4).await;
+    let up = upstream().await;
+    // The countries table is missing: the fetch succeeds but cannot be stored.
+    let broken = stack.worker(&up.url, &[("COUNTRIES_TABLE", "no-such-table")]).await;
+    assert_eq!(broken.handle(&delivery("JP", "r-jp", 1)).await, Disposition::Retry);
+    let api = serve_api(stack.api_state(&[])).await;
+    let jp = status(&api, "JP").await;
+    assert_eq!(jp[0]["outcome"], "storage_error");
+
+    // The status table is missing: the country is stored, the attempt cannot be recorded.
+    let no_status = stack.worker(&up.url, &[("STATUS_TABLE", "no-such-table")]).await;
+    assert_eq!(no_status.handle(&delivery("JP", "r-jp", 2)).await, Disposition::Retry);
+    // The redelivery finds the fresh copy and finishes without another upstream call.
+    let calls = up.faults.requests.load(Ordering::SeqCst);
+    let healthy = stack.worker(&up.url, &[]).await;
+    assert_eq!(healthy.handle(&delivery("JP", "r-jp", 3)).await, Disposition::Done);
+    assert_eq!(up.faults.requests.load(Ordering::SeqCst), calls);
+    let jp = status(&api, "JP").await;
+    assert_eq!(jp[0]["outcome"], "served_from_store");
+    let view = http().get(format!("{api}/view-data/JP")).send().await.unwrap();
+    assert_eq!(view.status().as_u16(), 200);
+    // A further duplicate delivery of the finished request changes nothing.
+    assert_eq!(healthy.handle(&delivery("JP", "r-jp", 4)).await, Disposition::Done);
+    assert_eq!(status(&api, "JP").await.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unreadable_messages_are_left_for_the_dead_letter_queue() {
+    let stack = Stack::create(1, 4).await;
+    let up = upstream().await;
+    let worker = stack.worker(&up.url, &[]).await;
+    for body in ["{not json", "\"P1\"", ""] {
+        let d = Delivery { message_id: "m".into(), body: body.into(), receive_count: 1 };
+        assert_eq!(worker.handle(&d).await, Disposition::Retry, "{body:?}");
+    }
+    // The old app's bare code still works.
+    let bare = Delivery { message_id: "m-bare".into(), body: "\"PY\"".into(), receive_count: 1 };
+    assert_eq!(worker.handle(&bare).await, Disposition::Done);
+}

@@ -1,0 +1,495 @@
+//! The one value templates see: stage settings + Terraform outputs + artifact
+//! keys + the names derived from them.
+//!
+//! Everything a template may use is a field here, so strict-mode errors
+//! ("`x` is not defined") always mean a typo or a missing field, and the
+//! derivations (table names, queue URLs, each function's environment) live in
+//! tested Rust rather than in template logic. `build` is pure.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::outputs::Outputs;
+use crate::stage::Stage;
+use crate::stage::schema::{AlarmSettings, AppSettings, Provider};
+
+/// Lambda sees a message again after this many receives, then it goes to the DLQ (docs/contract.md).
+pub const MAX_RECEIVE_COUNT: u32 = 4;
+/// The queue's visibility timeout is this multiple of the worker timeout (AWS's advice for Lambda consumers).
+pub const VISIBILITY_TIMEOUT_FACTOR: u32 = 6;
+/// The DLQ keeps messages 14 days, SQS's maximum.
+pub const DLQ_RETENTION_SECONDS: u32 = 1_209_600;
+/// Messages per worker invocation.
+pub const BATCH_SIZE: u32 = 10;
+
+/// Everything the templates render from. Serialized to JSON for Handlebars.
+#[derive(Debug, Clone, Serialize)]
+pub struct Context {
+    /// One line for the top of each generated file: what generated it and from what.
+    pub generated_notice: String,
+    /// Who the stage is and where it runs.
+    pub stage: StageContext,
+    /// The stage file's `app:` section, as written (plus defaults).
+    pub app: AppSettings,
+    /// Alarm settings and the topic they notify.
+    pub alarms: AlarmContext,
+    /// The Terraform outputs for this stage (built-in values locally).
+    pub outputs: Outputs,
+    /// The three tables.
+    pub tables: Tables,
+    /// The fetch queue and its dead-letter queue.
+    pub queue: QueueContext,
+    /// The HTTP API.
+    pub http_api: HttpApiContext,
+    /// The two functions, with their full environments.
+    pub functions: Functions,
+    /// Stack tags (sorted by key).
+    pub tags: BTreeMap<String, String>,
+    /// Local-stage settings; none for cloud stages.
+    pub local: Option<LocalContext>,
+}
+
+/// The stage's identity.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageContext {
+    /// `dev`, `prod`, ...
+    pub name: String,
+    /// The stage file, e.g. `stages/dev.yaml`.
+    pub file: String,
+    /// 12-digit account id.
+    pub account: String,
+    /// AWS region.
+    pub region: String,
+    /// `countries-<stage>`.
+    pub stack_name: String,
+    /// True for the emulator stage.
+    pub is_local: bool,
+    /// Deletion protection and `Retain` policies on data: on everywhere but local.
+    pub protect_data: bool,
+    /// The stage promoted from, if any.
+    pub promote_from: Option<String>,
+    /// Whether deploys need a person's approval.
+    pub approval: bool,
+}
+
+/// Alarm settings plus the topic from Terraform.
+#[derive(Debug, Clone, Serialize)]
+pub struct AlarmContext {
+    /// The stage file's `alarms:` section.
+    #[serde(flatten)]
+    pub settings: AlarmSettings,
+    /// Where alarms go; none locally (alarms are still created, without actions).
+    pub topic_arn: Option<String>,
+}
+
+/// DynamoDB table names (docs/contract.md, "Tables").
+#[derive(Debug, Clone, Serialize)]
+pub struct Tables {
+    /// `countries-<stage>`.
+    pub countries: String,
+    /// `status-<stage>`.
+    pub status: String,
+    /// `circuit-breaker-state-<stage>`.
+    pub breaker: String,
+}
+
+/// The fetch queue and DLQ.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueContext {
+    /// `countries-fetch-<stage>`.
+    pub name: String,
+    /// `countries-fetch-dlq-<stage>`.
+    pub dlq_name: String,
+    /// The queue URL the functions will see (derived: SQS URLs are predictable).
+    pub url: String,
+    /// The DLQ URL.
+    pub dlq_url: String,
+    /// 6 x the worker timeout.
+    pub visibility_timeout_seconds: u32,
+    /// Receives before a message moves to the DLQ.
+    pub max_receive_count: u32,
+    /// DLQ retention.
+    pub dlq_retention_seconds: u32,
+    /// Messages per worker invocation.
+    pub batch_size: u32,
+}
+
+/// The HTTP API.
+#[derive(Debug, Clone, Serialize)]
+pub struct HttpApiContext {
+    /// `countries-<stage>`.
+    pub name: String,
+    /// Log group of the API's access log.
+    pub access_log_group: String,
+}
+
+/// Both functions.
+#[derive(Debug, Clone, Serialize)]
+pub struct Functions {
+    /// The HTTP API function.
+    pub api: FunctionContext,
+    /// The queue worker.
+    pub worker: FunctionContext,
+}
+
+/// One Lambda function as the templates need it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FunctionContext {
+    /// `countries-<binary>-<stage>`.
+    pub name: String,
+    /// The binary (`api` or `worker`).
+    pub binary: String,
+    /// `/aws/lambda/<name>`.
+    pub log_group: String,
+    /// Memory in MB.
+    pub memory_mb: u32,
+    /// Timeout in seconds.
+    pub timeout_seconds: u32,
+    /// Reserved concurrency, if capped.
+    pub reserved_concurrency: Option<u32>,
+    /// `x86_64` or `arm64`.
+    pub architecture: String,
+    /// Where the code comes from.
+    pub artifact: ArtifactRef,
+    /// The Lambda environment, in docs/contract.md order.
+    pub environment: Vec<EnvVar>,
+    /// Extra variables the local process gets (local stage only).
+    pub local_environment: Vec<EnvVar>,
+}
+
+/// One environment variable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnvVar {
+    /// The variable name (docs/contract.md).
+    pub name: String,
+    /// Its value as the function sees it.
+    pub value: String,
+    /// In the stack, take the value from `!Ref <this logical id>` instead of the literal.
+    pub stack_ref: Option<String>,
+}
+
+/// A function's code in the artifact bucket.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArtifactRef {
+    /// The CloudFormation parameter carrying the key (`ApiArtifactKey`).
+    pub parameter: String,
+    /// `functions/<binary>/<sha256>.zip`, or that pattern while the digest is a placeholder.
+    pub key: String,
+    /// The key pattern the parameter accepts.
+    pub allowed_pattern: String,
+    /// True until packaging supplies the digest; generated/ is always rendered this way.
+    pub placeholder: bool,
+}
+
+/// The local stage's processes.
+#[derive(Debug, Clone, Serialize)]
+pub struct LocalContext {
+    /// The emulator's port.
+    pub emulator_port: u16,
+    /// `http://127.0.0.1:<emulator_port>`.
+    pub endpoint_url: String,
+    /// The api process's port.
+    pub api_port: u16,
+    /// `http://127.0.0.1:<api_port>`.
+    pub api_url: String,
+    /// The offline upstream server's port.
+    pub upstream_port: u16,
+}
+
+/// SHA-256 digests of the packaged functions, once packaging exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Digests {
+    /// Of the api zip.
+    pub api: String,
+    /// Of the worker zip.
+    pub worker: String,
+}
+
+/// Builds the context for one stage. `digests` is `None` for generated/ (reviewed files carry no digests).
+pub fn build(stage: &Stage, outputs: &Outputs, digests: Option<&Digests>) -> Context {
+    let s = &stage.spec;
+    let name = stage.name.as_str();
+    let local = s.local.as_ref().map(|l| LocalContext {
+        emulator_port: l.emulator_port,
+        endpoint_url: format!("http://127.0.0.1:{}", l.emulator_port),
+        api_port: l.api_port,
+        api_url: format!("http://127.0.0.1:{}", l.api_port),
+        upstream_port: l.upstream_port,
+    });
+    let tables = Tables {
+        countries: format!("countries-{name}"),
+        status: format!("status-{name}"),
+        breaker: format!("circuit-breaker-state-{name}"),
+    };
+    // SQS queue URLs are predictable: the emulator serves them under its own endpoint.
+    let queue_base = match &local {
+        Some(l) => format!("{}/{}", l.endpoint_url, s.account),
+        None => format!("https://sqs.{}.amazonaws.com/{}", s.region, s.account),
+    };
+    let queue = QueueContext {
+        name: format!("countries-fetch-{name}"),
+        dlq_name: format!("countries-fetch-dlq-{name}"),
+        url: format!("{queue_base}/countries-fetch-{name}"),
+        dlq_url: format!("{queue_base}/countries-fetch-dlq-{name}"),
+        visibility_timeout_seconds: VISIBILITY_TIMEOUT_FACTOR * s.app.worker.timeout_seconds,
+        max_receive_count: MAX_RECEIVE_COUNT,
+        dlq_retention_seconds: DLQ_RETENTION_SECONDS,
+        batch_size: BATCH_SIZE,
+    };
+
+    let function = |binary: &str,
+                    settings: &crate::stage::schema::FunctionSettings,
+                    environment,
+                    local_environment| {
+        let fname = format!("countries-{binary}-{name}");
+        let param = format!("{}ArtifactKey", capitalize(binary));
+        FunctionContext {
+            log_group: format!("/aws/lambda/{fname}"),
+            name: fname,
+            binary: binary.to_string(),
+            memory_mb: settings.memory_mb,
+            timeout_seconds: settings.timeout_seconds,
+            reserved_concurrency: settings.reserved_concurrency,
+            architecture: s.app.architecture.as_str().to_string(),
+            artifact: ArtifactRef {
+                key: match digests {
+                    Some(d) => format!(
+                        "functions/{binary}/{}.zip",
+                        if binary == "api" { &d.api } else { &d.worker }
+                    ),
+                    None => format!("functions/{binary}/<sha256>.zip"),
+                },
+                allowed_pattern: format!("^functions/{binary}/[0-9a-f]{{64}}\\.zip$"),
+                placeholder: digests.is_none(),
+                parameter: param,
+            },
+            environment,
+            local_environment,
+        }
+    };
+    let (api_env, worker_env) = environments(stage, &tables, &queue);
+    let (api_local, worker_local) = match &local {
+        Some(l) => (
+            vec![
+                var("PORT", l.api_port.to_string()),
+                var("AWS_ENDPOINT_URL", l.endpoint_url.clone()),
+            ],
+            vec![var("AWS_ENDPOINT_URL", l.endpoint_url.clone())],
+        ),
+        None => (vec![], vec![]),
+    };
+
+    Context {
+        // No outputs path here: the same values must render the same bytes wherever they were read from.
+        generated_notice: format!(
+            "Generated by `deployer render {name}` from {}, templates/ and the Terraform outputs. Do not edit: change those and re-render.",
+            stage.file.display()
+        ),
+        stage: StageContext {
+            name: name.to_string(),
+            file: stage.file.display().to_string(),
+            account: s.account.clone(),
+            region: s.region.clone(),
+            stack_name: format!("countries-{name}"),
+            is_local: local.is_some(),
+            protect_data: local.is_none(),
+            promote_from: s.promote_from.clone(),
+            approval: s.approval,
+        },
+        app: s.app.clone(),
+        alarms: AlarmContext {
+            settings: s.alarms.clone(),
+            topic_arn: outputs.alarm_topic_arn.clone(),
+        },
+        outputs: outputs.clone(),
+        http_api: HttpApiContext {
+            name: format!("countries-{name}"),
+            access_log_group: format!("/aws/http-api/countries-{name}/access"),
+        },
+        functions: Functions {
+            api: function("api", &s.app.api, api_env, api_local),
+            worker: function("worker", &s.app.worker, worker_env, worker_local),
+        },
+        tables,
+        queue,
+        tags: s.tags.clone(),
+        local,
+    }
+}
+
+/// The api's and the worker's Lambda environments, per docs/contract.md.
+fn environments(
+    stage: &Stage,
+    tables: &Tables,
+    queue: &QueueContext,
+) -> (Vec<EnvVar>, Vec<EnvVar>) {
+    let app = &stage.spec.app;
+    let up = &app.upstream;
+    let common = [
+        var("STAGE", stage.name.clone()),
+        var("LOG_LEVEL", app.log_level.as_str().to_string()),
+        reference("COUNTRIES_TABLE", &tables.countries, "CountriesTable"),
+        reference("STATUS_TABLE", &tables.status, "StatusTable"),
+    ];
+    let mut api = common.to_vec();
+    api.extend([
+        reference("QUEUE_URL", &queue.url, "FetchQueue"),
+        var(
+            "VIEW_CACHE_TTL_SECONDS",
+            app.cache.view_ttl_seconds.to_string(),
+        ),
+        var(
+            "HTTP_MAX_AGE_SECONDS",
+            app.cache.http_max_age_seconds.to_string(),
+        ),
+    ]);
+    let mut worker = common.to_vec();
+    worker.extend([
+        reference("BREAKER_TABLE", &tables.breaker, "BreakerTable"),
+        reference("QUEUE_URL", &queue.url, "FetchQueue"),
+        reference("DLQ_URL", &queue.dlq_url, "FetchDeadLetterQueue"),
+        var("UPSTREAM_PROVIDER", up.provider.as_str().to_string()),
+        var("UPSTREAM_BASE_URL", up.base_url.clone()),
+    ]);
+    if let (Provider::V5, Some(parameter)) = (up.provider, &up.api_key_parameter) {
+        worker.push(var("UPSTREAM_API_KEY_PARAMETER", parameter.clone()));
+    }
+    worker.extend([
+        var("UPSTREAM_TIMEOUT_MS", up.timeout_ms.to_string()),
+        var("BREAKER_THRESHOLD", app.breaker.threshold.to_string()),
+        var(
+            "BREAKER_WINDOW_SECONDS",
+            app.breaker.window_seconds.to_string(),
+        ),
+        var(
+            "REFRESH_AFTER_SECONDS",
+            up.refresh_after_seconds.to_string(),
+        ),
+    ]);
+    (api, worker)
+}
+
+fn var(name: &str, value: String) -> EnvVar {
+    EnvVar {
+        name: name.to_string(),
+        value,
+        stack_ref: None,
+    }
+}
+
+fn reference(name: &str, value: &str, logical_id: &str) -> EnvVar {
+    EnvVar {
+        name: name.to_string(),
+        value: value.to_string(),
+        stack_ref: Some(logical_id.to_string()),
+    }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stage::load::parse;
+    use std::path::PathBuf;
+
+    fn stage(text: &str, name: &str) -> Stage {
+        let file = PathBuf::from(format!("stages/{name}.yaml"));
+        Stage {
+            name: name.into(),
+            spec: parse(&file, text).expect("parses"),
+            file,
+            text: text.into(),
+        }
+    }
+
+    const V5: &str = "account: '111111111111'
+region: eu-west-1
+terraform_outputs: {file: o.json}
+app:
+  architecture: arm64
+  log_level: warn
+  api: {memory_mb: 256, timeout_seconds: 10}
+  worker: {memory_mb: 512, timeout_seconds: 20}
+  upstream: {provider: v5, base_url: 'https://u', api_key_parameter: /k}
+";
+
+    fn names(vars: &[EnvVar]) -> Vec<&str> {
+        vars.iter().map(|v| v.name.as_str()).collect()
+    }
+
+    #[test]
+    fn environments_follow_the_contract() {
+        let ctx = build(&stage(V5, "dev"), &crate::outputs::local(), None);
+        assert_eq!(
+            names(&ctx.functions.api.environment),
+            [
+                "STAGE",
+                "LOG_LEVEL",
+                "COUNTRIES_TABLE",
+                "STATUS_TABLE",
+                "QUEUE_URL",
+                "VIEW_CACHE_TTL_SECONDS",
+                "HTTP_MAX_AGE_SECONDS"
+            ]
+        );
+        assert_eq!(
+            names(&ctx.functions.worker.environment),
+            [
+                "STAGE",
+                "LOG_LEVEL",
+                "COUNTRIES_TABLE",
+                "STATUS_TABLE",
+                "BREAKER_TABLE",
+                "QUEUE_URL",
+                "DLQ_URL",
+                "UPSTREAM_PROVIDER",
+                "UPSTREAM_BASE_URL",
+                "UPSTREAM_API_KEY_PARAMETER",
+                "UPSTREAM_TIMEOUT_MS",
+                "BREAKER_THRESHOLD",
+                "BREAKER_WINDOW_SECONDS",
+                "REFRESH_AFTER_SECONDS"
+            ]
+        );
+        assert!(ctx.functions.api.local_environment.is_empty());
+    }
+
+    #[test]
+    fn derived_names() {
+        let ctx = build(&stage(V5, "dev"), &crate::outputs::local(), None);
+        assert_eq!(ctx.tables.breaker, "circuit-breaker-state-dev");
+        assert_eq!(
+            ctx.queue.url,
+            "https://sqs.eu-west-1.amazonaws.com/111111111111/countries-fetch-dev"
+        );
+        assert_eq!(ctx.queue.visibility_timeout_seconds, 120);
+        assert_eq!(ctx.functions.worker.artifact.parameter, "WorkerArtifactKey");
+        assert_eq!(
+            ctx.functions.worker.artifact.key,
+            "functions/worker/<sha256>.zip"
+        );
+        assert!(ctx.stage.protect_data);
+    }
+
+    #[test]
+    fn digests_fill_the_artifact_keys() {
+        let d = Digests {
+            api: "a".repeat(64),
+            worker: "b".repeat(64),
+        };
+        let ctx = build(&stage(V5, "dev"), &crate::outputs::local(), Some(&d));
+        assert_eq!(
+            ctx.functions.api.artifact.key,
+            format!("functions/api/{}.zip", "a".repeat(64))
+        );
+        assert!(!ctx.functions.api.artifact.placeholder);
+    }
+}

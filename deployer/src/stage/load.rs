@@ -1,0 +1,223 @@
+//! Reading stage files: the only I/O in `stage/`.
+//!
+//! `parse` is pure (text in, struct or diagnostic out) so tests can feed it
+//! strings; `load_dir` reads every `stages/*.yaml` and collects all problems
+//! at once, so one run shows every mistake.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Diagnostic, Error, Result};
+use crate::stage::locate::locate_nearest;
+use crate::stage::schema::StageFile;
+
+/// A parsed stage file with what error messages need: its path and text.
+#[derive(Debug, Clone)]
+pub struct Stage {
+    /// The stage name: the file stem.
+    pub name: String,
+    /// The file, as shown in messages.
+    pub file: PathBuf,
+    /// The file's text, to locate keys for semantic errors.
+    pub text: String,
+    /// The typed content.
+    pub spec: StageFile,
+}
+
+/// Parses one stage file's text; a YAML or type error becomes a positioned diagnostic.
+pub fn parse(file: &Path, text: &str) -> std::result::Result<StageFile, Diagnostic> {
+    yaml_serde::from_str::<StageFile>(text).map_err(|err| to_diagnostic(file, text, &err))
+}
+
+/// Reads and parses every `*.yaml` in `dir`, sorted by name; `shown_dir` is how
+/// the folder appears in messages (e.g. `stages`).
+pub fn load_dir(dir: &Path, shown_dir: &Path) -> Result<Vec<Stage>> {
+    let entries = std::fs::read_dir(dir).map_err(|source| Error::Read {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut paths = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|source| Error::Read {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            paths.push(path);
+        }
+    }
+    paths.sort();
+
+    let mut stages = Vec::new();
+    let mut diagnostics = Vec::new();
+    for path in paths {
+        let text = std::fs::read_to_string(&path).map_err(|source| Error::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let file = shown_dir.join(path.file_name().unwrap_or_default());
+        match parse(&file, &text) {
+            Ok(spec) => stages.push(Stage {
+                name,
+                file,
+                text,
+                spec,
+            }),
+            Err(d) => diagnostics.push(d),
+        }
+    }
+    if diagnostics.is_empty() {
+        Ok(stages)
+    } else {
+        Err(Error::InvalidStage { diagnostics })
+    }
+}
+
+/// Turns a `yaml_serde` error into file:line:column, field and message.
+fn to_diagnostic(file: &Path, text: &str, err: &yaml_serde::Error) -> Diagnostic {
+    let full = err.to_string();
+    // The message ends with " at line L column C" when it has a position; we report that separately.
+    let message = match full.rfind(" at line ") {
+        Some(i) if err.location().is_some() => full[..i].to_string(),
+        _ => full.clone(),
+    };
+    let (path, message) = split_path(&message);
+    let (field, message) = match unknown_field(&message) {
+        Some(key) if path.is_empty() => (key.to_string(), message.clone()),
+        Some(key) => (format!("{path}.{key}"), message.clone()),
+        None if path.is_empty() => (
+            missing_field(&message).unwrap_or("(file)").to_string(),
+            message.clone(),
+        ),
+        None => match missing_field(&message) {
+            Some(key) => (format!("{path}.{key}"), message.clone()),
+            None => (path.clone(), message.clone()),
+        },
+    };
+    let blank = text
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
+    let message = if blank || message.contains("EOF while parsing") {
+        "the file is empty; a stage file needs at least account, region and app".to_string()
+    } else {
+        message
+    };
+    let (line, column) = match err.location() {
+        Some(loc) if !message.starts_with("missing field") => (loc.line(), loc.column()),
+        _ => locate_nearest(text, &field),
+    };
+    Diagnostic {
+        file: file.to_path_buf(),
+        line,
+        column,
+        field,
+        message,
+    }
+}
+
+/// Splits `app.api: invalid type ...` into the path and the message.
+fn split_path(message: &str) -> (String, String) {
+    if let Some((head, tail)) = message.split_once(": ") {
+        let is_path = !head.is_empty()
+            && head
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '[' | ']'));
+        if is_path {
+            return (head.to_string(), tail.to_string());
+        }
+    }
+    (String::new(), message.to_string())
+}
+
+/// The key named in serde's "unknown field `x`, expected ..." message.
+fn unknown_field(message: &str) -> Option<&str> {
+    backticked(message.strip_prefix("unknown field ")?)
+}
+
+/// The key named in serde's "missing field `x`" message.
+fn missing_field(message: &str) -> Option<&str> {
+    backticked(message.strip_prefix("missing field ")?)
+}
+
+fn backticked(s: &str) -> Option<&str> {
+    let s = s.strip_prefix('`')?;
+    Some(&s[..s.find('`')?])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn diag(text: &str) -> Diagnostic {
+        parse(Path::new("stages/x.yaml"), text).expect_err("should fail")
+    }
+
+    const GOOD_APP: &str = "app:
+  architecture: arm64
+  log_level: info
+  api: {memory_mb: 128, timeout_seconds: 10}
+  worker: {memory_mb: 128, timeout_seconds: 30}
+  upstream: {provider: v3, base_url: 'http://127.0.0.1:8081'}
+";
+
+    #[test]
+    fn unknown_top_level_key() {
+        let d = diag(&format!("account: '1'\nregion: r\nregoin: r\n{GOOD_APP}"));
+        assert_eq!(
+            (d.line, d.column, d.field.as_str()),
+            (3, 1, "regoin"),
+            "{d}"
+        );
+        assert!(d.message.contains("expected one of"), "{d}");
+    }
+
+    #[test]
+    fn unknown_nested_key() {
+        let text = format!("account: '1'\nregion: r\n{GOOD_APP}  breaker:\n    treshold: 3\n");
+        let d = diag(&text);
+        assert_eq!(
+            (d.line, d.field.as_str()),
+            (10, "app.breaker.treshold"),
+            "{d}"
+        );
+    }
+
+    #[test]
+    fn wrong_type() {
+        let text = format!(
+            "account: '1'\nregion: r\n{}",
+            GOOD_APP.replace("memory_mb: 128, timeout", "memory_mb: big, timeout")
+        );
+        let d = diag(&text);
+        assert_eq!((d.line, d.field.as_str()), (6, "app.api.memory_mb"), "{d}");
+        assert!(d.message.contains("invalid type"), "{d}");
+    }
+
+    #[test]
+    fn bad_enum_value_lists_the_allowed_ones() {
+        let text = format!(
+            "account: '1'\nregion: r\n{}",
+            GOOD_APP.replace("arm64", "amd64")
+        );
+        let d = diag(&text);
+        assert_eq!((d.line, d.field.as_str()), (4, "app.architecture"), "{d}");
+        assert!(d.message.contains("`x86_64` or `arm64`"), "{d}");
+    }
+
+    #[test]
+    fn missing_required_key() {
+        let d = diag(&format!("account: '1'\n{GOOD_APP}"));
+        assert_eq!(d.field, "region", "{d}");
+        assert!(d.message.contains("missing field"), "{d}");
+    }
+
+    #[test]
+    fn empty_file() {
+        let d = diag("");
+        assert!(d.message.contains("empty"), "{d}");
+    }
+}

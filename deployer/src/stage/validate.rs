@@ -1,0 +1,516 @@
+//! Semantic checks on parsed stage files. Pure: no I/O.
+//!
+//! Parsing guarantees types; these checks guarantee meaning (ranges, the
+//! promotion chain, what each provider needs). Each problem is reported at
+//! the key to edit, with what is allowed, and all problems are returned at
+//! once.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::error::Diagnostic;
+use crate::stage::load::Stage;
+use crate::stage::locate::locate_nearest;
+use crate::stage::schema::{FunctionSettings, Provider};
+
+/// Lambda's memory range in MB.
+pub const MEMORY_MB: (u32, u32) = (128, 10240);
+/// Lambda's timeout range in seconds.
+pub const TIMEOUT_SECONDS: (u32, u32) = (1, 900);
+/// The HTTP API stops waiting for its integration after 30 s, so a longer api timeout is never used.
+pub const API_TIMEOUT_MAX_SECONDS: u32 = 30;
+/// Retention values CloudWatch Logs accepts.
+pub const LOG_RETENTION_DAYS: &[u32] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+/// Checks every stage and the links between them; empty when all is well.
+pub fn validate(stages: &[Stage]) -> Vec<Diagnostic> {
+    let names: BTreeSet<&str> = stages.iter().map(|s| s.name.as_str()).collect();
+    let mut out = Vec::new();
+    for stage in stages {
+        check_stage(stage, &names, &mut out);
+    }
+    check_cycles(stages, &mut out);
+    out
+}
+
+fn at(stage: &Stage, field: &str, message: String) -> Diagnostic {
+    at_or(stage, field, field, message)
+}
+
+/// Like `at`, but points at `fallback` when `field` is absent from the file (e.g. a defaulted key).
+fn at_or(stage: &Stage, field: &str, fallback: &str, message: String) -> Diagnostic {
+    let path: Vec<&str> = field.split('.').collect();
+    let (line, column) = match crate::stage::locate::locate(&stage.text, &path) {
+        Some(pos) => pos,
+        None => locate_nearest(&stage.text, fallback),
+    };
+    Diagnostic {
+        file: stage.file.clone(),
+        line,
+        column,
+        field: field.to_string(),
+        message,
+    }
+}
+
+fn check_stage(stage: &Stage, names: &BTreeSet<&str>, out: &mut Vec<Diagnostic>) {
+    let s = &stage.spec;
+    let mut err = |field: &str, message: String| out.push(at(stage, field, message));
+
+    if !is_stage_name(&stage.name) {
+        err(
+            "(file name)",
+            format!(
+                "stage name `{}` (the file name) is not allowed: use 1-20 lower-case letters, digits or `-`, starting with a letter (it becomes part of table and stack names)",
+                stage.name
+            ),
+        );
+    }
+    if s.account.len() != 12 || !s.account.bytes().all(|b| b.is_ascii_digit()) {
+        err(
+            "account",
+            format!(
+                "`{}` is not an AWS account id: use the 12 digits, quoted",
+                s.account
+            ),
+        );
+    }
+    if !is_region(&s.region) {
+        err(
+            "region",
+            format!(
+                "`{}` is not an AWS region name such as us-east-1 or eu-west-2",
+                s.region
+            ),
+        );
+    }
+
+    match (&s.local, &s.terraform_outputs) {
+        (Some(_), Some(_)) => err(
+            "terraform_outputs",
+            "a local stage (one with a `local:` section) takes no Terraform outputs; remove this key".into(),
+        ),
+        (None, None) => err(
+            "terraform_outputs",
+            "a cloud stage needs `terraform_outputs:` with `file: <path>` or `chdir: <dir>` (or a `local:` section if it runs on the emulator)".into(),
+        ),
+        (None, Some(src)) => match (&src.chdir, &src.file) {
+            (Some(_), Some(_)) | (None, None) => err(
+                "terraform_outputs",
+                "set exactly one of `chdir: <terraform dir>` or `file: <output -json file>`".into(),
+            ),
+            _ => {}
+        },
+        (Some(_), None) => {}
+    }
+
+    if let Some(from) = &s.promote_from {
+        if from == &stage.name {
+            err(
+                "promote_from",
+                format!("stage `{from}` cannot be promoted from itself"),
+            );
+        } else if !names.contains(from.as_str()) {
+            let known: Vec<&str> = names.iter().copied().filter(|n| *n != stage.name).collect();
+            err(
+                "promote_from",
+                format!(
+                    "`{from}` is not a stage; allowed: one of {} (a file in stages/)",
+                    known.join(", ")
+                ),
+            );
+        }
+    }
+
+    check_function(&s.app.api, "app.api", API_TIMEOUT_MAX_SECONDS, &mut err);
+    check_function(&s.app.worker, "app.worker", TIMEOUT_SECONDS.1, &mut err);
+    if s.app.worker.reserved_concurrency == Some(1) {
+        err(
+            "app.worker.reserved_concurrency",
+            "1 is below the queue trigger's minimum concurrency; allowed: 2 or more, or omit the key".into(),
+        );
+    }
+
+    if !LOG_RETENTION_DAYS.contains(&s.app.log_retention_days) {
+        err(
+            "app.log_retention_days",
+            format!(
+                "{} is not a CloudWatch retention; allowed: {:?}",
+                s.app.log_retention_days, LOG_RETENTION_DAYS
+            ),
+        );
+    }
+
+    let up = &s.app.upstream;
+    if !(up.base_url.starts_with("https://") || up.base_url.starts_with("http://"))
+        || up.base_url.ends_with('/')
+    {
+        err(
+            "app.upstream.base_url",
+            format!(
+                "`{}` must be an http:// or https:// URL without a trailing slash",
+                up.base_url
+            ),
+        );
+    }
+    match (up.provider, &up.api_key_parameter) {
+        (Provider::V5, None) => err(
+            "app.upstream.api_key_parameter",
+            format!(
+                "provider v5 needs `api_key_parameter`: the name of the SSM SecureString holding the key, e.g. /countries/{}/restcountries-api-key",
+                stage.name
+            ),
+        ),
+        (Provider::V3, Some(_)) => err(
+            "app.upstream.api_key_parameter",
+            "provider v3 takes no key; remove this key or set `provider: v5`".into(),
+        ),
+        (_, Some(p)) if !is_ssm_name(p) => err(
+            "app.upstream.api_key_parameter",
+            format!(
+                "`{p}` is not an SSM parameter name: start with `/` and use letters, digits and _ . - /"
+            ),
+        ),
+        _ => {}
+    }
+    let worker_ms = u64::from(s.app.worker.timeout_seconds) * 1000;
+    if up.timeout_ms == 0 || u64::from(up.timeout_ms) >= worker_ms {
+        err(
+            "app.upstream.timeout_ms",
+            format!(
+                "{} ms must be at least 1 and below the worker timeout ({worker_ms} ms), so a slow upstream is recorded as a failure instead of killing the worker",
+                up.timeout_ms
+            ),
+        );
+    }
+    if s.app.breaker.threshold == 0 {
+        err(
+            "app.breaker.threshold",
+            "0 would keep the breaker open; allowed: 1 or more".into(),
+        );
+    }
+    if s.app.breaker.window_seconds == 0 {
+        err(
+            "app.breaker.window_seconds",
+            "allowed: 1 or more seconds".into(),
+        );
+    }
+
+    if let Some(email) = &s.alarms.email {
+        if !email.contains('@') || email.contains(char::is_whitespace) {
+            err(
+                "alarms.email",
+                format!("`{email}` is not an e-mail address"),
+            );
+        }
+        if s.local.is_some() {
+            err(
+                "alarms.email",
+                "a local stage has no alarm topic to subscribe to; remove this key".into(),
+            );
+        }
+    }
+    if s.alarms.error_threshold == 0 {
+        err("alarms.error_threshold", "allowed: 1 or more errors".into());
+    }
+    if s.alarms.period_seconds == 0 || !s.alarms.period_seconds.is_multiple_of(60) {
+        err(
+            "alarms.period_seconds",
+            format!(
+                "{} is not allowed: use a multiple of 60 seconds",
+                s.alarms.period_seconds
+            ),
+        );
+    }
+
+    for (key, value) in &s.tags {
+        if key.is_empty() || key.len() > 128 || key.starts_with("aws:") || value.len() > 256 {
+            err(
+                &format!("tags.{key}"),
+                "tag keys are 1-128 characters and may not start with `aws:`; values at most 256"
+                    .into(),
+            );
+        }
+    }
+
+    if let Some(local) = &s.local {
+        let ports = [
+            ("local.emulator_port", local.emulator_port),
+            ("local.api_port", local.api_port),
+            ("local.upstream_port", local.upstream_port),
+        ];
+        let mut seen = BTreeMap::new();
+        for (field, port) in ports {
+            if port < 1024 {
+                err(
+                    field,
+                    format!("{port} is a privileged port; allowed: 1024-65535"),
+                );
+            } else if let Some(other) = seen.insert(port, field) {
+                err(
+                    field,
+                    format!(
+                        "{port} is already used by {other}; each local process needs its own port"
+                    ),
+                );
+            }
+        }
+        let local_url = |port: u16| {
+            [
+                format!("http://127.0.0.1:{port}"),
+                format!("http://localhost:{port}"),
+            ]
+        };
+        if up.provider == Provider::V3 && !local_url(local.upstream_port).contains(&up.base_url) {
+            err(
+                "app.upstream.base_url",
+                format!(
+                    "a local v3 upstream must be the offline server at http://127.0.0.1:{} (local.upstream_port)",
+                    local.upstream_port
+                ),
+            );
+        }
+    }
+
+    // Last: it reports at a fallback position, so it pushes directly.
+    if let (Some(from), "prod", false) = (&s.promote_from, stage.name.as_str(), s.approval) {
+        out.push(at_or(
+            stage,
+            "approval",
+            "promote_from",
+            format!("prod is promoted from `{from}` and must set `approval: true`: a person approves every prod deploy"),
+        ));
+    }
+}
+
+fn check_function(
+    f: &FunctionSettings,
+    prefix: &str,
+    max_timeout: u32,
+    err: &mut impl FnMut(&str, String),
+) {
+    let (lo, hi) = MEMORY_MB;
+    if !(lo..=hi).contains(&f.memory_mb) {
+        err(
+            &format!("{prefix}.memory_mb"),
+            format!(
+                "{} MB is outside what Lambda allows: {lo}-{hi}",
+                f.memory_mb
+            ),
+        );
+    }
+    let lo = TIMEOUT_SECONDS.0;
+    if !(lo..=max_timeout).contains(&f.timeout_seconds) {
+        let why = if max_timeout < TIMEOUT_SECONDS.1 {
+            " (the HTTP API waits at most 30 s)"
+        } else {
+            ""
+        };
+        err(
+            &format!("{prefix}.timeout_seconds"),
+            format!(
+                "{} s is not allowed: {lo}-{max_timeout}{why}",
+                f.timeout_seconds
+            ),
+        );
+    }
+    if f.reserved_concurrency == Some(0) {
+        err(
+            &format!("{prefix}.reserved_concurrency"),
+            "0 would stop the function; allowed: 1 or more, or omit the key for no cap".into(),
+        );
+    }
+}
+
+/// Reports each stage on a `promote_from` loop once, at its `promote_from` key.
+fn check_cycles(stages: &[Stage], out: &mut Vec<Diagnostic>) {
+    let from: BTreeMap<&str, &str> = stages
+        .iter()
+        .filter_map(|s| Some((s.name.as_str(), s.spec.promote_from.as_deref()?)))
+        .collect();
+    for stage in stages {
+        let mut chain = vec![stage.name.as_str()];
+        let mut current = stage.name.as_str();
+        while let Some(&next) = from.get(current) {
+            if next == stage.name && chain.len() > 1 {
+                chain.push(next);
+                out.push(at(
+                    stage,
+                    "promote_from",
+                    format!(
+                        "promotion loops: {}; allowed: a chain that starts at a stage without promote_from",
+                        chain.join(" <- ")
+                    ),
+                ));
+                break;
+            }
+            if chain.contains(&next) {
+                break; // a loop that does not pass through this stage; reported for its members
+            }
+            chain.push(next);
+            current = next;
+        }
+    }
+}
+
+fn is_stage_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    (1..=20).contains(&bytes.len())
+        && bytes[0].is_ascii_lowercase()
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+}
+
+fn is_region(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts
+            .iter()
+            .take(parts.len() - 1)
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts
+            .last()
+            .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn is_ssm_name(name: &str) -> bool {
+    name.len() > 1
+        && name.starts_with('/')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stage::load::parse;
+    use std::path::{Path, PathBuf};
+
+    pub(crate) fn stage(name: &str, text: &str) -> Stage {
+        let file = PathBuf::from(format!("stages/{name}.yaml"));
+        let spec = parse(Path::new(&file), text).expect("fixture parses");
+        Stage {
+            name: name.into(),
+            file,
+            text: text.into(),
+            spec,
+        }
+    }
+
+    fn cloud(extra: &str) -> String {
+        format!(
+            "account: '111111111111'
+region: us-east-1
+terraform_outputs:
+  file: o.json
+{extra}app:
+  architecture: arm64
+  log_level: info
+  api:
+    memory_mb: 256
+    timeout_seconds: 10
+  worker:
+    memory_mb: 256
+    timeout_seconds: 30
+  upstream:
+    provider: v5
+    base_url: https://api.example.com/v5
+    api_key_parameter: /countries/x/key
+"
+        )
+    }
+
+    #[test]
+    fn a_good_chain_passes() {
+        let stages = [
+            stage("dev", &cloud("")),
+            stage("staging", &cloud("promote_from: dev\n")),
+            stage("prod", &cloud("promote_from: staging\napproval: true\n")),
+        ];
+        assert_eq!(validate(&stages), vec![]);
+    }
+
+    #[test]
+    fn memory_out_of_range_names_line_and_range() {
+        let text = cloud("").replace(
+            "memory_mb: 256\n    timeout_seconds: 30",
+            "memory_mb: 64\n    timeout_seconds: 30",
+        );
+        let d = validate(&[stage("dev", &text)]);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(
+            (d[0].line, d[0].column, d[0].field.as_str()),
+            (12, 5, "app.worker.memory_mb")
+        );
+        assert!(d[0].message.contains("128-10240"), "{}", d[0]);
+    }
+
+    #[test]
+    fn prod_needs_approval() {
+        let stages = [
+            stage("staging", &cloud("")),
+            stage("prod", &cloud("promote_from: staging\n")),
+        ];
+        let d = validate(&stages);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].field, "approval");
+        assert_eq!(
+            d[0].line, 5,
+            "points at promote_from when approval is absent"
+        );
+        assert!(d[0].message.contains("approval: true"));
+    }
+
+    #[test]
+    fn unknown_promote_from_lists_stages() {
+        let d = validate(&[
+            stage("dev", &cloud("")),
+            stage("staging", &cloud("promote_from: qa\n")),
+        ]);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!((d[0].line, d[0].field.as_str()), (5, "promote_from"));
+        assert!(d[0].message.contains("one of dev"), "{}", d[0]);
+    }
+
+    #[test]
+    fn promote_from_cycle_is_reported_for_each_member() {
+        let stages = [
+            stage("a", &cloud("promote_from: b\n")),
+            stage("b", &cloud("promote_from: a\n")),
+            stage("c", &cloud("promote_from: a\n")),
+        ];
+        let d = validate(&stages);
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert!(d[0].message.contains("a <- b <- a"), "{}", d[0]);
+        assert!(d[1].message.contains("b <- a <- b"), "{}", d[1]);
+    }
+
+    #[test]
+    fn v5_needs_a_key_parameter() {
+        let text = cloud("").replace("    api_key_parameter: /countries/x/key\n", "");
+        let d = validate(&[stage("dev", &text)]);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].field, "app.upstream.api_key_parameter");
+    }
+
+    #[test]
+    fn api_timeout_is_capped_by_the_http_api() {
+        let text = cloud("").replace("timeout_seconds: 10", "timeout_seconds: 60");
+        let d = validate(&[stage("dev", &text)]);
+        assert_eq!(d[0].field, "app.api.timeout_seconds");
+        assert!(d[0].message.contains("1-30"), "{}", d[0]);
+    }
+
+    #[test]
+    fn names_and_regions() {
+        assert!(is_stage_name("dev") && is_stage_name("qa-2"));
+        assert!(!is_stage_name("Dev") && !is_stage_name("2x") && !is_stage_name(""));
+        assert!(is_region("us-east-1") && is_region("us-gov-west-1"));
+        assert!(!is_region("useast1") && !is_region("us-east"));
+    }
+}

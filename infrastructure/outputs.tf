@@ -1,0 +1,24 @@
+# The Terraform outputs the deployer reads: exactly the four named in
+# docs/contract.md ("Terraform outputs the deployer reads"). Their values are
+# defined once, in local.deployer_outputs (outputs_file.tf), which also
+# writes them to the artifact bucket for CodeBuild.
+
+output "artifact_bucket" {
+  description = "Bucket the deployer uploads packaged functions to (functions/<name>/<sha256>.zip)."
+  value       = local.deployer_outputs.artifact_bucket
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic the stage stacks' alarms notify."
+  value       = local.deployer_outputs.alarm_topic_arn
+}
+
+output "cloudformation_execution_role_arns" {
+  description = "CloudFormation execution role for the countries-<stage> stack, by stage."
+  value       = local.deployer_outputs.cloudformation_execution_role_arns
+}
+
+output "pipeline_name" {
+  description = "Name of the delivery pipeline (deployer status / promote)."
+  value       = local.deployer_outputs.pipeline_name
+}

@@ -1,0 +1,35 @@
+# Terraform and provider versions, and the one provider configuration.
+#
+# State: no backend block here on purpose. The bootstrap is a one-time,
+# by-hand `terraform apply` (docs/delivery.md); add a backend (S3 + locking)
+# in a backend.tf that is not committed, or pass -backend-config, if several
+# people will apply.
+
+terraform {
+  required_version = ">= 1.6"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 6.0"
+    }
+  }
+}
+
+provider "aws" {
+  region = var.aws_region
+
+  # Every taggable resource gets these; the stage stacks carry their own
+  # tags from stages/<stage>.yaml.
+  default_tags {
+    tags = merge(
+      {
+        Project    = "countries"
+        Component  = "delivery"
+        ManagedBy  = "terraform"
+        Repository = var.repository_id
+      },
+      var.tags,
+    )
+  }
+}

@@ -1,0 +1,144 @@
+//! Test harness shared by the workspace's integration tests: finds or
+//! installs moto's server in the project-local virtualenv and starts it on
+//! a free 127.0.0.1 port. It never skips: if the emulator cannot start, the
+//! test fails with what to do about it.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The workspace root (where `tools/` and `.countries/` live).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("testkit sits in the workspace").to_path_buf()
+}
+
+/// The project-local virtualenv that holds the pinned moto (shared with `deployer up local`).
+pub fn venv_dir() -> PathBuf {
+    repo_root().join(".countries/venv")
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("no free port on 127.0.0.1")
+}
+
+/// Path to `moto_server`, installing the pinned version on first use.
+pub fn moto_server_path() -> PathBuf {
+    let venv = venv_dir();
+    let server = venv.join("bin/moto_server");
+    if server.exists() {
+        return server;
+    }
+    // One installer at a time across test processes: mkdir is atomic.
+    let lock = repo_root().join(".countries/venv.installing");
+    std::fs::create_dir_all(repo_root().join(".countries")).expect("cannot create .countries/");
+    let started = Instant::now();
+    while std::fs::create_dir(&lock).is_err() {
+        if server.exists() {
+            return server;
+        }
+        assert!(started.elapsed() < Duration::from_secs(600), "another process has been installing moto for 10 minutes; remove {}", lock.display());
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let result = install_moto(&venv);
+    let _ = std::fs::remove_dir(&lock);
+    if let Err(e) = result {
+        panic!("the local AWS emulator (moto) could not be installed: {e}\nInstall it by hand: python3 -m venv .countries/venv && .countries/venv/bin/pip install -r tools/requirements-moto.txt");
+    }
+    server
+}
+
+fn install_moto(venv: &Path) -> Result<(), String> {
+    eprintln!("testkit: installing moto into {} (first run only)", venv.display());
+    let run = |cmd: &mut Command| -> Result<(), String> {
+        let status = cmd.status().map_err(|e| format!("{cmd:?}: {e}"))?;
+        if status.success() { Ok(()) } else { Err(format!("{cmd:?} exited with {status}")) }
+    };
+    run(Command::new("python3").arg("-m").arg("venv").arg(venv))?;
+    run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", "-r"]).arg(repo_root().join("tools/requirements-moto.txt")))
+}
+
+/// A running moto server.
+pub struct Moto {
+    /// `http://127.0.0.1:PORT`.
+    pub endpoint: String,
+    /// Where the server's own output goes.
+    pub log: PathBuf,
+    // Closing this pipe (when the test process exits) stops the server.
+    _lifeline: Mutex<ChildStdin>,
+    _child: Mutex<Child>,
+}
+
+/// The test binary's moto server, started on first use and stopped when the process exits.
+pub fn moto() -> &'static Moto {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
+    MOTO.get_or_init(start_moto)
+}
+
+fn start_moto() -> Moto {
+    let server = moto_server_path();
+    let port = free_port();
+    let log = repo_root().join(format!("target/moto-{port}.log"));
+    let _ = std::fs::create_dir_all(repo_root().join("target"));
+    let out = std::fs::File::create(&log).expect("cannot create the moto log file");
+    // The shell waits on stdin; EOF (our process gone) kills the server.
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(r#""$0" -H 127.0.0.1 -p "$1" & pid=$!; read _unused; kill $pid 2>/dev/null; wait $pid"#)
+        .arg(&server)
+        .arg(port.to_string())
+        .stdin(Stdio::piped())
+        .stdout(out.try_clone().expect("log file"))
+        .stderr(out)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", server.display()));
+    let stdin = child.stdin.take().expect("piped stdin");
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    while !answers(port) {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("moto_server exited ({status}) before answering; its log: {}\n{}", log.display(), std::fs::read_to_string(&log).unwrap_or_default());
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "moto_server did not answer on {endpoint} within 60 s; its log: {}", log.display());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Moto { endpoint, log, _lifeline: Mutex::new(stdin), _child: Mutex::new(child) }
+}
+
+/// True when an HTTP server answers on the port.
+pub fn answers(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let request = "GET /moto-api/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    let mut head = [0u8; 12];
+    stream.write_all(request.as_bytes()).is_ok() && stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.")
+}
+
+impl Moto {
+    /// Resets all emulated state (moto's `/moto-api/reset`).
+    pub fn reset(&self) {
+        let port: u16 = self.endpoint.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("moto is gone");
+        let request = "POST /moto-api/reset HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        stream.write_all(request.as_bytes()).expect("reset");
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        assert!(answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200"), "moto reset failed: {answer}");
+    }
+}
+
+/// Environment for child processes that must talk to the emulator.
+pub fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL", endpoint.to_string()),
+        ("AWS_ACCESS_KEY_ID", "testing".into()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+    ]
+}
