@@ -38,16 +38,7 @@ async fn every_request_ends_exactly_once() {
         }
     }
 
-    // Four local workers until the queue stays empty past the visibility timeout.
-    let pollers: Vec<_> = (0..4)
-        .map(|_| {
-            let (poller, worker) = (stack.poller(), worker.clone());
-            tokio::spawn(async move { poller.run_until_idle(&worker, 4).await.unwrap() })
-        })
-        .collect();
-    for p in pollers {
-        p.await.unwrap();
-    }
+    work_to_quiescence(&stack, &worker).await;
 
     let finals = final_outcomes(&stack).await;
     let dead: Vec<String> = stack
@@ -87,13 +78,46 @@ async fn every_request_ends_exactly_once() {
         sqs.send_message().queue_url(&stack.dlq_url).message_body(body).send().await.unwrap();
     }
     redrive(&sqs, &stack.dlq_url, &stack.queue_url, 10_000).await.unwrap();
-    stack.poller().run_until_idle(&worker, 2).await.unwrap();
+    work_to_quiescence(&stack, &worker).await;
     let after = final_outcomes(&stack).await;
     assert_eq!(after.len(), requested.len(), "every request finished exactly once");
     assert!(after.values().all(|o| o.len() == 1));
     for (id, outcomes) in &finals {
         assert_eq!(&after[id], outcomes, "{id} changed after redrive");
     }
+}
+
+/// Four local workers until nothing is left in the queue, in flight or waiting out a visibility timeout.
+async fn work_to_quiescence(stack: &Stack, worker: &countries::worker::Worker) {
+    while queue_depth(stack).await > 0 {
+        let pollers: Vec<_> = (0..4)
+            .map(|_| {
+                let (poller, worker) = (stack.poller(), worker.clone());
+                tokio::spawn(async move { poller.run_until_idle(&worker, 2).await.unwrap() })
+            })
+            .collect();
+        for p in pollers {
+            p.await.unwrap();
+        }
+    }
+}
+
+/// Messages in the fetch queue, visible or in flight.
+async fn queue_depth(stack: &Stack) -> u64 {
+    use aws_sdk_sqs::types::QueueAttributeName as A;
+    let out = aws_sdk_sqs::Client::new(&stack.sdk)
+        .get_queue_attributes()
+        .queue_url(&stack.queue_url)
+        .attribute_names(A::ApproximateNumberOfMessages)
+        .attribute_names(A::ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await
+        .unwrap();
+    let attributes = out.attributes.unwrap_or_default();
+    [A::ApproximateNumberOfMessages, A::ApproximateNumberOfMessagesNotVisible]
+        .iter()
+        .map(|a| attributes.get(a).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0))
+        .sum()
 }
 
 /// Final outcomes per request id, from the status table (markers skipped).

@@ -15,11 +15,6 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("testkit sits in the workspace").to_path_buf()
 }
 
-/// The project-local virtualenv that holds the pinned moto (shared with `deployer up local`).
-pub fn venv_dir() -> PathBuf {
-    repo_root().join(".countries/venv")
-}
-
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("no free port on 127.0.0.1")
@@ -27,13 +22,19 @@ pub fn free_port() -> u16 {
 
 /// Path to `moto_server`, installing the pinned version on first use.
 pub fn moto_server_path() -> PathBuf {
-    let venv = venv_dir();
-    let server = venv.join("bin/moto_server");
+    python_tool("venv", "tools/requirements-moto.txt", "moto_server")
+}
+
+/// Path to a Python tool from a project-local virtualenv
+/// (`.countries/<venv>`), created from `requirements` on first use.
+pub fn python_tool(venv: &str, requirements: &str, tool: &str) -> PathBuf {
+    let venv = repo_root().join(".countries").join(venv);
+    let server = venv.join("bin").join(tool);
     if server.exists() {
         return server;
     }
     // One installer at a time across test processes: mkdir is atomic.
-    let lock = repo_root().join(".countries/venv.installing");
+    let lock = venv.with_extension("installing");
     std::fs::create_dir_all(repo_root().join(".countries")).expect("cannot create .countries/");
     let started = Instant::now();
     while std::fs::create_dir(&lock).is_err() {
@@ -43,22 +44,25 @@ pub fn moto_server_path() -> PathBuf {
         assert!(started.elapsed() < Duration::from_secs(600), "another process has been installing moto for 10 minutes; remove {}", lock.display());
         std::thread::sleep(Duration::from_millis(500));
     }
-    let result = install_moto(&venv);
+    let result = install(&venv, requirements);
     let _ = std::fs::remove_dir(&lock);
     if let Err(e) = result {
-        panic!("the local AWS emulator (moto) could not be installed: {e}\nInstall it by hand: python3 -m venv .countries/venv && .countries/venv/bin/pip install -r tools/requirements-moto.txt");
+        panic!(
+            "{tool} could not be installed: {e}\nInstall it by hand: python3 -m venv {dir} && {dir}/bin/pip install -r {requirements}",
+            dir = venv.display()
+        );
     }
     server
 }
 
-fn install_moto(venv: &Path) -> Result<(), String> {
-    eprintln!("testkit: installing moto into {} (first run only)", venv.display());
+fn install(venv: &Path, requirements: &str) -> Result<(), String> {
+    eprintln!("testkit: installing {requirements} into {} (first run only)", venv.display());
     let run = |cmd: &mut Command| -> Result<(), String> {
         let status = cmd.status().map_err(|e| format!("{cmd:?}: {e}"))?;
         if status.success() { Ok(()) } else { Err(format!("{cmd:?} exited with {status}")) }
     };
     run(Command::new("python3").arg("-m").arg("venv").arg(venv))?;
-    run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", "-r"]).arg(repo_root().join("tools/requirements-moto.txt")))
+    run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", "-r"]).arg(repo_root().join(requirements)))
 }
 
 /// A running moto server.

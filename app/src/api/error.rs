@@ -6,13 +6,15 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 /// An error response: `Code` names the failure, `Message` says what a caller can do.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ApiError {
     /// HTTP status.
     #[serde(skip)]
+    #[schema(ignore)]
     pub status: StatusCode,
     /// e.g. `BadRequestError`, `NotFoundError`, `GetCountryFailure`.
     #[serde(rename = "Code")]
+    #[schema(example = "BadRequestError")]
     pub code: &'static str,
     /// What went wrong, in words a caller can act on. Never internals.
     #[serde(rename = "Message")]

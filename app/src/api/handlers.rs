@@ -3,6 +3,8 @@
 
 use super::ApiState;
 use super::error::ApiError;
+use super::schema::{Country, FetchAccepted, Health, Welcome};
+use crate::store::Attempt;
 use crate::country_code::CountryCode;
 use crate::message::FetchRequest;
 use crate::store::StoredCountry;
@@ -12,7 +14,6 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -28,18 +29,46 @@ fn params(query: Params) -> Result<HashMap<String, String>, ApiError> {
     query.map(|Query(q)| q).map_err(|_| ApiError::bad_request("The query string could not be read."))
 }
 
-/// `GET /`: a welcome and the list of routes.
-pub async fn welcome() -> Json<serde_json::Value> {
-    let routes: Vec<String> = super::ROUTES.iter().map(|(m, p)| format!("{m} {p}")).collect();
-    Json(json!({ "welcome": "countries api demo", "routes": routes }))
+/// The routes, as `GET /` lists them.
+const ROUTES: [&str; 6] = [
+    "GET /",
+    "GET, POST /fetch-data/{code}?force=true",
+    "GET /view-data/{code}",
+    "GET /status/{code}?limit=N",
+    "GET /health",
+    "GET /openapi.json",
+];
+
+/// A welcome and the list of routes.
+#[utoipa::path(get, path = "/", responses((status = 200, description = "Welcome", body = Welcome)))]
+pub async fn welcome() -> Json<Welcome> {
+    Json(Welcome { welcome: "countries api demo", routes: ROUTES.iter().map(|r| r.to_string()).collect() })
 }
 
-/// `GET /health`: no dependencies, for smoke tests.
-pub async fn health() -> Json<serde_json::Value> {
-    Json(json!({ "status": "ok" }))
+/// Liveness, touching no dependency: for smoke tests.
+#[utoipa::path(get, path = "/health", responses((status = 200, description = "The process answers", body = Health)))]
+pub async fn health() -> Json<Health> {
+    Json(Health { status: "ok" })
 }
 
-/// `GET|POST /fetch-data/{code}[?force=true]`: queues a fetch request.
+/// Queues a request to fetch a country from the upstream.
+///
+/// The worker fetches it asynchronously; follow it with `/status/{code}`.
+/// A country stored less than the stage's refresh interval ago is served
+/// from the store unless `force=true`.
+#[utoipa::path(
+    method(get, post),
+    path = "/fetch-data/{code}",
+    params(
+        ("code" = String, Path, description = "Two letters: an ISO 3166-1 alpha-2 code, any case", example = "PY", pattern = "^[A-Za-z]{2}$"),
+        ("force" = Option<bool>, Query, description = "Fetch even if a fresh copy is stored"),
+    ),
+    responses(
+        (status = 202, description = "Queued", body = FetchAccepted),
+        (status = 400, description = "Not a two-letter code, or a bad query", body = ApiError),
+        (status = 500, description = "The queue refused the request (QueueSendMessageFailure)", body = ApiError),
+    )
+)]
 pub async fn fetch_data(State(state): State<ApiState>, path: PathCode, query: Params) -> Result<Response, ApiError> {
     let code = country_code(path)?;
     let force = match params(query)?.get("force").map(String::as_str) {
@@ -58,11 +87,11 @@ pub async fn fetch_data(State(state): State<ApiState>, path: PathCode, query: Pa
     match state.queue.send(&request).await {
         Ok(message_id) => {
             tracing::info!(request_id = %request.request_id, code = %code, message_id, force, "fetch request queued");
-            let body = json!({
-                "message": format!("fetch data request for country ({code}) successfully queued."),
-                "request_id": request.request_id,
-                "status_url": format!("/status/{code}"),
-            });
+            let body = FetchAccepted {
+                message: format!("fetch data request for country ({code}) successfully queued."),
+                request_id: request.request_id,
+                status_url: format!("/status/{code}"),
+            };
             Ok((StatusCode::ACCEPTED, Json(body)).into_response())
         }
         Err(e) => {
@@ -75,7 +104,25 @@ pub async fn fetch_data(State(state): State<ApiState>, path: PathCode, query: Pa
     }
 }
 
-/// `GET /view-data/{code}`: the stored document, with `ETag` and `Cache-Control`.
+/// The stored country document, as the upstream served it (v3.1 shape).
+#[utoipa::path(
+    get,
+    path = "/view-data/{code}",
+    params(
+        ("code" = String, Path, description = "Two letters: an ISO 3166-1 alpha-2 code, any case", example = "PY", pattern = "^[A-Za-z]{2}$"),
+        ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier answer"),
+    ),
+    responses(
+        (status = 200, description = "The country", body = Country, headers(
+            ("ETag" = String, description = "Strong validator of the document"),
+            ("Cache-Control" = String, description = "public, max-age=N (per stage)"),
+        )),
+        (status = 304, description = "Unchanged since the ETag given in If-None-Match"),
+        (status = 400, description = "Not a two-letter code", body = ApiError),
+        (status = 404, description = "Never fetched: request it with /fetch-data/{code}", body = ApiError),
+        (status = 500, description = "The store could not be read (GetCountryFailure)", body = ApiError),
+    )
+)]
 pub async fn view_data(State(state): State<ApiState>, path: PathCode, headers: HeaderMap) -> Result<Response, ApiError> {
     let code = country_code(path)?;
     let country = match state.cache.get(&code) {
@@ -124,7 +171,20 @@ fn document_response(country: &StoredCountry, headers: &HeaderMap, max_age: u64)
     (StatusCode::OK, common, [content_type], country.document.clone()).into_response()
 }
 
-/// `GET /status/{code}?limit=N`: the newest attempts, newest first.
+/// The newest fetch attempts for a country, newest first.
+#[utoipa::path(
+    get,
+    path = "/status/{code}",
+    params(
+        ("code" = String, Path, description = "Two letters: an ISO 3166-1 alpha-2 code, any case", example = "PY", pattern = "^[A-Za-z]{2}$"),
+        ("limit" = Option<u32>, Query, description = "How many attempts, 1 to 100 (default 1)", minimum = 1, maximum = 100),
+    ),
+    responses(
+        (status = 200, description = "Attempts, newest first (empty if never requested)", body = [Attempt]),
+        (status = 400, description = "Not a two-letter code, or a bad limit", body = ApiError),
+        (status = 500, description = "The status could not be read (GetStatusFailure)", body = ApiError),
+    )
+)]
 pub async fn status(State(state): State<ApiState>, path: PathCode, query: Params) -> Result<Response, ApiError> {
     let code = country_code(path)?;
     let limit = match params(query)?.get("limit") {

@@ -1,16 +1,23 @@
 //! The HTTP API (DESIGN §2.1): one axum `Router`, served by `lambda_http`
-//! inside Lambda and on a TCP port locally.
+//! inside Lambda and on a TCP port locally. The routes and the OpenAPI
+//! document come from the same handler annotations, so they cannot drift.
 
 pub mod cache;
 pub mod error;
 mod handlers;
+pub mod schema;
 
 use crate::queue::FetchQueue;
 use crate::store::{AttemptLog, CountryStore};
 use axum::Router;
-use axum::routing::get;
+use axum::extract::Request;
 use cache::ViewCache;
 use std::sync::Arc;
+use tower::Layer;
+use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// What the handlers share: the edges, built once per process.
 #[derive(Clone)]
@@ -27,28 +34,62 @@ pub struct ApiState {
     pub http_max_age_seconds: u64,
 }
 
-/// The routes, each with and without a trailing slash.
-pub const ROUTES: [(&str, &str); 5] = [
-    ("GET", "/"),
-    ("GET, POST", "/fetch-data/{code}"),
-    ("GET", "/view-data/{code}"),
-    ("GET", "/status/{code}?limit=N"),
-    ("GET", "/health"),
-];
+/// The service the binaries run: the router behind trailing-slash
+/// normalisation, so every route answers with and without one.
+pub type Service = NormalizePath<Router>;
 
-/// Builds the router.
-pub fn router(state: ApiState) -> Router {
-    let mut router = Router::new().route("/", get(handlers::welcome));
-    for (path, method_router) in [
-        ("/fetch-data/{code}", get(handlers::fetch_data).post(handlers::fetch_data)),
-        ("/view-data/{code}", get(handlers::view_data)),
-        ("/status/{code}", get(handlers::status)),
-        ("/health", get(handlers::health)),
-    ] {
-        router = router.route(path, method_router.clone()).route(&format!("{path}/"), method_router);
-    }
-    router
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Countries API",
+        description = "Countries data from REST Countries, fetched asynchronously through a queue and stored in DynamoDB. Every route also answers with a trailing slash. Every error is {\"Code\", \"Message\"}.",
+        license(name = "MIT")
+    ),
+    components(schemas(error::ApiError))
+)]
+struct ApiDoc;
+
+/// The routes and their OpenAPI document, from the same definitions.
+fn documented_routes() -> (Router<ApiState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(handlers::welcome))
+        .routes(routes!(handlers::fetch_data))
+        .routes(routes!(handlers::view_data))
+        .routes(routes!(handlers::status))
+        .routes(routes!(handlers::health))
+        .split_for_parts()
+}
+
+/// The OpenAPI 3.1 document, as `/openapi.json` serves it.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    documented_routes().1
+}
+
+/// Builds the service.
+pub fn router(state: ApiState) -> Service {
+    let (routes, openapi) = documented_routes();
+    let document = openapi.to_pretty_json().unwrap_or_default();
+    let app = routes
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || {
+                let document = document.clone();
+                async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], document) }
+            }),
+        )
         .fallback(handlers::no_route)
         .method_not_allowed_fallback(handlers::wrong_method)
-        .with_state(state)
+        .with_state(state);
+    NormalizePathLayer::trim_trailing_slash().layer(app)
+}
+
+/// Serves the api on a local TCP listener until `shutdown` resolves.
+pub async fn serve_local(
+    listener: tokio::net::TcpListener,
+    service: Service,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, axum::ServiceExt::<Request>::into_make_service(service))
+        .with_graceful_shutdown(shutdown)
+        .await
 }

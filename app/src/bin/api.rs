@@ -56,7 +56,7 @@ async fn main() -> ExitCode {
     };
     let url = listener.local_addr().map(|a| format!("http://{a}")).unwrap_or_default();
     tracing::info!(url, stage = %config.common.stage, "api listening");
-    match axum::serve(listener, app).with_graceful_shutdown(shutdown::signal()).await {
+    match api::serve_local(listener, app, shutdown::signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "server stopped");

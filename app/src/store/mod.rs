@@ -41,7 +41,7 @@ impl StoredCountry {
 }
 
 /// How one fetch attempt ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Fetched from the upstream and stored.
@@ -104,8 +104,8 @@ impl Outcome {
     }
 }
 
-/// One fetch attempt, as `/status/{code}` shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One fetch attempt, as `/status/{code}` shows it (newest first).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Attempt {
     /// The country.
     pub fetched_country: String,

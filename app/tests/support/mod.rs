@@ -219,7 +219,7 @@ pub async fn serve_api(state: ApiState) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let app = countries::api::router(state);
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    tokio::spawn(countries::api::serve_local(listener, app, std::future::pending()));
     url
 }
 

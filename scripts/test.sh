@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The project's test command (README "Tests"; .ci/run calls it).
+#
+# Installs what the checks need into project-local virtualenvs on first use
+# (.countries/venv: moto; .countries/venv-lint: cfn-lint and checkov), then
+# runs every check and ends with one line "checks: N passed, N failed".
+# Nothing is skipped: a missing tool is a failed check that says what to install.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+failures=()
+
+step() {
+  local name=$1
+  shift
+  printf '\n==> %s\n' "$name"
+  local started=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1))
+    printf '==> %s: ok (%ss)\n' "$name" $((SECONDS - started))
+  else
+    failed=$((failed + 1))
+    failures+=("$name")
+    printf '==> %s: FAILED (%ss)\n' "$name" $((SECONDS - started))
+  fi
+}
+
+venv() {
+  local dir=$1 requirements=$2 probe=$3
+  if [ ! -x "$dir/bin/$probe" ]; then
+    echo "installing $requirements into $dir (first run only)"
+    python3 -m venv "$dir" && "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+  fi
+}
+
+
+checkov_terraform() {
+  BC_SKIP_MAPPING=TRUE .countries/venv-lint/bin/checkov --skip-download --framework terraform -d infrastructure --compact --quiet
+}
+
+step "install moto (.countries/venv)" venv .countries/venv tools/requirements-moto.txt moto_server
+step "install linters (.countries/venv-lint)" venv .countries/venv-lint tools/requirements-lint.txt checkov
+step "terraform fmt" bash -c 'command -v terraform >/dev/null || { echo "terraform is not on PATH: install Terraform >= 1.6"; exit 1; }; terraform fmt -check -recursive infrastructure'
+step "checkov infrastructure/" checkov_terraform
+step "build" cargo build --workspace --all-targets --locked
+step "generated/ is up to date" cargo run --quiet -p deployer -- render --all --check
+step "lint generated stacks (cfn-lint, checkov)" cargo run --quiet -p deployer -- validate --all
+step "cargo test" env DEPLOYER_REQUIRE_TERRAFORM=1 cargo test --workspace --locked
+
+printf '\n'
+for f in "${failures[@]}"; do printf 'failed: %s\n' "$f"; done
+printf 'checks: %d passed, %d failed\n' "$passed" "$failed"
+[ "$failed" -eq 0 ]
