@@ -94,9 +94,9 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
         })
     }
 
-    fn number<T: std::str::FromStr>(&self, name: &'static str, default: T, min: T, max: T) -> Result<T, Error>
+    fn number<T>(&self, name: &'static str, default: T, min: T, max: T) -> Result<T, Error>
     where
-        T: PartialOrd + std::fmt::Display + Copy,
+        T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
     {
         let Some(raw) = self.optional(name) else { return Ok(default) };
         let value: T = raw.parse().map_err(|_| Error::Config {

@@ -18,8 +18,7 @@ async fn main() -> ExitCode {
     let faults = Arc::new(Faults::default());
     let mut port: u16 = 8081;
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut pairs = args.chunks(2);
-    while let Some(pair) = pairs.next() {
+    for pair in args.chunks(2) {
         let [flag, value] = pair else {
             if pair.first().is_some_and(|a| a == "-h" || a == "--help") {
                 println!("{USAGE}");
