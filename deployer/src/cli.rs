@@ -1,19 +1,18 @@
 //! The command line: flags and subcommands (clap derive).
 //!
-//! Kept in the library so tests can check the definitions and later commands
-//! (package, plan, up, local) slot in beside `render` and `validate`.
+//! Kept in the library so tests can check the definitions.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-/// Renders, validates (and later deploys) the countries service's stages.
+/// Renders, validates, packages and deploys the countries service's stages.
 #[derive(Debug, Parser)]
 #[command(
     name = "deployer",
     version,
     about = "Renders, validates and deploys the countries service's stages",
-    after_help = "Exit codes: 0 ok, 1 a check failed, 2 usage or configuration error.\n\nExample:\n  deployer render --all --check"
+    after_help = "Exit codes: 0 ok, 1 a check or deploy failed, 2 usage or configuration error.\n\nExamples:\n  deployer up local              # the whole system on this machine\n  deployer render --all --check\n  deployer plan dev"
 )]
 pub struct Cli {
     /// Flags every command accepts.
@@ -71,6 +70,83 @@ pub enum Command {
         after_help = "Examples:\n  deployer validate --all\n  deployer validate dev\n\nThe linters come from .countries/venv-lint; create it with:\n  python3 -m venv .countries/venv-lint && .countries/venv-lint/bin/pip install -r tools/requirements-lint.txt"
     )]
     Validate(StageSelection),
+    /// Build api and worker in release mode and zip each as `bootstrap` into target/lambda/ with a manifest.
+    #[command(
+        after_help = "Examples:\n  deployer package            # for this machine's architecture\n  deployer package dev        # for dev's architecture (cross builds need cargo-zigbuild)\n\nWrites target/lambda/{api,worker}.zip and target/lambda/manifest.json (digest, size, S3 key, git commit)."
+    )]
+    Package(PackageArgs),
+    /// Show what `up` would change in a stage: a CloudFormation change set, created and then deleted.
+    #[command(
+        after_help = "Examples:\n  deployer plan dev\n  deployer plan dev --artifacts target/lambda --format markdown\n  deployer plan prod --json"
+    )]
+    Plan(PlanArgs),
+    /// Deploy a stage (a local stage runs the whole system on this machine).
+    #[command(
+        after_help = "Examples:\n  deployer up local                         # emulator + stack + api/worker/upstream, in the foreground\n  deployer up dev                           # build, upload, deploy, smoke test\n  deployer up dev --yes --artifacts DIR     # CI: deploy a package built earlier\n\nNothing changed: says so and exits 0 without uploading or updating."
+    )]
+    Up(UpArgs),
+    /// Delete a stage's stack (tables are retained outside the local stage).
+    #[command(after_help = "Examples:\n  deployer down dev\n  deployer down local --yes")]
+    Down(DownArgs),
+    /// Show what each stage runs: stack status, digests, commit, deployed-at, API URL.
+    #[command(after_help = "Examples:\n  deployer status\n  deployer status dev --json")]
+    Status(StatusArgs),
+}
+
+/// `package` arguments.
+#[derive(Debug, Args)]
+pub struct PackageArgs {
+    /// Build for this stage's architecture; this machine's when omitted.
+    pub stage: Option<String>,
+}
+
+/// `plan` arguments.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The stage to plan.
+    pub stage: String,
+    /// Use this package folder (manifest.json + zips) instead of building.
+    #[arg(long, value_name = "DIR")]
+    pub artifacts: Option<PathBuf>,
+    /// Output format (--json is the same as --format json).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: crate::plan::render::Format,
+}
+
+/// `up` arguments.
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// The stage to deploy (`local` runs everything on this machine).
+    pub stage: String,
+    /// Use this package folder (manifest.json + zips) instead of building.
+    #[arg(long, value_name = "DIR")]
+    pub artifacts: Option<PathBuf>,
+    /// Skip the GET /health check after the deploy.
+    #[arg(long)]
+    pub no_smoke_test: bool,
+    /// Local stage: port of the api process (default: the stage file's).
+    #[arg(long, env = "DEPLOYER_LOCAL_API_PORT", value_name = "PORT")]
+    pub api_port: Option<u16>,
+    /// Local stage: port of the emulator (reused if one answers there).
+    #[arg(long, env = "DEPLOYER_LOCAL_EMULATOR_PORT", value_name = "PORT")]
+    pub emulator_port: Option<u16>,
+    /// Local stage: port of the offline REST Countries server.
+    #[arg(long, env = "DEPLOYER_LOCAL_UPSTREAM_PORT", value_name = "PORT")]
+    pub upstream_port: Option<u16>,
+}
+
+/// `down` arguments.
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    /// The stage whose stack to delete.
+    pub stage: String,
+}
+
+/// `status` arguments.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// One stage; every stage when omitted.
+    pub stage: Option<String>,
 }
 
 /// One stage by name, or all of them.
@@ -114,5 +190,18 @@ mod tests {
         assert!(Cli::try_parse_from(["deployer", "render", "dev", "--all"]).is_err());
         assert!(Cli::try_parse_from(["deployer", "render", "--all", "--check"]).is_ok());
         assert!(Cli::try_parse_from(["deployer", "-v", "validate", "dev", "--json"]).is_ok());
+    }
+
+    #[test]
+    fn deploy_commands_parse() {
+        assert!(Cli::try_parse_from(["deployer", "package"]).is_ok());
+        assert!(Cli::try_parse_from(["deployer", "plan", "dev", "--format", "markdown"]).is_ok());
+        assert!(Cli::try_parse_from(["deployer", "plan"]).is_err());
+        assert!(Cli::try_parse_from(["deployer", "up", "local", "--api-port", "3001"]).is_ok());
+        assert!(
+            Cli::try_parse_from(["deployer", "up", "dev", "--yes", "--artifacts", "x"]).is_ok()
+        );
+        assert!(Cli::try_parse_from(["deployer", "down", "dev", "-y"]).is_ok());
+        assert!(Cli::try_parse_from(["deployer", "status", "--json"]).is_ok());
     }
 }

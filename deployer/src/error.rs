@@ -130,13 +130,156 @@ pub enum Error {
     /// A linter reported problems.
     #[error("{tool} reported problems in: {}", files.join(", "))]
     LintFailed { tool: String, files: Vec<String> },
+
+    /// A binary could not be read as a Linux ELF executable (or zipped).
+    #[error("cannot package {path}: {problem}")]
+    BinaryUnreadable { path: PathBuf, problem: String },
+
+    /// A binary needs a glibc newer than Lambda's provided.al2023 has.
+    #[error("{function} needs a newer glibc than Lambda's provided.al2023 (2.34) has: {}", needs.join("; "))]
+    GlibcTooNew {
+        function: String,
+        needs: Vec<String>,
+    },
+
+    /// `--artifacts DIR` is not a usable package folder.
+    #[error("the package folder {dir} cannot be used: {problem}")]
+    ArtifactsInvalid { dir: PathBuf, problem: String },
+
+    /// A cross build is needed and cargo-zigbuild is not installed.
+    #[error(
+        "the stage runs on {wanted} but this machine is {host}, and a cross build needs cargo-zigbuild, which is not on PATH"
+    )]
+    CrossToolMissing {
+        wanted: String,
+        host: String,
+        target: String,
+    },
+
+    /// rustup lacks the standard library of a target.
+    #[error("the Rust target {target} is not installed")]
+    RustTargetMissing { target: String },
+
+    /// cargo failed.
+    #[error("the build failed: `{command}`: {detail}")]
+    BuildFailed { command: String, detail: String },
+
+    /// An AWS call failed.
+    #[error("{action} failed: {message}")]
+    Aws { action: String, message: String },
+
+    /// The in-memory render differs from the committed generated/.
+    #[error("stage {stage}: the committed files differ from a fresh render: {}", files.join(", "))]
+    RenderStale { stage: String, files: Vec<String> },
+
+    /// The credentials belong to another account than the stage's.
+    #[error(
+        "stage {stage} runs in account {expected}, but these credentials are for account {actual}; nothing was changed"
+    )]
+    AccountMismatch {
+        stage: String,
+        expected: String,
+        actual: String,
+    },
+
+    /// The stack is in a state that takes no change set.
+    #[error("stack {stack} cannot be deployed now: {problem}")]
+    StackNotReady { stack: String, problem: String },
+
+    /// CloudFormation could not build the change set.
+    #[error("the change set for {stack} failed: {reason}")]
+    ChangeSetFailed { stack: String, reason: String },
+
+    /// The stack vanished between two calls.
+    #[error("stack {stack} does not exist")]
+    StackMissing { stack: String },
+
+    /// The local emulator refused to create or update the stack.
+    #[error("the local emulator could not deploy {stack}: {message}")]
+    EmulatorRejected { stack: String, message: String },
+
+    /// The stack ended in a failure or a rollback.
+    #[error("deploying {stack} failed; it is now {status}:\n{}", failures.iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n"))]
+    DeployFailed {
+        stack: String,
+        status: String,
+        failures: Vec<String>,
+    },
+
+    /// The deployed API did not answer its health check.
+    #[error("smoke test failed: GET {url}: {detail}")]
+    SmokeTestFailed { url: String, detail: String },
+
+    /// The stack has no ApiUrl output to smoke test.
+    #[error("stack {stack} has no ApiUrl output, so the deploy cannot be smoke tested")]
+    NoApiUrl { stack: String },
+
+    /// A confirmation is needed and there is no terminal to ask on.
+    #[error("{action} needs confirmation, and there is no terminal to ask on")]
+    ConfirmationNeeded { action: String },
+
+    /// The person answered no.
+    #[error("{action}: not confirmed; nothing was changed")]
+    Declined { action: String },
+
+    /// Another `deployer up local` holds the lock.
+    #[error("`deployer up local` is already running (pid {pid}, lock {lock})")]
+    LocalAlreadyRunning { pid: u32, lock: PathBuf },
+
+    /// A port the local stage needs is taken.
+    #[error("port {port} on 127.0.0.1 ({what}) is already in use")]
+    PortBusy {
+        port: u16,
+        what: String,
+        flag: String,
+    },
+
+    /// A flag that only a local stage takes was given for another stage.
+    #[error("{flag} applies only to a stage with `local:` settings; {stage} has none")]
+    LocalOnly { flag: String, stage: String },
+
+    /// A flag that a local stage does not take.
+    #[error("{flag} does not apply to a local stage: `deployer up local` builds from source")]
+    NotForLocal { flag: String },
+
+    /// The emulator could not be installed or started.
+    #[error("the local AWS emulator (moto) is not available: {detail}")]
+    EmulatorUnavailable { detail: String },
+
+    /// A local process failed to start or stopped on its own.
+    #[error("{name} {detail}; its log: {}", log.display())]
+    ProcessFailed {
+        name: String,
+        detail: String,
+        log: PathBuf,
+    },
+
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime: {detail}")]
+    Runtime { detail: String },
 }
 
 impl Error {
     /// The process exit code: 1 when a check ran and failed, 2 for usage or configuration errors.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Stale { .. } | Error::LintFailed { .. } | Error::Write { .. } => 1,
+            Error::Stale { .. }
+            | Error::LintFailed { .. }
+            | Error::Write { .. }
+            | Error::BinaryUnreadable { .. }
+            | Error::GlibcTooNew { .. }
+            | Error::BuildFailed { .. }
+            | Error::Aws { .. }
+            | Error::StackNotReady { .. }
+            | Error::ChangeSetFailed { .. }
+            | Error::StackMissing { .. }
+            | Error::EmulatorRejected { .. }
+            | Error::DeployFailed { .. }
+            | Error::SmokeTestFailed { .. }
+            | Error::NoApiUrl { .. }
+            | Error::Declined { .. }
+            | Error::ProcessFailed { .. }
+            | Error::Runtime { .. } => 1,
             _ => 2,
         }
     }
@@ -174,6 +317,75 @@ impl Error {
             Error::LintFailed { .. } => {
                 "fix templates/stack.yaml.hbs and re-render; skip a checkov check only with a reason in the resource's Metadata".into()
             }
+            Error::BinaryUnreadable { .. } => {
+                "package Linux binaries built by `cargo build --release -p countries` (or pass --artifacts with a package folder)".into()
+            }
+            Error::GlibcTooNew { .. } => {
+                "install cargo-zigbuild (`pip install ziglang cargo-zigbuild`): the deployer then builds with `cargo zigbuild --target <arch>-unknown-linux-gnu.2.34`, which links against glibc 2.34".into()
+            }
+            Error::ArtifactsInvalid { .. } => {
+                "pass the folder `deployer package <stage>` wrote (target/lambda), unchanged, built for the stage's architecture".into()
+            }
+            Error::CrossToolMissing { target, .. } => format!(
+                "pip install ziglang cargo-zigbuild && rustup target add {target}  (or deploy with --artifacts DIR from a build that has them)"
+            ),
+            Error::RustTargetMissing { target } => format!("rustup target add {target}"),
+            Error::BuildFailed { .. } => {
+                "fix the build error above; `cargo build --release -p countries` shows it on its own".into()
+            }
+            Error::Aws { message, .. } => {
+                if message.contains("credential") || message.contains("Credential") {
+                    "configure AWS credentials (`aws configure`, AWS_PROFILE or --profile) for the stage's account".into()
+                } else if message.contains("dispatch failure") || message.contains("connect") || message.contains("timed out") {
+                    "check the network and --endpoint-url / AWS_ENDPOINT_URL; the AWS endpoint could not be reached".into()
+                } else if message.contains("AccessDenied") || message.contains("not authorized") {
+                    "the credentials lack a permission (docs/delivery.md lists what each role may do)".into()
+                } else {
+                    "read AWS's message above; `deployer status <stage>` shows the stack's state".into()
+                }
+            }
+            Error::RenderStale { stage, .. } => format!(
+                "run `deployer render {stage}` and commit generated/ with the change that caused it, then retry"
+            ),
+            Error::AccountMismatch { .. } => {
+                "use credentials of the stage's account (--profile NAME or AWS_PROFILE), or fix `account` in the stage file".into()
+            }
+            Error::StackNotReady { .. } => {
+                "`deployer status <stage>` shows the stack's state; the message above says what it needs".into()
+            }
+            Error::ChangeSetFailed { .. } => {
+                "fix the template or the stage file the reason points at, re-render, and retry".into()
+            }
+            Error::StackMissing { .. } => "run `deployer up <stage>` to create it".into(),
+            Error::EmulatorRejected { .. } => {
+                "the emulator (moto) lacks or rejects something in the template (see ../shared/FIELD-NOTES.md); the next `deployer up local` removes the half-made stack and tries again".into()
+            }
+            Error::DeployFailed { .. } => {
+                "fix what the failing events above say and run `deployer up` again; CloudFormation has rolled the stack back".into()
+            }
+            Error::SmokeTestFailed { .. } => {
+                "the stack is deployed but the API does not answer /health: check the api function's logs".into()
+            }
+            Error::NoApiUrl { .. } => {
+                "the template must output ApiUrl; pass --no-smoke-test to deploy without the check".into()
+            }
+            Error::ConfirmationNeeded { .. } => "pass --yes to confirm in a non-interactive run".into(),
+            Error::Declined { .. } => "run it again and answer y, or pass --yes".into(),
+            Error::LocalAlreadyRunning { pid, .. } => format!(
+                "use the running one (see its `api:` line), or stop it with Ctrl-C in its terminal or `kill {pid}`"
+            ),
+            Error::PortBusy { flag, .. } => format!(
+                "stop what listens there, or choose another port with {flag}"
+            ),
+            Error::LocalOnly { .. } => "drop the flag, or use it with `deployer up local`".into(),
+            Error::NotForLocal { .. } => "drop the flag".into(),
+            Error::EmulatorUnavailable { .. } => {
+                "install it by hand: python3 -m venv .countries/venv && .countries/venv/bin/pip install -r tools/requirements-moto.txt (needs Python 3 and the PyPI registry)".into()
+            }
+            Error::ProcessFailed { .. } => {
+                "read the log shown; `cargo build --release -p countries --bins` rebuilds the binaries".into()
+            }
+            Error::Runtime { .. } => "this is a problem of the machine (threads, file descriptors); retry".into(),
         }
     }
 }

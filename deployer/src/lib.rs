@@ -2,13 +2,20 @@
 //! later commands can use.
 //!
 //! Pure logic (`stage::validate`, `stage::locate`, `render::context`,
-//! `outputs::parse`) has no I/O; the edges (`stage::load`, `outputs::read`,
-//! `render::write`, `commands`) read and write files or run tools.
+//! `outputs::parse`, `plan`, `package::{zip, glibc, manifest}`,
+//! `deploy::progress`) has no I/O; the edges (`stage::load`, `outputs::read`,
+//! `render::write`, `package::build`, `aws`, `local`, `commands`) read and
+//! write files, run tools or call AWS.
 
+pub mod aws;
 pub mod cli;
 pub mod commands;
+pub mod deploy;
 pub mod error;
+pub mod local;
 pub mod outputs;
+pub mod package;
+pub mod plan;
 pub mod render;
 pub mod stage;
 

@@ -13,7 +13,9 @@ fn deployer() -> Command {
 
 #[test]
 fn every_subcommand_help_has_an_example() {
-    for sub in ["render", "validate"] {
+    for sub in [
+        "render", "validate", "package", "plan", "up", "down", "status",
+    ] {
         let out = deployer().args([sub, "--help"]).output().expect("run");
         let (stdout, _) = common::texts(&out);
         assert!(out.status.success());

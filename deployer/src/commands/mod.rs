@@ -1,11 +1,16 @@
 //! The subcommands' drivers: they do the I/O and printing around the pure modules.
 
+pub mod down;
+pub mod package;
+pub mod plan;
 pub mod render;
+pub mod status;
+pub mod up;
 pub mod validate;
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, GlobalArgs};
 use crate::error::{Error, Result};
 use crate::render::templates::TEMPLATES_DIR;
 use crate::stage::STAGES_DIR;
@@ -25,7 +30,113 @@ pub fn run(cli: &Cli) -> Result<()> {
     match &cli.command {
         Command::Render(args) => render::run(&root, &global, args),
         Command::Validate(args) => validate::run(&root, &global, args),
+        Command::Package(args) => package::run(&root, &global, args),
+        Command::Plan(args) => plan::run(&root, &global, args),
+        Command::Up(args) => up::run(&root, &global, args),
+        Command::Down(args) => down::run(&root, &global, args),
+        Command::Status(args) => status::run(&root, &global, args),
     }
+}
+
+/// The async runtime the AWS commands run on.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Runtime {
+            detail: e.to_string(),
+        })
+}
+
+/// Loads the stage files and picks one by name.
+pub fn one_stage(root: &Path, name: &str) -> Result<crate::stage::Stage> {
+    let stages = crate::stage::load_all(root)?;
+    let stage = crate::stage::select(&stages, Some(name))?
+        .into_iter()
+        .next()
+        .cloned();
+    stage.ok_or_else(|| Error::UnknownStage {
+        name: name.to_string(),
+        available: stages.iter().map(|s| s.name.clone()).collect(),
+    })
+}
+
+/// Where a stage's AWS calls go: the stage's region (or --region), and for a local
+/// stage the emulator with its dummy credentials.
+pub fn target_for(stage: &crate::stage::Stage, global: &GlobalArgs) -> crate::aws::Target {
+    let region = global
+        .region
+        .clone()
+        .unwrap_or_else(|| stage.spec.region.clone());
+    match &stage.spec.local {
+        Some(local) => {
+            let port = std::env::var("DEPLOYER_LOCAL_EMULATOR_PORT")
+                .ok()
+                .and_then(|p| p.parse::<u16>().ok())
+                .unwrap_or(local.emulator_port);
+            crate::aws::Target {
+                region,
+                profile: None,
+                endpoint_url: Some(format!("http://127.0.0.1:{port}")),
+                emulator_credentials: true,
+            }
+        }
+        None => crate::aws::Target {
+            region,
+            profile: global.profile.clone(),
+            endpoint_url: global.endpoint_url.clone(),
+            emulator_credentials: false,
+        },
+    }
+}
+
+/// For a local stage, fails unless the emulator answers (plan, down and status need it running).
+pub fn emulator_running(target: &crate::aws::Target, stage: &str) -> Result<()> {
+    let port = target
+        .endpoint_url
+        .as_deref()
+        .and_then(|u| u.rsplit(':').next())
+        .and_then(|p| p.parse::<u16>().ok())
+        .unwrap_or_default();
+    if crate::local::emulator::probe(port) == crate::local::emulator::Listener::Http {
+        Ok(())
+    } else {
+        Err(Error::EmulatorUnavailable {
+            detail: format!(
+                "nothing answers on 127.0.0.1:{port}; `deployer up {stage}` starts it and deploys the stack"
+            ),
+        })
+    }
+}
+
+/// Asks `question` on the terminal unless `yes`; without a terminal, refuses.
+pub fn confirm(question: &str, yes: bool) -> Result<()> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::ConfirmationNeeded {
+            action: question.to_string(),
+        });
+    }
+    eprint!("{question}? [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+        Ok(())
+    } else {
+        Err(Error::Declined {
+            action: question.to_string(),
+        })
+    }
+}
+
+/// Progress messages go to stderr, so stdout stays the command's result.
+pub fn say(message: &str) {
+    eprintln!("{message}");
 }
 
 /// The repository root: the given folder, or the nearest folder from the

@@ -1,0 +1,420 @@
+//! CloudFormation: stacks, change sets, events and resources.
+//!
+//! `Stacks` is what the deployer needs from CloudFormation, in its own
+//! types; `CloudFormation` is the one implementation (aws-sdk-cloudformation).
+
+use std::collections::BTreeMap;
+
+use aws_sdk_cloudformation::Client;
+use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Parameter, Tag};
+
+use super::describe_error;
+use crate::error::{Error, Result};
+
+/// A stack as DescribeStacks reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StackInfo {
+    /// The stack's ARN.
+    pub id: String,
+    /// `countries-<stage>`.
+    pub name: String,
+    /// e.g. `UPDATE_COMPLETE`.
+    pub status: String,
+    /// Why it is in that status, if CloudFormation says.
+    pub status_reason: Option<String>,
+    /// Parameter values.
+    pub parameters: BTreeMap<String, String>,
+    /// Stack tags.
+    pub tags: BTreeMap<String, String>,
+    /// Outputs (the emulator has none after a change-set create).
+    pub outputs: BTreeMap<String, String>,
+    /// Last update (or creation) time, RFC 3339.
+    pub updated_at: Option<String>,
+}
+
+/// One resource change of a change set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawChange {
+    /// `Add`, `Modify`, `Remove`, `Import`, `Dynamic`.
+    pub action: String,
+    /// The template's logical id.
+    pub logical_id: String,
+    /// e.g. `AWS::Lambda::Function`.
+    pub resource_type: String,
+    /// `True`, `False`, `Conditional` for Modify (the emulator never says).
+    pub replacement: Option<String>,
+    /// What changes: `Properties`, `Tags`, ...
+    pub scope: Vec<String>,
+}
+
+/// A change set's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeSetInfo {
+    /// `CREATE_PENDING`, `CREATE_IN_PROGRESS`, `CREATE_COMPLETE`, `FAILED`, ...
+    pub status: String,
+    /// Why it failed, if it did.
+    pub reason: Option<String>,
+    /// The resource changes (all pages).
+    pub changes: Vec<RawChange>,
+}
+
+/// A stack event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackEvent {
+    /// Unique id.
+    pub id: String,
+    /// RFC 3339 time.
+    pub timestamp: String,
+    /// Logical id (the stack's name for stack-level events).
+    pub logical_id: String,
+    /// Resource type.
+    pub resource_type: String,
+    /// e.g. `CREATE_FAILED`.
+    pub status: String,
+    /// CloudFormation's reason, for failures.
+    pub reason: Option<String>,
+}
+
+/// A stack resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackResource {
+    /// Logical id.
+    pub logical_id: String,
+    /// Physical id: a table's name, a queue's URL, a function's name.
+    pub physical_id: Option<String>,
+    /// Resource type.
+    pub resource_type: String,
+    /// e.g. `CREATE_COMPLETE`.
+    pub status: String,
+}
+
+/// Everything a change set needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeSetRequest {
+    /// The stack.
+    pub stack_name: String,
+    /// A unique name for the change set.
+    pub change_set_name: String,
+    /// CREATE for a new stack, UPDATE otherwise.
+    pub create: bool,
+    /// The template body.
+    pub template: String,
+    /// Parameter values.
+    pub parameters: BTreeMap<String, String>,
+    /// Stack tags.
+    pub tags: BTreeMap<String, String>,
+    /// The role CloudFormation assumes (cloud stages).
+    pub role_arn: Option<String>,
+}
+
+/// What CreateChangeSet answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Created {
+    /// The change set's id.
+    ChangeSet(String),
+    /// CloudFormation (or the emulator) says there is nothing to change.
+    NoChanges,
+}
+
+/// The CloudFormation operations the deployer uses.
+#[allow(async_fn_in_trait)]
+pub trait Stacks {
+    /// The stack, or none when it does not exist.
+    async fn describe_stack(&self, name: &str) -> Result<Option<StackInfo>>;
+    /// The deployed template's body.
+    async fn template(&self, name: &str) -> Result<String>;
+    /// Creates a change set.
+    async fn create_change_set(&self, request: &ChangeSetRequest) -> Result<Created>;
+    /// Describes a change set (every page of changes).
+    async fn describe_change_set(&self, id: &str) -> Result<ChangeSetInfo>;
+    /// Executes a change set.
+    async fn execute_change_set(&self, id: &str) -> Result<()>;
+    /// Deletes a change set.
+    async fn delete_change_set(&self, id: &str) -> Result<()>;
+    /// The stack's events, newest first, stopping at `after_id` (exclusive) if given.
+    async fn events(&self, stack: &str, after_id: Option<&str>) -> Result<Vec<StackEvent>>;
+    /// The stack's resources.
+    async fn resources(&self, stack: &str) -> Result<Vec<StackResource>>;
+    /// Deletes the stack (as `role_arn` when given).
+    async fn delete_stack(&self, stack: &str, role_arn: Option<&str>) -> Result<()>;
+}
+
+/// The real CloudFormation client.
+#[derive(Debug, Clone)]
+pub struct CloudFormation {
+    client: Client,
+}
+
+impl CloudFormation {
+    /// A client for the configured target.
+    pub fn new(config: &aws_config::SdkConfig) -> Self {
+        CloudFormation {
+            client: Client::new(config),
+        }
+    }
+}
+
+fn aws(action: &str, message: String) -> Error {
+    Error::Aws {
+        action: action.to_string(),
+        message,
+    }
+}
+
+/// True when an error message is CloudFormation's (or the emulator's) "nothing changed".
+pub fn is_no_changes(message: &str) -> bool {
+    message.contains("didn't contain changes")
+        || message.contains("No updates are to be performed")
+        || message.contains("does not contain changes")
+}
+
+fn time(t: Option<&aws_sdk_cloudformation::primitives::DateTime>) -> Option<String> {
+    t.and_then(|t| {
+        t.fmt(aws_sdk_cloudformation::primitives::DateTimeFormat::DateTime)
+            .ok()
+    })
+}
+
+impl Stacks for CloudFormation {
+    async fn describe_stack(&self, name: &str) -> Result<Option<StackInfo>> {
+        let out = match self.client.describe_stacks().stack_name(name).send().await {
+            Ok(out) => out,
+            Err(err) => {
+                let message = describe_error(&err);
+                if message.contains("does not exist") {
+                    return Ok(None);
+                }
+                return Err(aws("DescribeStacks", message));
+            }
+        };
+        let Some(stack) = out.stacks().first() else {
+            return Ok(None);
+        };
+        let status = stack
+            .stack_status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default();
+        if status == "DELETE_COMPLETE" {
+            return Ok(None);
+        }
+        Ok(Some(StackInfo {
+            id: stack.stack_id().unwrap_or_default().to_string(),
+            name: stack.stack_name().unwrap_or(name).to_string(),
+            status,
+            status_reason: stack.stack_status_reason().map(str::to_string),
+            parameters: stack
+                .parameters()
+                .iter()
+                .filter_map(|p| {
+                    Some((
+                        p.parameter_key()?.to_string(),
+                        p.parameter_value().unwrap_or_default().to_string(),
+                    ))
+                })
+                .collect(),
+            tags: stack
+                .tags()
+                .iter()
+                .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+                .collect(),
+            outputs: stack
+                .outputs()
+                .iter()
+                .filter_map(|o| {
+                    Some((
+                        o.output_key()?.to_string(),
+                        o.output_value().unwrap_or_default().to_string(),
+                    ))
+                })
+                .collect(),
+            updated_at: time(stack.last_updated_time().or(stack.creation_time())),
+        }))
+    }
+
+    async fn template(&self, name: &str) -> Result<String> {
+        let out = self
+            .client
+            .get_template()
+            .stack_name(name)
+            .send()
+            .await
+            .map_err(|e| aws("GetTemplate", describe_error(&e)))?;
+        Ok(out.template_body().unwrap_or_default().to_string())
+    }
+
+    async fn create_change_set(&self, request: &ChangeSetRequest) -> Result<Created> {
+        let mut call = self
+            .client
+            .create_change_set()
+            .stack_name(&request.stack_name)
+            .change_set_name(&request.change_set_name)
+            .change_set_type(if request.create {
+                ChangeSetType::Create
+            } else {
+                ChangeSetType::Update
+            })
+            .template_body(&request.template)
+            .capabilities(Capability::CapabilityIam)
+            .capabilities(Capability::CapabilityNamedIam)
+            .description("deployer");
+        for (key, value) in &request.parameters {
+            call = call.parameters(
+                Parameter::builder()
+                    .parameter_key(key)
+                    .parameter_value(value)
+                    .build(),
+            );
+        }
+        for (key, value) in &request.tags {
+            call = call.tags(Tag::builder().key(key).value(value).build());
+        }
+        if let Some(role) = &request.role_arn {
+            call = call.role_arn(role);
+        }
+        match call.send().await {
+            Ok(out) => Ok(Created::ChangeSet(out.id().unwrap_or_default().to_string())),
+            Err(err) => {
+                let message = describe_error(&err);
+                if is_no_changes(&message) {
+                    Ok(Created::NoChanges)
+                } else {
+                    Err(aws("CreateChangeSet", message))
+                }
+            }
+        }
+    }
+
+    async fn describe_change_set(&self, id: &str) -> Result<ChangeSetInfo> {
+        let mut info = ChangeSetInfo {
+            status: String::new(),
+            reason: None,
+            changes: vec![],
+        };
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .describe_change_set()
+                .change_set_name(id)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| aws("DescribeChangeSet", describe_error(&e)))?;
+            info.status = out
+                .status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default();
+            info.reason = out.status_reason().map(str::to_string);
+            for change in out.changes() {
+                let Some(rc) = change.resource_change() else {
+                    continue;
+                };
+                info.changes.push(RawChange {
+                    action: rc
+                        .action()
+                        .map(|a| a.as_str().to_string())
+                        .unwrap_or_default(),
+                    logical_id: rc.logical_resource_id().unwrap_or_default().to_string(),
+                    resource_type: rc.resource_type().unwrap_or_default().to_string(),
+                    replacement: rc.replacement().map(|r| r.as_str().to_string()),
+                    scope: rc.scope().iter().map(|s| s.as_str().to_string()).collect(),
+                });
+            }
+            token = out.next_token().map(str::to_string);
+            if token.is_none() {
+                return Ok(info);
+            }
+        }
+    }
+
+    async fn execute_change_set(&self, id: &str) -> Result<()> {
+        self.client
+            .execute_change_set()
+            .change_set_name(id)
+            .send()
+            .await
+            .map_err(|e| aws("ExecuteChangeSet", describe_error(&e)))?;
+        Ok(())
+    }
+
+    async fn delete_change_set(&self, id: &str) -> Result<()> {
+        self.client
+            .delete_change_set()
+            .change_set_name(id)
+            .send()
+            .await
+            .map_err(|e| aws("DeleteChangeSet", describe_error(&e)))?;
+        Ok(())
+    }
+
+    async fn events(&self, stack: &str, after_id: Option<&str>) -> Result<Vec<StackEvent>> {
+        let mut events = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .describe_stack_events()
+                .stack_name(stack)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| aws("DescribeStackEvents", describe_error(&e)))?;
+            for e in out.stack_events() {
+                let id = e.event_id().unwrap_or_default().to_string();
+                if after_id == Some(id.as_str()) {
+                    return Ok(events);
+                }
+                events.push(StackEvent {
+                    id,
+                    timestamp: time(e.timestamp()).unwrap_or_default(),
+                    logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
+                    resource_type: e.resource_type().unwrap_or_default().to_string(),
+                    status: e
+                        .resource_status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                    reason: e.resource_status_reason().map(str::to_string),
+                });
+            }
+            token = out.next_token().map(str::to_string);
+            // Without a marker, the first page (the newest events) is enough.
+            if token.is_none() || after_id.is_none() {
+                return Ok(events);
+            }
+        }
+    }
+
+    async fn resources(&self, stack: &str) -> Result<Vec<StackResource>> {
+        let out = self
+            .client
+            .describe_stack_resources()
+            .stack_name(stack)
+            .send()
+            .await
+            .map_err(|e| aws("DescribeStackResources", describe_error(&e)))?;
+        Ok(out
+            .stack_resources()
+            .iter()
+            .map(|r| StackResource {
+                logical_id: r.logical_resource_id().unwrap_or_default().to_string(),
+                physical_id: r.physical_resource_id().map(str::to_string),
+                resource_type: r.resource_type().unwrap_or_default().to_string(),
+                status: r
+                    .resource_status()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    async fn delete_stack(&self, stack: &str, role_arn: Option<&str>) -> Result<()> {
+        self.client
+            .delete_stack()
+            .stack_name(stack)
+            .set_role_arn(role_arn.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| aws("DeleteStack", describe_error(&e)))?;
+        Ok(())
+    }
+}

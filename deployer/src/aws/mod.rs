@@ -1,0 +1,117 @@
+//! The AWS edges: CloudFormation, S3 and STS, each behind a small trait with
+//! one real implementation, plus the SDK configuration the commands share
+//! (`--profile`, `--region`, `--endpoint-url`, and the emulator's dummy
+//! credentials for the local stage).
+
+pub mod cloudformation;
+pub mod s3;
+pub mod sts;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+/// Where and as whom AWS calls go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The region (the stage's unless `--region` overrides it).
+    pub region: String,
+    /// A named profile (`--profile`, `AWS_PROFILE`).
+    pub profile: Option<String>,
+    /// An endpoint such as the emulator's (`--endpoint-url`, `AWS_ENDPOINT_URL`).
+    pub endpoint_url: Option<String>,
+    /// Use the emulator's dummy credentials instead of the credential chain.
+    pub emulator_credentials: bool,
+}
+
+/// The emulator's (moto's) fixed account.
+pub const EMULATOR_ACCOUNT: &str = "123456789012";
+
+/// Loads the SDK configuration for `target`.
+pub async fn sdk_config(target: &Target) -> SdkConfig {
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).region(Region::new(target.region.clone()));
+    if let Some(profile) = &target.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(url) = &target.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    if target.emulator_credentials {
+        loader = loader.credentials_provider(aws_sdk_sts::config::Credentials::new(
+            "testing", "testing", None, None, "emulator",
+        ));
+    }
+    loader.load().await
+}
+
+/// The clients one command uses, all for the same target.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    /// CloudFormation.
+    pub cloudformation: cloudformation::CloudFormation,
+    /// S3 (the artifact bucket).
+    pub s3: s3::S3,
+    /// STS (the account guard).
+    pub sts: sts::Sts,
+    /// What they talk to.
+    pub target: Target,
+}
+
+impl Clients {
+    /// Builds the three clients.
+    pub async fn new(target: Target) -> Self {
+        let config = sdk_config(&target).await;
+        Clients {
+            cloudformation: cloudformation::CloudFormation::new(&config),
+            s3: s3::S3::new(&config, target.endpoint_url.is_some()),
+            sts: sts::Sts::new(&config),
+            target,
+        }
+    }
+}
+
+/// A one-line description of an SDK error: the service's code and message, or the
+/// transport problem (no credentials, endpoint unreachable, ...).
+pub fn describe_error<E, R>(err: &aws_sdk_sts::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_sts::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    use aws_sdk_sts::error::SdkError;
+    match err {
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            match (e.code(), e.message()) {
+                (Some(code), Some(message)) => format!("{code}: {message}"),
+                (None, Some(message)) => message.to_string(),
+                (Some(code), None) => code.to_string(),
+                (None, None) => aws_sdk_sts::error::DisplayErrorContext(err).to_string(),
+            }
+        }
+        _ => {
+            let chain = error_chain(err);
+            if chain.contains("loading credentials") {
+                format!("no usable AWS credentials ({chain})")
+            } else {
+                chain
+            }
+        }
+    }
+}
+
+/// An error and its sources, joined with `: `, repeated parts removed, at most 400 characters.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = current {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    let mut joined = parts.join(": ");
+    if joined.chars().count() > 400 {
+        joined = joined.chars().take(400).collect::<String>() + "...";
+    }
+    joined
+}

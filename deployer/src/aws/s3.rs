@@ -1,0 +1,122 @@
+//! S3: the artifact bucket that holds `functions/<name>/<sha256>.zip`.
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::primitives::ByteStream;
+
+use super::describe_error;
+use crate::error::{Error, Result};
+
+/// The S3 operations the deployer uses.
+#[allow(async_fn_in_trait)]
+pub trait Artifacts {
+    /// True when the object exists (HeadObject).
+    async fn exists(&self, bucket: &str, key: &str) -> Result<bool>;
+    /// Uploads the object.
+    async fn put(&self, bucket: &str, key: &str, bytes: Vec<u8>) -> Result<()>;
+    /// Creates the bucket unless it exists (the local stage; Terraform owns the cloud buckets).
+    async fn ensure_bucket(&self, bucket: &str, region: &str) -> Result<()>;
+}
+
+/// The real S3 client.
+#[derive(Debug, Clone)]
+pub struct S3 {
+    client: Client,
+}
+
+impl S3 {
+    /// A client; `path_style` for emulators (no bucket subdomains on 127.0.0.1).
+    pub fn new(config: &aws_config::SdkConfig, path_style: bool) -> Self {
+        let conf = aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(path_style)
+            .build();
+        S3 {
+            client: Client::from_conf(conf),
+        }
+    }
+}
+
+fn aws(action: &str, message: String) -> Error {
+    Error::Aws {
+        action: action.to_string(),
+        message,
+    }
+}
+
+impl Artifacts for S3 {
+    async fn exists(&self, bucket: &str, key: &str) -> Result<bool> {
+        match self
+            .client
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(err) => {
+                if err.as_service_error().is_some_and(|e| e.is_not_found())
+                    || err
+                        .raw_response()
+                        .is_some_and(|r| r.status().as_u16() == 404)
+                {
+                    Ok(false)
+                } else {
+                    Err(aws(
+                        &format!("HeadObject s3://{bucket}/{key}"),
+                        describe_error(&err),
+                    ))
+                }
+            }
+        }
+    }
+
+    async fn put(&self, bucket: &str, key: &str, bytes: Vec<u8>) -> Result<()> {
+        self.client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type("application/zip")
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(|e| {
+                aws(
+                    &format!("PutObject s3://{bucket}/{key}"),
+                    describe_error(&e),
+                )
+            })?;
+        Ok(())
+    }
+
+    async fn ensure_bucket(&self, bucket: &str, region: &str) -> Result<()> {
+        if self
+            .client
+            .head_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
+        let mut call = self.client.create_bucket().bucket(bucket);
+        if region != "us-east-1" {
+            call = call.create_bucket_configuration(
+                aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(region))
+                    .build(),
+            );
+        }
+        match call.send().await {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                let message = describe_error(&err);
+                if message.contains("BucketAlreadyOwnedByYou") {
+                    Ok(())
+                } else {
+                    Err(aws(&format!("CreateBucket {bucket}"), message))
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! STS: whose credentials these are, for the account guard.
+
+use aws_sdk_sts::Client;
+
+use super::describe_error;
+use crate::error::{Error, Result};
+
+/// The STS operation the deployer uses.
+#[allow(async_fn_in_trait)]
+pub trait Identity {
+    /// The 12-digit account of the caller's credentials.
+    async fn account(&self) -> Result<String>;
+}
+
+/// The real STS client.
+#[derive(Debug, Clone)]
+pub struct Sts {
+    client: Client,
+}
+
+impl Sts {
+    /// A client for the configured target.
+    pub fn new(config: &aws_config::SdkConfig) -> Self {
+        Sts {
+            client: Client::new(config),
+        }
+    }
+}
+
+impl Identity for Sts {
+    async fn account(&self) -> Result<String> {
+        let out = self
+            .client
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| Error::Aws {
+                action: "GetCallerIdentity".into(),
+                message: describe_error(&e),
+            })?;
+        Ok(out.account().unwrap_or_default().to_string())
+    }
+}

@@ -1,0 +1,55 @@
+//! `deployer package [<stage>]`: release builds zipped into target/lambda/ with a manifest.
+
+use std::path::Path;
+
+use crate::cli::{GlobalArgs, PackageArgs};
+use crate::error::{Error, Result};
+use crate::package::{self, build, manifest::MANIFEST_FILE};
+use crate::plan::render::{human_size, table};
+
+/// Builds and packages for the stage's architecture (or this machine's).
+pub fn run(root: &Path, global: &GlobalArgs, args: &PackageArgs) -> Result<()> {
+    let arch = match &args.stage {
+        Some(name) => super::one_stage(root, name)?.spec.app.architecture,
+        None => build::host_architecture().ok_or_else(|| Error::CrossToolMissing {
+            wanted: "a Lambda architecture".into(),
+            host: std::env::consts::ARCH.into(),
+            target: "x86_64-unknown-linux-gnu".into(),
+        })?,
+    };
+    let package = package::build_and_package(root, arch, &[], &super::say)?;
+    let shown = package
+        .dir
+        .strip_prefix(root)
+        .unwrap_or(&package.dir)
+        .to_path_buf();
+    if global.json {
+        let mut value = serde_json::to_value(&package.manifest).unwrap_or_default();
+        value["dir"] = shown.display().to_string().into();
+        println!("{value:#}");
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = package
+        .manifest
+        .functions
+        .iter()
+        .map(|(name, f)| {
+            vec![
+                name.clone(),
+                format!("sha256 {}", f.digest),
+                human_size(f.size),
+                f.glibc.clone().unwrap_or_else(|| "static".into()),
+                f.key.clone(),
+            ]
+        })
+        .collect();
+    print!("{}", table(&rows));
+    println!(
+        "{}: {} build, commit {}, newest glibc needed {} (Lambda provided.al2023 has 2.34)",
+        shown.join(MANIFEST_FILE).display(),
+        package.manifest.architecture,
+        package.manifest.git_commit,
+        package.manifest.glibc_max.as_deref().unwrap_or("none")
+    );
+    Ok(())
+}

@@ -1,0 +1,146 @@
+//! The local AWS emulator: moto's server from the project-local virtualenv
+//! `.countries/venv` (pinned in tools/requirements-moto.txt, shared with the
+//! test harness). Reused when one already answers on the port; installed on
+//! first use; otherwise started as a child of `up local`.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+
+/// The emulator's virtualenv, relative to the repository root.
+pub const VENV: &str = ".countries/venv";
+/// The pinned requirements.
+pub const REQUIREMENTS: &str = "tools/requirements-moto.txt";
+/// The installer's lock (the same one the test harness takes).
+const INSTALL_LOCK: &str = ".countries/venv.installing";
+
+/// What listens on a port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listener {
+    /// Nothing.
+    Free,
+    /// An HTTP server (taken to be the emulator; the account guard checks it).
+    Http,
+    /// Something that is not an HTTP server.
+    Other,
+}
+
+/// Probes `127.0.0.1:port` with a plain HTTP request.
+pub fn probe(port: u16) -> Listener {
+    let Ok(mut stream) =
+        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(300))
+    else {
+        return Listener::Free;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(3)));
+    let request = "GET /moto-api/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    let mut head = [0u8; 8];
+    if stream.write_all(request.as_bytes()).is_ok()
+        && stream.read_exact(&mut head).is_ok()
+        && head.starts_with(b"HTTP/1.")
+    {
+        Listener::Http
+    } else {
+        Listener::Other
+    }
+}
+
+/// The `moto_server` executable, installing the venv first if needed.
+pub fn server_path(root: &Path, say: &dyn Fn(&str)) -> Result<PathBuf> {
+    let venv = root.join(VENV);
+    let server = venv.join("bin/moto_server");
+    if server.is_file() {
+        return Ok(server);
+    }
+    let lock = root.join(INSTALL_LOCK);
+    std::fs::create_dir_all(root.join(".countries")).map_err(|source| Error::Write {
+        path: root.join(".countries"),
+        source,
+    })?;
+    let started = Instant::now();
+    while std::fs::create_dir(&lock).is_err() {
+        if server.is_file() {
+            return Ok(server);
+        }
+        if started.elapsed() > Duration::from_secs(600) {
+            return Err(Error::EmulatorUnavailable {
+                detail: format!(
+                    "another process has been installing it for 10 minutes; remove {} if none is",
+                    lock.display()
+                ),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    say(&format!(
+        "installing the local AWS emulator (moto, {REQUIREMENTS}) into {VENV}: first run only, about a minute"
+    ));
+    let result = install(root, &venv);
+    let _ = std::fs::remove_dir(&lock);
+    result?;
+    if server.is_file() {
+        Ok(server)
+    } else {
+        Err(Error::EmulatorUnavailable {
+            detail: format!("the install finished but {} is missing", server.display()),
+        })
+    }
+}
+
+fn install(root: &Path, venv: &Path) -> Result<()> {
+    let run = |cmd: &mut Command, what: &str| -> Result<()> {
+        let out = cmd
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| Error::EmulatorUnavailable {
+                detail: format!("cannot run {what}: {e}"),
+            })?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let tail: Vec<&str> = stderr.lines().rev().take(8).collect();
+            Err(Error::EmulatorUnavailable {
+                detail: format!(
+                    "{what} failed ({}):\n{}",
+                    out.status,
+                    tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+                ),
+            })
+        }
+    };
+    if !venv.join("bin/pip").is_file() {
+        run(
+            Command::new("python3").arg("-m").arg("venv").arg(venv),
+            "python3 -m venv .countries/venv",
+        )?;
+    }
+    run(
+        Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+            .arg(root.join(REQUIREMENTS)),
+        "pip install -r tools/requirements-moto.txt",
+    )
+}
+
+/// Waits until an HTTP server answers on `port`, or `patience` runs out.
+pub async fn wait_until_answering(port: u16, patience: Duration) -> bool {
+    let started = Instant::now();
+    loop {
+        if tokio::task::spawn_blocking(move || probe(port))
+            .await
+            .unwrap_or(Listener::Free)
+            == Listener::Http
+        {
+            return true;
+        }
+        if started.elapsed() > patience {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,235 @@
+//! Packaging the Lambda functions: release builds of `api` and `worker`,
+//! each zipped deterministically as `bootstrap`, checked against Lambda's
+//! glibc, with a manifest naming each zip's digest (DESIGN §3.4).
+//!
+//! The pure parts are `zip`, `glibc`, `manifest` and `build::choose`; this
+//! module reads and writes the package folder.
+
+pub mod build;
+pub mod git;
+pub mod glibc;
+pub mod manifest;
+pub mod zip;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::render::Digests;
+use crate::stage::schema::Architecture;
+use manifest::{FORMAT, FunctionArtifact, MANIFEST_FILE, Manifest};
+
+/// The functions a stage deploys, each a binary of the `countries` package.
+pub const FUNCTIONS: [&str; 2] = ["api", "worker"];
+
+/// Where `deployer package` writes, relative to cargo's target folder.
+pub const PACKAGE_SUBDIR: &str = "lambda";
+
+/// A package folder, read and checked: its manifest and the zips' bytes.
+#[derive(Debug, Clone)]
+pub struct Package {
+    /// The folder.
+    pub dir: PathBuf,
+    /// Its manifest.
+    pub manifest: Manifest,
+    /// Zip bytes by function name.
+    pub zips: BTreeMap<String, Vec<u8>>,
+    /// Where the binaries were built (none for a package read with `--artifacts`).
+    pub binaries: Option<PathBuf>,
+}
+
+impl Package {
+    /// The two digests, for the stack's parameters and tags.
+    pub fn digests(&self) -> Digests {
+        let d = |name: &str| {
+            self.manifest
+                .functions
+                .get(name)
+                .map(|f| f.digest.clone())
+                .unwrap_or_default()
+        };
+        Digests {
+            api: d("api"),
+            worker: d("worker"),
+        }
+    }
+
+    /// A function's artifact entry.
+    pub fn function(&self, name: &str) -> Option<&FunctionArtifact> {
+        self.manifest.functions.get(name)
+    }
+}
+
+/// Zips already-built binaries from `binary_dir` into `out_dir`, checking glibc; writes the manifest.
+pub fn package_binaries(
+    binary_dir: &Path,
+    out_dir: &Path,
+    architecture: Architecture,
+    build: &str,
+    git_commit: &str,
+) -> Result<Package> {
+    std::fs::create_dir_all(out_dir).map_err(|source| Error::Write {
+        path: out_dir.to_path_buf(),
+        source,
+    })?;
+    let mut functions = BTreeMap::new();
+    let mut zips = BTreeMap::new();
+    let mut newest: Option<(u32, u32, String)> = None;
+    for name in FUNCTIONS {
+        let path = binary_dir.join(name);
+        let binary = std::fs::read(&path).map_err(|source| Error::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let needs = glibc::glibc_needs(&binary).map_err(|problem| Error::BinaryUnreadable {
+            path: path.clone(),
+            problem,
+        })?;
+        let too_new = glibc::newer_than(&needs, glibc::LAMBDA_GLIBC);
+        if !too_new.is_empty() {
+            return Err(Error::GlibcTooNew {
+                function: name.to_string(),
+                needs: too_new
+                    .iter()
+                    .map(|n| {
+                        let symbols = if n.symbols.is_empty() {
+                            "(no symbol named)".to_string()
+                        } else {
+                            n.symbols.join(", ")
+                        };
+                        format!("{} (symbols: {symbols})", n.name)
+                    })
+                    .collect(),
+            });
+        }
+        let max = glibc::max_version(&needs).map(|n| n.name.clone());
+        if let Some(n) = glibc::max_version(&needs)
+            && newest.as_ref().is_none_or(|(a, b, _)| (*a, *b) < n.version)
+        {
+            newest = Some((n.version.0, n.version.1, n.name.clone()));
+        }
+        let bytes = zip::zip_bootstrap(&binary).map_err(|problem| Error::BinaryUnreadable {
+            path: path.clone(),
+            problem: format!("cannot zip it: {problem}"),
+        })?;
+        let digest = zip::sha256_hex(&bytes);
+        let file = format!("{name}.zip");
+        let zip_path = out_dir.join(&file);
+        std::fs::write(&zip_path, &bytes).map_err(|source| Error::Write {
+            path: zip_path,
+            source,
+        })?;
+        functions.insert(
+            name.to_string(),
+            FunctionArtifact {
+                file,
+                key: zip::artifact_key(name, &digest),
+                digest,
+                size: bytes.len() as u64,
+                glibc: max,
+            },
+        );
+        zips.insert(name.to_string(), bytes);
+    }
+    let manifest = Manifest {
+        format: FORMAT,
+        git_commit: git_commit.to_string(),
+        architecture: architecture.as_str().to_string(),
+        build: build.to_string(),
+        glibc_max: newest.map(|(_, _, name)| name),
+        functions,
+    };
+    let path = out_dir.join(MANIFEST_FILE);
+    std::fs::write(&path, manifest.to_json()).map_err(|source| Error::Write { path, source })?;
+    Ok(Package {
+        dir: out_dir.to_path_buf(),
+        manifest,
+        zips,
+        binaries: Some(binary_dir.to_path_buf()),
+    })
+}
+
+/// Reads a package folder (`--artifacts DIR`), checking every zip against its digest
+/// and the architecture against the stage's.
+pub fn load(dir: &Path, architecture: Architecture) -> Result<Package> {
+    let invalid = |problem: String| Error::ArtifactsInvalid {
+        dir: dir.to_path_buf(),
+        problem,
+    };
+    let path = dir.join(MANIFEST_FILE);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| invalid(format!("cannot read {}: {e}", path.display())))?;
+    let manifest = Manifest::parse(&text).map_err(|e| invalid(format!("{MANIFEST_FILE}: {e}")))?;
+    if manifest.architecture != architecture.as_str() {
+        return Err(invalid(format!(
+            "the package is built for {} but the stage runs on {}",
+            manifest.architecture,
+            architecture.as_str()
+        )));
+    }
+    let mut zips = BTreeMap::new();
+    for name in FUNCTIONS {
+        let entry = manifest
+            .functions
+            .get(name)
+            .ok_or_else(|| invalid(format!("{MANIFEST_FILE} has no `{name}` function")))?;
+        let file = dir.join(&entry.file);
+        let bytes = std::fs::read(&file)
+            .map_err(|e| invalid(format!("cannot read {}: {e}", file.display())))?;
+        let digest = zip::sha256_hex(&bytes);
+        if digest != entry.digest {
+            return Err(invalid(format!(
+                "{} has sha256 {digest}, but the manifest says {}",
+                entry.file, entry.digest
+            )));
+        }
+        if entry.key != zip::artifact_key(name, &digest) {
+            return Err(invalid(format!(
+                "the manifest's key for `{name}` is {}, expected {}",
+                entry.key,
+                zip::artifact_key(name, &digest)
+            )));
+        }
+        zips.insert(name.to_string(), bytes);
+    }
+    Ok(Package {
+        dir: dir.to_path_buf(),
+        manifest,
+        zips,
+        binaries: None,
+    })
+}
+
+/// Builds the functions for `architecture` and packages them into `<target>/lambda/`.
+/// `extra_bins` are built alongside (the local stage also runs `offline-upstream`).
+pub fn build_and_package(
+    root: &Path,
+    architecture: Architecture,
+    extra_bins: &[&str],
+    say: &dyn Fn(&str),
+) -> Result<Package> {
+    let mut bins: Vec<&str> = FUNCTIONS.to_vec();
+    bins.extend_from_slice(extra_bins);
+    let plan = build::choose(
+        build::host_architecture(),
+        architecture,
+        build::zigbuild_installed(),
+        &bins,
+    )
+    .map_err(|missing| Error::CrossToolMissing {
+        wanted: missing.wanted.as_str().to_string(),
+        host: missing.host,
+        target: build::triple(missing.wanted).to_string(),
+    })?;
+    say(&format!("building: {}", plan.describe()));
+    build::run(root, &plan)?;
+    let target_dir = build::target_dir(root);
+    let commit = git::commit(root);
+    package_binaries(
+        &plan.output_dir(&target_dir),
+        &target_dir.join(PACKAGE_SUBDIR),
+        architecture,
+        &plan.describe(),
+        &commit,
+    )
+}

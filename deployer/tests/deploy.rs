@@ -1,0 +1,462 @@
+//! plan, up, status and down against the emulator (moto, started by testkit on a
+//! free port), through the cloud path: a cloud stage file whose account is the
+//! emulator's, `--endpoint-url`, and small fake zips passed with `--artifacts`,
+//! so no release build is needed. Every test uses its own stage (its own stack,
+//! tables and queues), so they run in parallel against one emulator.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Instant;
+
+use deployer::package::manifest::{FORMAT, FunctionArtifact, MANIFEST_FILE, Manifest};
+use deployer::package::zip::{artifact_key, sha256_hex, zip_bootstrap};
+use serde_json::Value;
+
+const ACCOUNT: &str = "123456789012";
+
+/// A temporary repository root with one cloud stage named `stage` in the emulator's account.
+struct Fixture {
+    dir: tempfile::TempDir,
+    stage: String,
+}
+
+fn stage_file(account: &str, memory: u32) -> String {
+    format!(
+        "account: \"{account}\"
+region: us-east-1
+terraform_outputs:
+  file: outputs.json
+app:
+  architecture: x86_64
+  log_level: info
+  api:
+    memory_mb: {memory}
+    timeout_seconds: 10
+  worker:
+    memory_mb: 256
+    timeout_seconds: 30
+  upstream:
+    provider: v3
+    base_url: https://countries.example.com
+tags:
+  project: countries-test
+"
+    )
+}
+
+fn outputs_json(account: &str, stage: &str) -> String {
+    serde_json::json!({
+        "artifact_bucket": {"value": format!("artifacts-{stage}"), "type": "string"},
+        "alarm_topic_arn": {"value": format!("arn:aws:sns:us-east-1:{account}:alarms"), "type": "string"},
+        "cloudformation_execution_role_arns": {"value": {stage: format!("arn:aws:iam::{account}:role/cfn-{stage}")}, "type": ["map", "string"]},
+        "pipeline_name": {"value": "countries", "type": "string"},
+    })
+    .to_string()
+}
+
+impl Fixture {
+    fn new(stage: &str, account: &str) -> Fixture {
+        let dir = tempfile::tempdir().expect("tempdir");
+        common::copy_dir(
+            &common::repo_root().join("templates"),
+            &dir.path().join("templates"),
+        );
+        std::fs::create_dir_all(dir.path().join("stages")).expect("mkdir");
+        std::fs::write(
+            dir.path().join(format!("stages/{stage}.yaml")),
+            stage_file(account, 256),
+        )
+        .expect("stage");
+        std::fs::write(
+            dir.path().join("outputs.json"),
+            outputs_json(account, stage),
+        )
+        .expect("outputs");
+        let f = Fixture {
+            dir,
+            stage: stage.to_string(),
+        };
+        f.render();
+        f
+    }
+
+    fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn render(&self) {
+        let out = common::run(self.root(), &["render", &self.stage]);
+        assert!(out.status.success(), "render: {:?}", common::texts(&out));
+    }
+
+    /// A package folder with tiny zips; `seed` makes different digests.
+    fn artifacts(&self, seed: &str) -> PathBuf {
+        let dir = self.root().join(format!("package-{seed}"));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let mut functions = BTreeMap::new();
+        for name in ["api", "worker"] {
+            let bytes =
+                zip_bootstrap(format!("#!/bin/sh\n# {name} {seed}\n").as_bytes()).expect("zip");
+            let digest = sha256_hex(&bytes);
+            std::fs::write(dir.join(format!("{name}.zip")), &bytes).expect("write zip");
+            functions.insert(
+                name.to_string(),
+                FunctionArtifact {
+                    file: format!("{name}.zip"),
+                    key: artifact_key(name, &digest),
+                    digest,
+                    size: bytes.len() as u64,
+                    glibc: None,
+                },
+            );
+        }
+        let manifest = Manifest {
+            format: FORMAT,
+            git_commit: format!("test-{seed}"),
+            architecture: "x86_64".into(),
+            build: "test fixture".into(),
+            glibc_max: None,
+            functions,
+        };
+        std::fs::write(dir.join(MANIFEST_FILE), manifest.to_json()).expect("manifest");
+        dir
+    }
+
+    /// Runs the deployer against the emulator.
+    fn deployer(&self, args: &[&str]) -> Output {
+        let moto = testkit::moto();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_deployer"));
+        cmd.arg("--root")
+            .arg(self.root())
+            .arg("--endpoint-url")
+            .arg(&moto.endpoint)
+            .args(args);
+        for (k, v) in testkit::aws_env(&moto.endpoint) {
+            cmd.env(k, v);
+        }
+        cmd.env_remove("DEPLOYER_OUTPUTS_FILE")
+            .env_remove("DEPLOYER_ROOT")
+            .env_remove("AWS_PROFILE")
+            .env("GIT_COMMIT", "fixture-commit")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run deployer")
+    }
+
+    fn up(&self, artifacts: &Path) -> Output {
+        self.deployer(&[
+            "up",
+            &self.stage,
+            "--yes",
+            "--no-smoke-test",
+            "--artifacts",
+            artifacts.to_str().unwrap(),
+        ])
+    }
+
+    fn plan_json(&self, artifacts: &Path) -> Value {
+        let out = self.deployer(&[
+            "plan",
+            &self.stage,
+            "--json",
+            "--artifacts",
+            artifacts.to_str().unwrap(),
+        ]);
+        let (stdout, stderr) = common::texts(&out);
+        assert!(out.status.success(), "plan failed:\n{stdout}\n{stderr}");
+        serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("plan --json is not JSON ({e}):\n{stdout}"))
+    }
+
+    fn create_bucket(&self) {
+        let bucket = format!("artifacts-{}", self.stage);
+        let moto = testkit::moto();
+        runtime().block_on(async {
+            let config = sdk(&moto.endpoint).await;
+            let s3 = aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(&config)
+                    .force_path_style(true)
+                    .build(),
+            );
+            s3.create_bucket()
+                .bucket(bucket)
+                .send()
+                .await
+                .expect("create bucket");
+        });
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+async fn sdk(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
+        .load()
+        .await
+}
+
+fn table_exists(name: &str) -> bool {
+    let moto = testkit::moto();
+    runtime().block_on(async {
+        let db = aws_sdk_dynamodb::Client::new(&sdk(&moto.endpoint).await);
+        db.describe_table().table_name(name).send().await.is_ok()
+    })
+}
+
+fn queue_exists(name: &str) -> bool {
+    let moto = testkit::moto();
+    runtime().block_on(async {
+        let sqs = aws_sdk_sqs::Client::new(&sdk(&moto.endpoint).await);
+        sqs.get_queue_url().queue_name(name).send().await.is_ok()
+    })
+}
+
+fn stack_status(f: &Fixture) -> Value {
+    let out = f.deployer(&["status", &f.stage, "--json"]);
+    let (stdout, stderr) = common::texts(&out);
+    assert!(out.status.success(), "status failed:\n{stdout}\n{stderr}");
+    let v: Value = serde_json::from_str(&stdout).expect("status JSON");
+    v["stages"][0].clone()
+}
+
+fn actions(plan: &Value) -> Vec<(String, String)> {
+    plan["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .map(|r| {
+            (
+                r["action"].as_str().unwrap().to_string(),
+                r["logical_id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn plan_on_a_fresh_stage_lists_the_adds_and_leaves_nothing_behind() {
+    let f = Fixture::new("planfresh", ACCOUNT);
+    f.create_bucket();
+    let artifacts = f.artifacts("a");
+    let plan = f.plan_json(&artifacts);
+    assert_eq!(plan["changes"], true);
+    assert_eq!(plan["change_set_type"], "CREATE");
+    let acts = actions(&plan);
+    for id in [
+        "CountriesTable",
+        "StatusTable",
+        "BreakerTable",
+        "FetchQueue",
+        "FetchDeadLetterQueue",
+        "ApiFunction",
+        "WorkerFunction",
+        "HttpApi",
+    ] {
+        assert!(
+            acts.contains(&("Add".to_string(), id.to_string())),
+            "{id} not added: {acts:?}"
+        );
+    }
+    assert!(acts.iter().all(|(a, _)| a == "Add"), "{acts:?}");
+    assert_eq!(plan["artifacts"][0]["upload"], "upload");
+    assert_eq!(plan["parameters"].as_array().unwrap().len(), 2);
+    assert_eq!(plan["tags"]["countries:git-commit"], "test-a");
+    // The plan discarded its change set and the empty stack.
+    assert_eq!(stack_status(&f)["status"], "NOT_DEPLOYED");
+    assert!(!table_exists("countries-planfresh"));
+
+    // The text form is a table.
+    let out = f.deployer(&[
+        "plan",
+        "planfresh",
+        "--artifacts",
+        artifacts.to_str().unwrap(),
+    ]);
+    let (stdout, _) = common::texts(&out);
+    assert!(stdout.contains("ACTION  LOGICAL ID"), "{stdout}");
+    assert!(stdout.contains("Add     ApiFunction"), "{stdout}");
+}
+
+#[test]
+fn up_creates_the_stack_a_second_up_is_a_no_op_and_down_keeps_the_tables() {
+    let f = Fixture::new("uptwice", ACCOUNT);
+    f.create_bucket();
+    let artifacts = f.artifacts("a");
+    let out = f.up(&artifacts);
+    let (stdout, stderr) = common::texts(&out);
+    assert!(out.status.success(), "up failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("deployed countries-uptwice"), "{stdout}");
+    assert!(stderr.contains("uploading api"), "{stderr}");
+    for table in [
+        "countries-uptwice",
+        "status-uptwice",
+        "circuit-breaker-state-uptwice",
+    ] {
+        assert!(table_exists(table), "{table} missing");
+    }
+    assert!(queue_exists("countries-fetch-uptwice") && queue_exists("countries-fetch-dlq-uptwice"));
+
+    let status = stack_status(&f);
+    assert_eq!(status["status"], "CREATE_COMPLETE");
+    let api_zip = std::fs::read(artifacts.join("api.zip")).unwrap();
+    assert_eq!(status["api_digest"], sha256_hex(&api_zip));
+    assert_eq!(status["git_commit"], "test-a");
+
+    // Nothing changed: a quick no-op with no upload and no change set.
+    let started = Instant::now();
+    let out = f.up(&artifacts);
+    let (stdout, stderr) = common::texts(&out);
+    assert!(
+        out.status.success(),
+        "second up failed:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("no changes") && stdout.contains("nothing to deploy"),
+        "{stdout}"
+    );
+    assert!(!stderr.contains("uploading"), "{stderr}");
+    assert!(
+        started.elapsed().as_secs() < 20,
+        "no-op took {:?}",
+        started.elapsed()
+    );
+
+    // New artifacts: the plan is exactly the two parameter changes, and up applies them.
+    let b = f.artifacts("b");
+    let plan = f.plan_json(&b);
+    assert_eq!(plan["changes"], true);
+    let params: Vec<&str> = plan["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(params, ["ApiArtifactKey", "WorkerArtifactKey"]);
+    let out = f.up(&b);
+    assert!(out.status.success(), "up b: {:?}", common::texts(&out));
+    let status = stack_status(&f);
+    assert_eq!(
+        status["api_digest"],
+        sha256_hex(&std::fs::read(b.join("api.zip")).unwrap())
+    );
+    let out = f.up(&b);
+    assert!(
+        common::texts(&out).0.contains("nothing to deploy"),
+        "{:?}",
+        common::texts(&out)
+    );
+
+    // down without --yes and without a terminal refuses.
+    let out = f.deployer(&["down", "uptwice"]);
+    let (_, stderr) = common::texts(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("hint: pass --yes"), "{stderr}");
+
+    let out = f.deployer(&["down", "uptwice", "--yes"]);
+    let (stdout, stderr) = common::texts(&out);
+    assert!(out.status.success(), "down failed:\n{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("kept") && stdout.contains("countries-uptwice"),
+        "{stdout}"
+    );
+    assert_eq!(stack_status(&f)["status"], "NOT_DEPLOYED");
+    for table in [
+        "countries-uptwice",
+        "status-uptwice",
+        "circuit-breaker-state-uptwice",
+    ] {
+        assert!(
+            table_exists(table),
+            "{table} was deleted; it must be retained"
+        );
+    }
+    assert!(
+        !queue_exists("countries-fetch-uptwice"),
+        "the queue should be gone with the stack"
+    );
+}
+
+#[test]
+fn a_changed_stage_value_gives_a_plan_with_exactly_that_modify() {
+    let f = Fixture::new("modify", ACCOUNT);
+    f.create_bucket();
+    let artifacts = f.artifacts("a");
+    let out = f.up(&artifacts);
+    assert!(out.status.success(), "up: {:?}", common::texts(&out));
+
+    std::fs::write(
+        f.root().join("stages/modify.yaml"),
+        stage_file(ACCOUNT, 512),
+    )
+    .unwrap();
+    // Not yet rendered: the deployer says to render.
+    let out = f.deployer(&["plan", "modify", "--artifacts", artifacts.to_str().unwrap()]);
+    let (_, stderr) = common::texts(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("deployer render modify"), "{stderr}");
+
+    f.render();
+    let plan = f.plan_json(&artifacts);
+    assert_eq!(
+        actions(&plan),
+        [("Modify".to_string(), "ApiFunction".to_string())]
+    );
+    assert!(plan["parameters"].as_array().unwrap().is_empty());
+    assert_eq!(plan["change_set_type"], "UPDATE");
+}
+
+#[test]
+fn the_account_guard_refuses_a_stage_of_another_account() {
+    let f = Fixture::new("otheracct", "210987654321");
+    let out = f.up(&f.artifacts("a"));
+    let (stdout, stderr) = common::texts(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("stage otheracct runs in account 210987654321, but these credentials are for account 123456789012"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: "), "{stderr}");
+}
+
+#[test]
+fn a_template_the_emulator_rejects_is_a_readable_error() {
+    let f = Fixture::new("rejected", ACCOUNT);
+    f.create_bucket();
+    // A reference to a resource the template does not define.
+    common::edit(
+        &f.root().join("templates/stack.yaml.hbs"),
+        "deadLetterTargetArn: !GetAtt FetchDeadLetterQueue.Arn",
+        "deadLetterTargetArn: !GetAtt NoSuchQueue.Arn",
+    );
+    f.render();
+    let out = f.up(&f.artifacts("a"));
+    let (stdout, stderr) = common::texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stderr.starts_with("error: ") || stderr.contains("\nerror: "),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: "), "{stderr}");
+    assert!(
+        stderr.contains("NoSuchQueue"),
+        "the error should name what is wrong: {stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("internal error"),
+        "{stderr}"
+    );
+    eprintln!("the deployer said:\n{stderr}");
+}
