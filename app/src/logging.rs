@@ -2,12 +2,13 @@
 
 use tracing_subscriber::EnvFilter;
 
-/// Installs the JSON subscriber at `level`; `RUST_LOG` overrides it when set.
-/// Every line carries the current span's fields (the request id among them).
+/// Installs the JSON subscriber: the service's own events at `level`,
+/// libraries' (the AWS SDK's, hyper's) at warn, so debug stays readable;
+/// `RUST_LOG` overrides it when set. Every line carries the current span's
+/// fields (the request id among them).
 pub fn init(level: &str, stage: &str) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        EnvFilter::new(format!("{level},aws_config=warn,aws_smithy_runtime=warn,hyper=warn,h2=warn,rustls=warn"))
-    });
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(format!("warn,countries={level},api={level},worker={level}")));
     let _ = tracing_subscriber::fmt()
         .json()
         .flatten_event(true)
