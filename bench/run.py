@@ -280,6 +280,42 @@ def timed(cmd, runs, **kw):
     return out
 
 
+def up_local_once(ports):
+    """Runs `deployer up local` until it prints "ready in"; returns seconds, then stops it."""
+    api_port, emulator_port, upstream_port = ports
+    t0 = time.perf_counter()
+    p = subprocess.Popen([str(RELEASE / "deployer"), "up", "local", "--api-port", str(api_port),
+                          "--emulator-port", str(emulator_port), "--upstream-port", str(upstream_port)],
+                         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+    try:
+        for line in p.stdout:
+            if line.startswith("ready in"):
+                return time.perf_counter() - t0
+        raise SystemExit(f"bench: deployer up local exited ({p.wait()}) before it was ready")
+    finally:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+        p.stdout.close()
+
+
+def up_local_times(runs):
+    """Cold: nothing running (the deployer starts the emulator). Warm: an
+    emulator of ours keeps the deployed stack between runs, so the deploy is a no-op."""
+    cold = [up_local_once((free_port(), free_port(), free_port())) for _ in range(runs)]
+    emulator_port = free_port()
+    moto = spawn([str(VENV / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(emulator_port)],
+                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while http_status(emulator_port, "/moto-api/") != 200:
+        time.sleep(0.1)
+    up_local_once((free_port(), emulator_port, free_port()))  # deploys the stack
+    warm = [up_local_once((free_port(), emulator_port, free_port())) for _ in range(runs)]
+    stop(moto)
+    return cold, warm
+
+
 # ---------------------------------------------------------------- main
 
 def main():
@@ -367,6 +403,10 @@ def main():
 
     # 5. Deployer.
     row("render_all_ms", "deployer render --all", timed([str(RELEASE / "deployer"), "render", "--all", "--out", tempfile.mkdtemp()], runs), "ms", "")
+    stop_all()
+    cold, warm = up_local_times(1 if quick else 3)
+    row("up_local_cold_s", "deployer up local → ready, cold (venv there, no emulator)", cold, "s", "")
+    row("up_local_warm_s", "deployer up local → ready, warm (emulator and stack there: no-op deploy)", warm, "s", "")
 
     stop_all()
     machine = {"cores": os.cpu_count(), "machine": platform.machine(), "moto": emu.version, "quick": quick}
