@@ -77,12 +77,12 @@ pub enum Command {
     Package(PackageArgs),
     /// Show what `up` would change in a stage: a CloudFormation change set, created and then deleted.
     #[command(
-        after_help = "Examples:\n  deployer plan dev\n  deployer plan dev --artifacts target/lambda --format markdown\n  deployer plan prod --json"
+        after_help = "Examples:\n  deployer plan dev\n  deployer plan dev --artifacts target/lambda --format markdown > plan.md   # the pull-request comment\n  deployer plan prod --json\n\nMarkdown: resource changes (replacements flagged), digests deployed -> new, and a collapsed diff of generated/<stage>/stack.yaml against what the stack runs."
     )]
     Plan(PlanArgs),
     /// Deploy a stage (a local stage runs the whole system on this machine).
     #[command(
-        after_help = "Examples:\n  deployer up local                         # emulator + stack + api/worker/upstream, in the foreground\n  deployer up dev                           # build, upload, deploy, smoke test\n  deployer up dev --yes --artifacts DIR     # CI: deploy a package built earlier\n\nNothing changed: says so and exits 0 without uploading or updating."
+        after_help = "Examples:\n  deployer up local                         # emulator + stack + api/worker/upstream, in the foreground\n  deployer up dev                           # build, upload, deploy, smoke test\n  deployer up dev --yes --artifacts DIR     # CI: deploy a package built earlier\n  deployer up prod --artifact-digest api=<sha256>,worker=<sha256> --force   # roll back to zips in the bucket\n\nA stage with promote_from refuses an artifact its predecessor does not run, unless --force.\nNothing changed: says so and exits 0 without uploading or updating."
     )]
     Up(UpArgs),
     /// Delete a stage's stack (tables are retained outside the local stage).
@@ -91,6 +91,53 @@ pub enum Command {
     /// Show what each stage runs: stack status, digests, commit, deployed-at, API URL.
     #[command(after_help = "Examples:\n  deployer status\n  deployer status dev --json")]
     Status(StatusArgs),
+    /// Deploy to <TO> exactly the artifact <FROM> runs (never a rebuild) and answer the pipeline's waiting approval.
+    #[command(
+        after_help = "Examples:\n  deployer promote dev staging\n  deployer promote staging prod --dry-run      # the plan and the approval it would answer\n  deployer promote staging prod --yes          # CI: deploy, then approve the waiting execution\n\nRefuses (exit 2, nothing changed) unless <TO>'s stage file says `promote_from: <FROM>`,\nand when the execution waiting at <TO>'s approval carries another commit than <FROM> runs.\nWithout --yes it asks before deploying an approval stage and only prints the approval."
+    )]
+    Promote(PromoteArgs),
+    /// Print the Terraform outputs the deployer uses, per stage, and which are missing (exit 2 if any).
+    #[command(
+        after_help = "Examples:\n  deployer outputs\n  deployer outputs prod --json\n  DEPLOYER_OUTPUTS_FILE=outputs.json deployer outputs dev"
+    )]
+    Outputs(OutputsArgs),
+    /// Show a stage's function logs (CloudWatch Logs; the local stage's log files), readably or raw.
+    #[command(
+        after_help = "Examples:\n  deployer logs local --request-id 6f1c...   # one request across api and worker\n  deployer logs dev --function worker --since 1h\n  deployer logs dev --follow\n  deployer logs prod --since 30m --json      # raw JSON lines, one per event\n\nThe request id is the `request_id` that POST /fetch-data/{code} returned."
+    )]
+    Logs(LogsArgs),
+    /// Print a shell completion script for bash, zsh or fish.
+    #[command(
+        after_help = "Examples:\n  deployer completions bash > ~/.local/share/bash-completion/completions/deployer\n  deployer completions zsh > ~/.zfunc/_deployer     # with fpath+=~/.zfunc in ~/.zshrc\n  deployer completions fish > ~/.config/fish/completions/deployer.fish"
+    )]
+    Completions(CompletionsArgs),
+}
+
+/// `logs` arguments.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// The stage whose logs to read (`local` reads .countries/local/logs/).
+    pub stage: String,
+    /// Only this function's logs; both when omitted.
+    #[arg(long, value_enum)]
+    pub function: Option<crate::logs::Function>,
+    /// How far back to start: e.g. 30s, 10m, 2h, 1d.
+    #[arg(long, default_value = "10m", value_name = "DURATION")]
+    pub since: String,
+    /// Keep printing new lines as they arrive (Ctrl-C stops).
+    #[arg(long)]
+    pub follow: bool,
+    /// Only the lines of this request (the id POST /fetch-data returned).
+    #[arg(long, value_name = "ID")]
+    pub request_id: Option<String>,
+}
+
+/// `completions` arguments.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `package` arguments.
@@ -121,6 +168,12 @@ pub struct UpArgs {
     /// Use this package folder (manifest.json + zips) instead of building.
     #[arg(long, value_name = "DIR")]
     pub artifacts: Option<PathBuf>,
+    /// Deploy these zips, already in the artifact bucket (a rollback): api=<sha256>,worker=<sha256>.
+    #[arg(long, value_name = "api=SHA,worker=SHA", conflicts_with = "artifacts")]
+    pub artifact_digest: Option<ArtifactDigests>,
+    /// Deploy to a stage with promote_from an artifact its predecessor does not run (logged loudly).
+    #[arg(long)]
+    pub force: bool,
     /// Skip the GET /health check after the deploy.
     #[arg(long)]
     pub no_smoke_test: bool,
@@ -147,6 +200,58 @@ pub struct DownArgs {
 pub struct StatusArgs {
     /// One stage; every stage when omitted.
     pub stage: Option<String>,
+}
+
+/// `promote` arguments.
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    /// The stage whose running artifact is promoted.
+    pub from: String,
+    /// The stage that gets it (its stage file must say `promote_from: <FROM>`).
+    pub to: String,
+    /// Print the plan and the approval it would answer, then discard the change set.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Skip the GET /health check after the deploy.
+    #[arg(long)]
+    pub no_smoke_test: bool,
+}
+
+/// `outputs` arguments.
+#[derive(Debug, Args)]
+pub struct OutputsArgs {
+    /// One stage; every stage when omitted.
+    pub stage: Option<String>,
+}
+
+/// `--artifact-digest api=<sha256>,worker=<sha256>`: zips already in the artifact bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactDigests(pub std::collections::BTreeMap<String, String>);
+
+impl std::str::FromStr for ArtifactDigests {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut map = std::collections::BTreeMap::new();
+        for part in s.split(',').filter(|p| !p.is_empty()) {
+            let (name, digest) = part
+                .split_once('=')
+                .ok_or_else(|| format!("`{part}` is not <function>=<sha256>"))?;
+            if !crate::package::FUNCTIONS.contains(&name) {
+                return Err(format!(
+                    "unknown function `{name}`; expected api and worker"
+                ));
+            }
+            if digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(format!("`{digest}` is not a SHA-256 (64 hex digits)"));
+            }
+            map.insert(name.to_string(), digest.to_ascii_lowercase());
+        }
+        if map.len() != crate::package::FUNCTIONS.len() {
+            return Err("give both: api=<sha256>,worker=<sha256>".into());
+        }
+        Ok(ArtifactDigests(map))
+    }
 }
 
 /// One stage by name, or all of them.

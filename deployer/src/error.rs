@@ -20,6 +20,8 @@ pub struct Diagnostic {
     pub field: String,
     /// What is wrong and what is allowed.
     pub message: String,
+    /// The text of that line, for the snippet under the error (none when unknown).
+    pub source_line: Option<String>,
 }
 
 impl fmt::Display for Diagnostic {
@@ -106,6 +108,8 @@ pub enum Error {
         line: Option<usize>,
         column: Option<usize>,
         message: String,
+        /// The text of that line, for the snippet under the error.
+        source_line: Option<String>,
     },
 
     /// `render --check` found committed files that differ from a fresh render.
@@ -254,9 +258,72 @@ pub enum Error {
         log: PathBuf,
     },
 
+    /// `promote <from> <to>` against the order the stage files set.
+    #[error("cannot promote {from} to {to}: {}; nothing was changed", match promote_from {
+        Some(p) => format!("{to} is promoted from {p} (its stage file's promote_from), not from {from}"),
+        None => format!("{to}'s stage file has no promote_from, so nothing is promoted to it"),
+    })]
+    PromoteOrder {
+        from: String,
+        to: String,
+        promote_from: Option<String>,
+    },
+
+    /// The stage to promote from runs no usable artifact.
+    #[error("cannot promote from {stage}: {problem}; nothing was changed")]
+    NothingToPromote { stage: String, problem: String },
+
+    /// `up` of an artifact the stage's predecessor does not run.
+    #[error(
+        "refusing to deploy to {stage} an artifact that {from} does not run: {problem}; nothing was changed"
+    )]
+    NotPromoted {
+        stage: String,
+        from: String,
+        problem: String,
+    },
+
+    /// The pipeline execution waiting at the approval carries another artifact.
+    #[error(
+        "{waiting} with commit {carries}, but {from} runs {runs}; refusing to deploy or approve (nothing was changed)"
+    )]
+    ApprovalMismatch {
+        /// e.g. `pipeline countries: execution <id> waits at prod/Approve`.
+        waiting: String,
+        /// Where a person answers it: `countries > prod > Approve`.
+        console: String,
+        carries: String,
+        from: String,
+        runs: String,
+    },
+
+    /// A zip that must already be in the artifact bucket is not there.
+    #[error("s3://{bucket}/{key} does not exist; the deployer never rebuilds a digest")]
+    ArtifactNotInBucket { bucket: String, key: String },
+
+    /// `deployer outputs` found required outputs missing (or unreadable).
+    #[error("Terraform outputs missing or unusable: {}", missing.join("; "))]
+    OutputsIncomplete { missing: Vec<String> },
+
     /// The async runtime could not start.
     #[error("cannot start the async runtime: {detail}")]
     Runtime { detail: String },
+
+    /// A flag's value does not parse.
+    #[error("{flag} {value}: expected {expected}")]
+    InvalidArgument {
+        flag: String,
+        value: String,
+        expected: String,
+    },
+
+    /// The local stage has no log files yet.
+    #[error("no local logs in {}", dir.display())]
+    NoLocalLogs { dir: PathBuf },
+
+    /// A CloudWatch log group does not exist (the function never ran, or no stack).
+    #[error("log group {group} does not exist")]
+    NoLogGroup { group: String },
 }
 
 impl Error {
@@ -385,7 +452,33 @@ impl Error {
             Error::ProcessFailed { .. } => {
                 "read the log shown; `cargo build --release -p countries --bins` rebuilds the binaries".into()
             }
+            Error::PromoteOrder { to, promote_from, .. } => match promote_from {
+                Some(p) => format!("run `deployer promote {p} {to}`; the order is dev -> staging -> prod (docs/delivery.md)"),
+                None => format!("deploy {to} with `deployer up {to}`, or set promote_from in stages/{to}.yaml"),
+            },
+            Error::NothingToPromote { stage, .. } => format!(
+                "deploy {stage} first (`deployer up {stage}` or its own promote); `deployer status {stage}` shows what it runs"
+            ),
+            Error::NotPromoted { stage, from, .. } => format!(
+                "deploy it to {from} first and then `deployer promote {from} {stage}`; or pass --force to bypass the order (an emergency rollback)"
+            ),
+            Error::ApprovalMismatch { console, .. } => format!(
+                "check `deployer status`; reject that approval (console: CodePipeline > {console}) or wait until the run that carries this artifact reaches it, then promote again"
+            ),
+            Error::ArtifactNotInBucket { .. } => {
+                "deploy a digest that was uploaded before (`aws s3 ls s3://<bucket>/functions/api/` lists them), or deploy a package with --artifacts DIR".into()
+            }
+            Error::OutputsIncomplete { .. } => {
+                "declare them in infrastructure/outputs.tf and `terraform apply`, then save `terraform output -json` where the stage file's terraform_outputs points (docs/delivery.md, bootstrap)".into()
+            }
             Error::Runtime { .. } => "this is a problem of the machine (threads, file descriptors); retry".into(),
+            Error::InvalidArgument { .. } => "see the command's --help for the accepted values".into(),
+            Error::NoLocalLogs { .. } => {
+                "run `deployer up local` first; its processes write their logs there".into()
+            }
+            Error::NoLogGroup { .. } => {
+                "deploy the stage (`deployer up <stage>`) and call the API once; Lambda creates the group on the first run".into()
+            }
         }
     }
 }

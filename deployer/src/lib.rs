@@ -3,16 +3,19 @@
 //!
 //! Pure logic (`stage::validate`, `stage::locate`, `render::context`,
 //! `outputs::parse`, `plan`, `package::{zip, glibc, manifest}`,
-//! `deploy::progress`) has no I/O; the edges (`stage::load`, `outputs::read`,
-//! `render::write`, `package::build`, `aws`, `local`, `commands`) read and
-//! write files, run tools or call AWS.
+//! `deploy::progress`, `logs::format`, `diagnostics`) has no I/O; the edges
+//! (`stage::load`, `outputs::read`, `render::write`, `package::build`, `aws`,
+//! `local`, `logs::{reader, cloudwatch}`, `commands`) read and write files,
+//! run tools or call AWS.
 
 pub mod aws;
 pub mod cli;
 pub mod commands;
 pub mod deploy;
+pub mod diagnostics;
 pub mod error;
 pub mod local;
+pub mod logs;
 pub mod outputs;
 pub mod package;
 pub mod plan;

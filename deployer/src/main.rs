@@ -16,10 +16,14 @@ fn main() -> ExitCode {
     match deployer::commands::run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            for line in err.to_string().lines() {
-                eprintln!("error: {line}");
+            // The offending line with a caret for stage-file and template errors
+            // (deployer::diagnostics); with --json the same on stdout as JSON.
+            use std::io::IsTerminal;
+            let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            eprint!("{}", deployer::diagnostics::report(&err, color));
+            if cli.global.json {
+                println!("{:#}", deployer::diagnostics::json(&err));
             }
-            eprintln!("hint: {}", err.hint());
             ExitCode::from(err.exit_code())
         }
     }

@@ -119,10 +119,32 @@ pub fn source_for(stage: &Stage, override_file: Option<&Path>) -> Source {
     }
 }
 
+/// Where a stage's outputs come from, in words (for messages).
+pub fn source_desc(stage: &Stage, override_file: Option<&Path>) -> String {
+    match source_for(stage, override_file) {
+        Source::BuiltIn => "built-in values of the local stage".into(),
+        Source::File(f) => f.display().to_string(),
+        Source::Terraform(dir) => format!("`terraform -chdir={} output -json`", dir.display()),
+    }
+}
+
 /// Reads a stage's outputs from its source (the file system or terraform).
 pub fn read(root: &Path, stage: &Stage, override_file: Option<&Path>) -> Result<Outputs> {
+    match read_text(root, stage, override_file)? {
+        None => Ok(local()),
+        Some((shown, text)) => parse(stage, &shown, &text),
+    }
+}
+
+/// The raw `terraform output -json` text of a stage and where it came from
+/// (for messages); none for a local stage's built-in values.
+pub fn read_text(
+    root: &Path,
+    stage: &Stage,
+    override_file: Option<&Path>,
+) -> Result<Option<(String, String)>> {
     match source_for(stage, override_file) {
-        Source::BuiltIn => Ok(local()),
+        Source::BuiltIn => Ok(None),
         Source::File(file) => {
             let shown = file.display().to_string();
             let text = std::fs::read_to_string(root.join(&file)).map_err(|e| {
@@ -132,7 +154,7 @@ pub fn read(root: &Path, stage: &Stage, override_file: Option<&Path>) -> Result<
                     detail: e.to_string(),
                 }
             })?;
-            parse(stage, &shown, &text)
+            Ok(Some((shown, text)))
         }
         Source::Terraform(dir) => {
             let shown = format!("`terraform -chdir={} output -json`", dir.display());
@@ -158,9 +180,81 @@ pub fn read(root: &Path, stage: &Stage, override_file: Option<&Path>) -> Result<
                     detail: String::from_utf8_lossy(&output.stderr).trim().to_string(),
                 });
             }
-            parse(stage, &shown, &String::from_utf8_lossy(&output.stdout))
+            Ok(Some((
+                shown,
+                String::from_utf8_lossy(&output.stdout).into_owned(),
+            )))
         }
     }
+}
+
+/// One required output as `deployer outputs` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutputRow {
+    /// The output's name.
+    pub name: &'static str,
+    /// `string` or `map(string)`.
+    pub kind: &'static str,
+    /// Its value for the stage (a map's entry for the stage).
+    pub value: Option<String>,
+    /// What is wrong with it: missing, wrong type, no entry for the stage.
+    pub problem: Option<String>,
+    /// Why the deployer needs it.
+    pub used_for: &'static str,
+}
+
+/// Every required output of one stage from `terraform output -json` text, with what is
+/// wrong with each (unlike `parse`, it does not stop at the first problem). Pure.
+pub fn inspect(stage: &Stage, text: &str) -> std::result::Result<Vec<OutputRow>, String> {
+    let root: Value = serde_json::from_str(text)
+        .map_err(|e| format!("not `terraform output -json` JSON: {e}"))?;
+    let all = root
+        .as_object()
+        .ok_or("expected a JSON object of outputs")?;
+    Ok(REQUIRED
+        .iter()
+        .map(|r| {
+            let (value, problem) = match all.get(r.name).map(|e| e.get("value")) {
+                None => (None, Some("missing".to_string())),
+                Some(None) => (None, Some("has no `value`".to_string())),
+                Some(Some(v)) => match r.kind {
+                    OutputKind::String => match v.as_str().filter(|s| !s.is_empty()) {
+                        Some(s) => (Some(s.to_string()), None),
+                        None => (
+                            None,
+                            Some(format!("must be a non-empty string, found {}", kind_of(v))),
+                        ),
+                    },
+                    OutputKind::StringMapByStage => match v.as_object() {
+                        None => (
+                            None,
+                            Some(format!(
+                                "must be a map(string) by stage, found {}",
+                                kind_of(v)
+                            )),
+                        ),
+                        Some(m) => match m.get(&stage.name).and_then(Value::as_str) {
+                            Some(s) => (Some(s.to_string()), None),
+                            None => (
+                                None,
+                                Some(format!("has no entry for stage `{}`", stage.name)),
+                            ),
+                        },
+                    },
+                },
+            };
+            OutputRow {
+                name: r.name,
+                kind: match r.kind {
+                    OutputKind::String => "string",
+                    OutputKind::StringMapByStage => "map(string)",
+                },
+                value,
+                problem,
+                used_for: r.used_for,
+            }
+        })
+        .collect())
 }
 
 /// Checks `terraform output -json` text against `REQUIRED` for one stage. Pure.
@@ -368,6 +462,28 @@ app:
             err.to_string().contains("`artifact_bucket`") && err.to_string().contains("a number"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn inspect_lists_every_problem() {
+        let text = json(&[
+            ("pipeline_name", Value::Null),
+            ("alarm_topic_arn", serde_json::json!(3)),
+        ]);
+        let rows = inspect(&stage("dev"), &text).unwrap();
+        let problems: Vec<_> = rows
+            .iter()
+            .filter_map(|r| r.problem.as_deref().map(|p| (r.name, p)))
+            .collect();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems.contains(&("pipeline_name", "missing")));
+        let staging = inspect(&stage("staging"), &json(&[])).unwrap();
+        assert!(
+            staging
+                .iter()
+                .any(|r| r.problem.as_deref() == Some("has no entry for stage `staging`"))
+        );
+        assert!(inspect(&stage("dev"), "[").is_err());
     }
 
     #[test]

@@ -416,6 +416,33 @@ fn a_changed_stage_value_gives_a_plan_with_exactly_that_modify() {
     );
     assert!(plan["parameters"].as_array().unwrap().is_empty());
     assert_eq!(plan["change_set_type"], "UPDATE");
+
+    // The pull-request comment (buildspec's pull-request step): the same change,
+    // and the template diff against what the stack runs.
+    let out = f.deployer(&[
+        "plan",
+        "modify",
+        "--artifacts",
+        artifacts.to_str().unwrap(),
+        "--format",
+        "markdown",
+    ]);
+    let (md, stderr) = common::texts(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        md.contains("| Modify | ApiFunction | AWS::Lambda::Function |"),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "<details><summary><code>generated/modify/stack.yaml</code>: deployed vs this change"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("\n-      MemorySize: 256\n+      MemorySize: 512\n"),
+        "{md}"
+    );
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! credentials for the local stage).
 
 pub mod cloudformation;
+pub mod codepipeline;
 pub mod s3;
 pub mod sts;
 
@@ -52,6 +53,8 @@ pub struct Clients {
     pub s3: s3::S3,
     /// STS (the account guard).
     pub sts: sts::Sts,
+    /// CodePipeline (`status`, `promote`).
+    pub codepipeline: codepipeline::CodePipeline,
     /// What they talk to.
     pub target: Target,
 }
@@ -64,6 +67,7 @@ impl Clients {
             cloudformation: cloudformation::CloudFormation::new(&config),
             s3: s3::S3::new(&config, target.endpoint_url.is_some()),
             sts: sts::Sts::new(&config),
+            codepipeline: codepipeline::CodePipeline::new(&config),
             target,
         }
     }

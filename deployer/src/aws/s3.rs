@@ -11,6 +11,10 @@ use crate::error::{Error, Result};
 pub trait Artifacts {
     /// True when the object exists (HeadObject).
     async fn exists(&self, bucket: &str, key: &str) -> Result<bool>;
+    /// The object's size, or none when it does not exist (HeadObject).
+    async fn size(&self, bucket: &str, key: &str) -> Result<Option<u64>>;
+    /// Downloads the object (a promote whose zip is missing in the target stage's bucket).
+    async fn get(&self, bucket: &str, key: &str) -> Result<Vec<u8>>;
     /// Uploads the object.
     async fn put(&self, bucket: &str, key: &str, bytes: Vec<u8>) -> Result<()>;
     /// Creates the bucket unless it exists (the local stage; Terraform owns the cloud buckets).
@@ -68,6 +72,55 @@ impl Artifacts for S3 {
                 }
             }
         }
+    }
+
+    async fn size(&self, bucket: &str, key: &str) -> Result<Option<u64>> {
+        match self
+            .client
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(out.content_length().unwrap_or_default().max(0) as u64)),
+            Err(err) => {
+                if err.as_service_error().is_some_and(|e| e.is_not_found())
+                    || err
+                        .raw_response()
+                        .is_some_and(|r| r.status().as_u16() == 404)
+                {
+                    Ok(None)
+                } else {
+                    Err(aws(
+                        &format!("HeadObject s3://{bucket}/{key}"),
+                        describe_error(&err),
+                    ))
+                }
+            }
+        }
+    }
+
+    async fn get(&self, bucket: &str, key: &str) -> Result<Vec<u8>> {
+        let out = self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| {
+                aws(
+                    &format!("GetObject s3://{bucket}/{key}"),
+                    describe_error(&e),
+                )
+            })?;
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| aws(&format!("GetObject s3://{bucket}/{key}"), e.to_string()))?;
+        Ok(bytes.into_bytes().to_vec())
     }
 
     async fn put(&self, bucket: &str, key: &str, bytes: Vec<u8>) -> Result<()> {

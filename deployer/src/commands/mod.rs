@@ -1,8 +1,12 @@
 //! The subcommands' drivers: they do the I/O and printing around the pure modules.
 
+pub mod completions;
 pub mod down;
+pub mod logs;
+pub mod outputs;
 pub mod package;
 pub mod plan;
+pub mod promote;
 pub mod render;
 pub mod status;
 pub mod up;
@@ -17,6 +21,10 @@ use crate::stage::STAGES_DIR;
 
 /// Runs the parsed command line.
 pub fn run(cli: &Cli) -> Result<()> {
+    // Completions need no repository.
+    if let Command::Completions(args) = &cli.command {
+        return completions::run(args);
+    }
     let root = find_root(cli.global.root.as_deref())?;
     let mut global = cli.global.clone();
     // An outputs file given on the command line or in the environment is relative to
@@ -35,6 +43,10 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Up(args) => up::run(&root, &global, args),
         Command::Down(args) => down::run(&root, &global, args),
         Command::Status(args) => status::run(&root, &global, args),
+        Command::Promote(args) => promote::run(&root, &global, args),
+        Command::Outputs(args) => outputs::run(&root, &global, args),
+        Command::Logs(args) => logs::run(&root, &global, args),
+        Command::Completions(args) => completions::run(args),
     }
 }
 

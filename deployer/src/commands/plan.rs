@@ -4,10 +4,13 @@
 use std::path::Path;
 
 use crate::aws::Clients;
+use crate::aws::cloudformation::Stacks;
 use crate::cli::{GlobalArgs, PlanArgs};
 use crate::deploy::{self, Deployment};
 use crate::error::Result;
-use crate::plan::render::{self, Format};
+use crate::plan::ChangeSetType;
+use crate::plan::render::{self, ConfigDiff, Format};
+use crate::render::GENERATED_DIR;
 
 /// Builds the plan for a stage, prints it, and discards the change set.
 pub fn run(root: &Path, global: &GlobalArgs, args: &PlanArgs) -> Result<()> {
@@ -40,7 +43,22 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &PlanArgs) -> Result<()> {
         )
         .await?;
         let discarded = deploy::discard(&clients.cloudformation, &plan).await;
-        print!("{}", render::render(&plan, format));
+        if format == Format::Markdown && plan.changes {
+            // A reviewer needs what the merge changes in the running stage: the
+            // committed generated/<stage>/stack.yaml (checked equal to a fresh
+            // render by `gather`) against the template the stack runs now.
+            let deployed = match plan.change_set_type {
+                ChangeSetType::Update => {
+                    Some(clients.cloudformation.template(&d.stack_name).await?)
+                }
+                ChangeSetType::Create => None,
+            };
+            let path = format!("{GENERATED_DIR}/{}/stack.yaml", stage.name);
+            let diff = ConfigDiff::new(&path, deployed.as_deref(), &d.template);
+            print!("{}", render::markdown_with_diff(&plan, Some(&diff)));
+        } else {
+            print!("{}", render::render(&plan, format));
+        }
         discarded
     })
 }

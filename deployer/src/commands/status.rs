@@ -7,7 +7,9 @@ use serde_json::json;
 
 use crate::aws::Clients;
 use crate::aws::cloudformation::Stacks;
+use crate::aws::codepipeline::Pipelines;
 use crate::cli::{GlobalArgs, StatusArgs};
+use crate::deploy::promotion::{self, PipelineRow, WaitingApproval};
 use crate::deploy::{self, Deployed};
 use crate::error::{Error, Result};
 use crate::plan::render::{short, table};
@@ -39,13 +41,17 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &StatusArgs) -> Result<()> {
     let selected = stage::select(&stages, args.stage.as_deref())?;
     let rows = super::runtime()?.block_on(async {
         let mut rows = Vec::new();
-        for s in selected {
+        for s in &selected {
             rows.push(row(root, global, s).await);
         }
         rows
     });
+    let pipeline = super::runtime()?.block_on(pipeline_status(root, global, &selected));
     if global.json {
-        println!("{:#}", json!({"command": "status", "stages": rows}));
+        println!(
+            "{:#}",
+            json!({"command": "status", "stages": rows, "pipeline": pipeline})
+        );
     } else {
         let mut table_rows = vec![
             [
@@ -78,6 +84,7 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &StatusArgs) -> Result<()> {
                 println!("{}: {e}", r.stage);
             }
         }
+        print!("{}", pipeline_text(&pipeline));
     }
     let failed: Vec<&Row> = rows.iter().filter(|r| r.error.is_some()).collect();
     match failed.first() {
@@ -130,4 +137,129 @@ async fn row(root: &Path, global: &GlobalArgs, s: &Stage) -> Row {
         Err(e) => row.error = Some(e.to_string()),
     }
     row
+}
+
+/// The delivery pipeline as `status` shows it; `note` says why there is none.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PipelineStatus {
+    /// The pipeline's name (Terraform output `pipeline_name`).
+    pub name: Option<String>,
+    /// Each pipeline stage's latest execution.
+    pub stages: Vec<PipelineRow>,
+    /// Approvals waiting for an answer.
+    pub waiting_approvals: Vec<WaitingApproval>,
+    /// Why the pipeline is not shown (no pipeline, or it could not be read).
+    pub note: Option<String>,
+}
+
+/// Reads the pipeline of the selected cloud stages; never fails `status`.
+async fn pipeline_status(root: &Path, global: &GlobalArgs, selected: &[&Stage]) -> PipelineStatus {
+    let mut p = PipelineStatus::default();
+    let mut reasons = Vec::new();
+    let mut found = None;
+    for s in selected.iter().filter(|s| s.spec.local.is_none()) {
+        match crate::outputs::read(root, s, global.outputs_file.as_deref()) {
+            Ok(o) => match o.pipeline_name {
+                Some(name) => {
+                    found = Some((name, *s));
+                    break;
+                }
+                None => reasons.push(format!("{}: no pipeline_name output", s.name)),
+            },
+            Err(e) => reasons.push(e.to_string()),
+        }
+    }
+    let Some((name, stage)) = found else {
+        p.note = Some(if reasons.is_empty() {
+            "no pipeline: the selected stages are local".into()
+        } else {
+            format!(
+                "no pipeline: no Terraform outputs name one ({})",
+                reasons.join("; ")
+            )
+        });
+        return p;
+    };
+    p.name = Some(name.clone());
+    let clients = Clients::new(super::target_for(stage, global)).await;
+    let cp = &clients.codepipeline;
+    let state = match cp.state(&name).await {
+        Ok(state) => state,
+        Err(e) => {
+            p.note = Some(format!("cannot read pipeline {name}: {e}"));
+            return p;
+        }
+    };
+    let executions = cp.executions(&name, 50).await.unwrap_or_default();
+    let mut digests = std::collections::BTreeMap::new();
+    for id in state.iter().filter_map(|s| s.execution_id.clone()) {
+        if digests.contains_key(&id) || digests.len() >= 6 {
+            continue;
+        }
+        if let Ok(Some(vars)) = cp
+            .action_variables(&name, &id, promotion::BUILD_ACTION)
+            .await
+            && let Some(d) = vars.get("PACKAGE_DIGEST")
+        {
+            digests.insert(id, d.clone());
+        }
+    }
+    p.stages = promotion::pipeline_rows(&state, &executions, &digests);
+    p.waiting_approvals = state
+        .iter()
+        .filter_map(|s| promotion::waiting_approval(&name, &s.name, &state, &executions))
+        .collect();
+    p
+}
+
+/// The pipeline part of the text output.
+fn pipeline_text(p: &PipelineStatus) -> String {
+    let mut out = String::new();
+    let Some(name) = &p.name else {
+        out.push_str(&format!(
+            "pipeline: {}\n",
+            p.note.as_deref().unwrap_or("none")
+        ));
+        return out;
+    };
+    if let Some(note) = &p.note {
+        out.push_str(&format!("pipeline {name}: {note}\n"));
+        return out;
+    }
+    out.push_str(&format!("\npipeline {name}:\n"));
+    let mut rows = vec![
+        [
+            "STAGE",
+            "EXECUTION",
+            "STATUS",
+            "COMMIT",
+            "PACKAGE",
+            "ACTION",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    let d = |v: &Option<String>| v.as_deref().map(short).unwrap_or("-").to_string();
+    for r in &p.stages {
+        rows.push(vec![
+            r.stage.clone(),
+            r.execution_id.clone().unwrap_or_else(|| "-".into()),
+            r.status.clone().unwrap_or_else(|| "-".into()),
+            d(&r.commit),
+            d(&r.package_digest),
+            r.action.clone().unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    out.push_str(&table(&rows));
+    for w in &p.waiting_approvals {
+        out.push_str(&format!(
+            "waiting for approval: {}/{} of execution {} (commit {}); `deployer promote <from> {}` deploys and answers it\n",
+            w.stage,
+            w.action,
+            w.execution_id,
+            w.commit.as_deref().unwrap_or("-"),
+            w.stage
+        ));
+    }
+    out
 }

@@ -7,8 +7,10 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::aws::Clients;
+use crate::aws::cloudformation::Stacks;
+use crate::aws::s3::Artifacts;
 use crate::cli::{GlobalArgs, UpArgs};
-use crate::deploy::{self, Deployment, progress::Display};
+use crate::deploy::{self, Deployment, progress::Display, promotion};
 use crate::error::{Error, Result};
 use crate::plan::render::{self, Format};
 
@@ -19,6 +21,14 @@ const SMOKE_PATIENCE: Duration = Duration::from_secs(60);
 pub fn run(root: &Path, global: &GlobalArgs, args: &UpArgs) -> Result<()> {
     let stage = super::one_stage(root, &args.stage)?;
     if stage.spec.local.is_some() {
+        for (given, flag) in [
+            (args.artifact_digest.is_some(), "--artifact-digest"),
+            (args.force, "--force"),
+        ] {
+            if given {
+                return Err(Error::NotForLocal { flag: flag.into() });
+            }
+        }
         return crate::local::up(root, global, args, &stage);
     }
     for (given, flag) in [
@@ -34,18 +44,46 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &UpArgs) -> Result<()> {
         }
     }
     let started = Instant::now();
-    let d = Deployment::gather(
-        root,
-        &stage,
-        global.outputs_file.as_deref(),
-        args.artifacts.as_deref(),
-        &[],
-        &super::say,
-    )?;
+    let mut d = match &args.artifact_digest {
+        // A rollback: zips already in the bucket, named by digest.
+        Some(digests) => Deployment::with_package(
+            root,
+            &stage,
+            global.outputs_file.as_deref(),
+            promotion::package_of(
+                &digests.0,
+                "unknown",
+                stage.spec.app.architecture,
+                "--artifact-digest",
+            ),
+        )?,
+        None => Deployment::gather(
+            root,
+            &stage,
+            global.outputs_file.as_deref(),
+            args.artifacts.as_deref(),
+            &[],
+            &super::say,
+        )?,
+    };
     let target = super::target_for(&stage, global);
     super::runtime()?.block_on(async {
         let clients = Clients::new(target).await;
         deploy::account_guard(&clients.sts, &stage.name, &stage.spec.account).await?;
+        if let Some(from) = &stage.spec.promote_from {
+            promotion_guard(root, global, &stage.name, from, &d, args.force).await?;
+        }
+        if args.artifact_digest.is_some() {
+            // The zips must be in the bucket already (never rebuilt); the plan shows their sizes.
+            for f in d.package.manifest.functions.values_mut() {
+                f.size = clients.s3.size(&d.bucket, &f.key).await?.ok_or_else(|| {
+                    Error::ArtifactNotInBucket {
+                        bucket: d.bucket.clone(),
+                        key: f.key.clone(),
+                    }
+                })?;
+            }
+        }
         let plan = deploy::prepare(
             &clients.cloudformation,
             &clients.s3,
@@ -116,4 +154,35 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &UpArgs) -> Result<()> {
         }
         Ok(())
     })
+}
+
+/// A stage with `promote_from` takes only the artifact its predecessor runs;
+/// `--force` lets another through, loudly (an emergency rollback).
+async fn promotion_guard(
+    root: &Path,
+    global: &GlobalArgs,
+    stage: &str,
+    from: &str,
+    d: &Deployment,
+    force: bool,
+) -> Result<()> {
+    let from_stage = super::one_stage(root, from)?;
+    let clients = Clients::new(super::target_for(&from_stage, global)).await;
+    let info = clients
+        .cloudformation
+        .describe_stack(&deploy::stack_name(from))
+        .await?;
+    let predecessor = promotion::Running::from_stack(from, info.as_ref()).ok();
+    let wanted = d
+        .package
+        .manifest
+        .functions
+        .iter()
+        .map(|(name, f)| (name.clone(), f.digest.clone()))
+        .collect();
+    if let Some(warning) = promotion::check_up(stage, from, predecessor.as_ref(), &wanted, force)? {
+        let bar = "!".repeat(72);
+        eprintln!("{bar}\n{warning}\n{bar}");
+    }
+    Ok(())
 }

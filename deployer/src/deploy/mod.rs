@@ -6,6 +6,7 @@
 //! set, `up` executes it. The AWS calls go through the traits in `aws`.
 
 pub mod progress;
+pub mod promotion;
 pub mod smoke;
 
 use std::collections::BTreeMap;
@@ -80,8 +81,7 @@ impl Deployment {
         extra_bins: &[&str],
         say: &dyn Fn(&str),
     ) -> Result<Deployment> {
-        let outputs = outputs::read(root, stage, outputs_override)?;
-        let template = rendered_stack(root, stage, &outputs)?;
+        let (outputs, template) = inputs(root, stage, outputs_override)?;
         let arch = stage.spec.app.architecture;
         let package = match artifacts {
             Some(dir) => {
@@ -95,7 +95,23 @@ impl Deployment {
             }
             None => package::build_and_package(root, arch, extra_bins, say)?,
         };
-        Ok(Deployment {
+        Ok(Deployment::assemble(stage, &outputs, template, package))
+    }
+
+    /// Like `gather`, for zips already in the artifact bucket (promote,
+    /// `--artifact-digest`): `package` names them and holds no bytes.
+    pub fn with_package(
+        root: &Path,
+        stage: &Stage,
+        outputs_override: Option<&Path>,
+        package: Package,
+    ) -> Result<Deployment> {
+        let (outputs, template) = inputs(root, stage, outputs_override)?;
+        Ok(Deployment::assemble(stage, &outputs, template, package))
+    }
+
+    fn assemble(stage: &Stage, outputs: &Outputs, template: String, package: Package) -> Self {
+        Deployment {
             stage: stage.name.clone(),
             account: stage.spec.account.clone(),
             region: stage.spec.region.clone(),
@@ -107,7 +123,7 @@ impl Deployment {
             role_arn: outputs.cloudformation_execution_role_arn.clone(),
             stage_tags: stage.spec.tags.clone(),
             local: stage.spec.local.is_some(),
-        })
+        }
     }
 
     /// The stack parameters: each function's artifact key.
@@ -139,6 +155,17 @@ impl Deployment {
             Duration::from_secs(3)
         }
     }
+}
+
+/// The outputs and the rendered stack (equal to the committed generated/<stage>/stack.yaml).
+fn inputs(
+    root: &Path,
+    stage: &Stage,
+    outputs_override: Option<&Path>,
+) -> Result<(Outputs, String)> {
+    let outputs = outputs::read(root, stage, outputs_override)?;
+    let template = rendered_stack(root, stage, &outputs)?;
+    Ok((outputs, template))
 }
 
 /// Renders the stage's stack in memory and checks it equals the committed file.
@@ -273,7 +300,9 @@ pub async fn prepare(
         }
     }
 
-    let name = format!("{}-{}", d.stack_name, unix_time());
+    // Milliseconds: two deploys in the same second (a rollback right after a deploy)
+    // must not reuse a change set name.
+    let name = format!("{}-{}", d.stack_name, unix_millis());
     let created = cfn
         .create_change_set(&ChangeSetRequest {
             stack_name: d.stack_name.clone(),
@@ -372,12 +401,14 @@ pub async fn execute(
             });
     };
     for step in plan.uploads() {
-        let bytes = d
-            .package
-            .zips
-            .get(&step.function)
-            .cloned()
-            .unwrap_or_default();
+        // A package read from the bucket (promote, --artifact-digest) has no bytes:
+        // never upload an empty zip in place of a missing one.
+        let bytes = d.package.zips.get(&step.function).cloned().ok_or_else(|| {
+            Error::ArtifactNotInBucket {
+                bucket: d.bucket.clone(),
+                key: step.key.clone(),
+            }
+        })?;
         display.line(&format!(
             "uploading {} to s3://{}/{} ({})",
             step.function,
@@ -552,10 +583,10 @@ pub fn now_rfc3339() -> String {
         .unwrap_or_default()
 }
 
-fn unix_time() -> u64 {
+fn unix_millis() -> u128 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
+        .map(|d| d.as_millis())
         .unwrap_or_default()
 }
 

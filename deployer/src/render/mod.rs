@@ -52,6 +52,7 @@ pub fn render_stage(
         line: None,
         column: None,
         message: e.to_string(),
+        source_line: None,
     })?;
     let files = templates.render_all(&data)?;
     Ok(files

@@ -24,6 +24,8 @@ pub struct Templates {
     registry: Handlebars<'static>,
     /// Template names (`templates/stack.yaml.hbs`), sorted.
     names: Vec<String>,
+    /// Each template's text, for the snippet under an error.
+    sources: std::collections::BTreeMap<String, String>,
 }
 
 handlebars_helper!(json: |v: Json| serde_json::to_string(v).unwrap_or_default());
@@ -51,6 +53,7 @@ impl Templates {
         Templates {
             registry,
             names: Vec::new(),
+            sources: Default::default(),
         }
     }
 
@@ -63,8 +66,12 @@ impl Templates {
                 line: e.pos().map(|p| p.0),
                 column: e.pos().map(|p| p.1),
                 message: e.reason().to_string(),
+                source_line: e
+                    .pos()
+                    .and_then(|p| crate::diagnostics::line_text(text, p.0)),
             })?;
         self.names.push(name.to_string());
+        self.sources.insert(name.to_string(), text.to_string());
         self.names.sort();
         Ok(())
     }
@@ -109,7 +116,7 @@ impl Templates {
                 let text = self
                     .registry
                     .render(name, data)
-                    .map_err(|e| template_error(name, &e))?;
+                    .map_err(|e| template_error(name, &e, &self.sources))?;
                 let file = name
                     .rsplit('/')
                     .next()
@@ -128,7 +135,11 @@ impl Default for Templates {
     }
 }
 
-fn template_error(name: &str, e: &RenderError) -> Error {
+fn template_error(
+    name: &str,
+    e: &RenderError,
+    sources: &std::collections::BTreeMap<String, String>,
+) -> Error {
     let message = match e.reason() {
         RenderErrorReason::MissingVariable(Some(path)) => {
             format!("`{path}` is not defined (strict mode: every value must exist in the context)")
@@ -138,11 +149,17 @@ fn template_error(name: &str, e: &RenderError) -> Error {
         }
         other => other.to_string(),
     };
+    let template = e.template_name.clone().unwrap_or_else(|| name.to_string());
+    let source_line = e
+        .line_no
+        .zip(sources.get(&template))
+        .and_then(|(line, text)| crate::diagnostics::line_text(text, line));
     Error::Template {
-        template: e.template_name.clone().unwrap_or_else(|| name.to_string()),
+        template,
         line: e.line_no,
         column: e.column_no,
         message,
+        source_line,
     }
 }
 

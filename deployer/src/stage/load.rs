@@ -116,6 +116,7 @@ fn to_diagnostic(file: &Path, text: &str, err: &yaml_serde::Error) -> Diagnostic
         column,
         field,
         message,
+        source_line: crate::diagnostics::line_text(text, line),
     }
 }
 

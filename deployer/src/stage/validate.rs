@@ -52,6 +52,7 @@ fn at_or(stage: &Stage, field: &str, fallback: &str, message: String) -> Diagnos
         column,
         field: field.to_string(),
         message,
+        source_line: crate::diagnostics::line_text(&stage.text, line),
     }
 }
 

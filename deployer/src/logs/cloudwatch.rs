@@ -1,0 +1,126 @@
+//! CloudWatch Logs: the SDK edge behind `LogSource`, and the paging and
+//! merging `deployer logs` does on top of it.
+
+use aws_sdk_cloudwatchlogs::Client;
+
+use super::{Function, LogEvent};
+use crate::aws::describe_error;
+use crate::error::{Error, Result};
+
+/// One page of FilterLogEvents.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Page {
+    /// `(timestamp ms, message)` of each event.
+    pub events: Vec<(i64, String)>,
+    /// The token for the next page, if there is one.
+    pub next: Option<String>,
+}
+
+/// What `deployer logs` needs from CloudWatch Logs (a trait, so tests can fake it).
+#[allow(async_fn_in_trait)]
+pub trait LogSource {
+    /// One page of a group's events at or after `start_ms`, matching `pattern` when given.
+    async fn filter(
+        &self,
+        group: &str,
+        start_ms: i64,
+        pattern: Option<&str>,
+        next: Option<String>,
+    ) -> Result<Page>;
+}
+
+/// The real CloudWatch Logs client.
+#[derive(Debug, Clone)]
+pub struct CloudWatchLogs {
+    client: Client,
+}
+
+impl CloudWatchLogs {
+    /// A client for the configured target.
+    pub fn new(config: &aws_config::SdkConfig) -> Self {
+        CloudWatchLogs {
+            client: Client::new(config),
+        }
+    }
+}
+
+impl LogSource for CloudWatchLogs {
+    async fn filter(
+        &self,
+        group: &str,
+        start_ms: i64,
+        pattern: Option<&str>,
+        next: Option<String>,
+    ) -> Result<Page> {
+        let out = self
+            .client
+            .filter_log_events()
+            .log_group_name(group)
+            .start_time(start_ms)
+            .set_filter_pattern(pattern.map(str::to_string))
+            .set_next_token(next)
+            .send()
+            .await
+            .map_err(|e| {
+                let message = describe_error(&e);
+                if message.contains("ResourceNotFound") {
+                    Error::NoLogGroup {
+                        group: group.to_string(),
+                    }
+                } else {
+                    Error::Aws {
+                        action: format!("reading CloudWatch Logs {group}"),
+                        message,
+                    }
+                }
+            })?;
+        Ok(Page {
+            events: out
+                .events()
+                .iter()
+                .map(|e| {
+                    (
+                        e.timestamp().unwrap_or_default(),
+                        e.message().unwrap_or_default().trim_end().to_string(),
+                    )
+                })
+                .collect(),
+            next: out.next_token().map(str::to_string),
+        })
+    }
+}
+
+/// Every event of the functions' log groups at or after `start_ms` (all pages),
+/// matching `pattern`. A group that does not exist yet (a function never invoked)
+/// has no events.
+pub async fn fetch(
+    source: &impl LogSource,
+    stage: &str,
+    functions: &[Function],
+    start_ms: i64,
+    pattern: Option<&str>,
+) -> Result<Vec<LogEvent>> {
+    let mut events = Vec::new();
+    for function in functions {
+        let group = function.log_group(stage);
+        let mut next = None;
+        loop {
+            let page = match source.filter(&group, start_ms, pattern, next).await {
+                Ok(p) => p,
+                Err(Error::NoLogGroup { .. }) => break,
+                Err(e) => return Err(e),
+            };
+            // CloudWatch's time is the one `start_ms` and `--follow` work with.
+            events.extend(page.events.into_iter().map(|(ts, raw)| LogEvent {
+                function: *function,
+                timestamp_ms: ts,
+                raw,
+            }));
+            match page.next {
+                Some(token) if !token.is_empty() => next = Some(token),
+                _ => break,
+            }
+        }
+    }
+    Ok(events)
+}
