@@ -6,13 +6,11 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Instant;
 
-use deployer::package::manifest::{FORMAT, FunctionArtifact, MANIFEST_FILE, Manifest};
-use deployer::package::zip::{artifact_key, sha256_hex, zip_bootstrap};
+use deployer::package::zip::sha256_hex;
 use serde_json::Value;
 
 const ACCOUNT: &str = "123456789012";
@@ -59,12 +57,7 @@ fn outputs_json(account: &str, stage: &str) -> String {
 
 impl Fixture {
     fn new(stage: &str, account: &str) -> Fixture {
-        let dir = tempfile::tempdir().expect("tempdir");
-        common::copy_dir(
-            &common::repo_root().join("templates"),
-            &dir.path().join("templates"),
-        );
-        std::fs::create_dir_all(dir.path().join("stages")).expect("mkdir");
+        let dir = common::templates_root();
         std::fs::write(
             dir.path().join(format!("stages/{stage}.yaml")),
             stage_file(account, 256),
@@ -94,67 +87,19 @@ impl Fixture {
 
     /// A package folder with tiny zips; `seed` makes different digests.
     fn artifacts(&self, seed: &str) -> PathBuf {
-        let dir = self.root().join(format!("package-{seed}"));
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        let mut functions = BTreeMap::new();
-        for name in ["api", "worker"] {
-            let bytes =
-                zip_bootstrap(format!("#!/bin/sh\n# {name} {seed}\n").as_bytes()).expect("zip");
-            let digest = sha256_hex(&bytes);
-            std::fs::write(dir.join(format!("{name}.zip")), &bytes).expect("write zip");
-            functions.insert(
-                name.to_string(),
-                FunctionArtifact {
-                    file: format!("{name}.zip"),
-                    key: artifact_key(name, &digest),
-                    digest,
-                    size: bytes.len() as u64,
-                    glibc: None,
-                },
-            );
-        }
-        let manifest = Manifest {
-            format: FORMAT,
-            git_commit: format!("test-{seed}"),
-            architecture: "x86_64".into(),
-            build: "test fixture".into(),
-            glibc_max: None,
-            functions,
-        };
-        std::fs::write(dir.join(MANIFEST_FILE), manifest.to_json()).expect("manifest");
-        dir
+        common::artifacts(self.root(), seed)
     }
 
     /// Runs the deployer against the emulator.
     fn deployer(&self, args: &[&str]) -> Output {
-        let moto = testkit::moto();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_deployer"));
-        cmd.arg("--root")
-            .arg(self.root())
-            .arg("--endpoint-url")
-            .arg(&moto.endpoint)
-            .args(args);
-        for (k, v) in testkit::aws_env(&moto.endpoint) {
-            cmd.env(k, v);
-        }
-        cmd.env_remove("DEPLOYER_OUTPUTS_FILE")
-            .env_remove("DEPLOYER_ROOT")
-            .env_remove("AWS_PROFILE")
+        common::emulator_command(self.root(), args)
             .env("GIT_COMMIT", "fixture-commit")
-            .stdin(std::process::Stdio::null())
             .output()
             .expect("run deployer")
     }
 
     fn up(&self, artifacts: &Path) -> Output {
-        self.deployer(&[
-            "up",
-            &self.stage,
-            "--yes",
-            "--no-smoke-test",
-            "--artifacts",
-            artifacts.to_str().unwrap(),
-        ])
+        self.deployer(&common::up_args(&self.stage, artifacts))
     }
 
     fn plan_json(&self, artifacts: &Path) -> Value {
@@ -165,69 +110,35 @@ impl Fixture {
             "--artifacts",
             artifacts.to_str().unwrap(),
         ]);
-        let (stdout, stderr) = common::texts(&out);
-        assert!(out.status.success(), "plan failed:\n{stdout}\n{stderr}");
+        let (stdout, _) = common::ok(&out, "plan");
         serde_json::from_str(&stdout)
             .unwrap_or_else(|e| panic!("plan --json is not JSON ({e}):\n{stdout}"))
     }
 
     fn create_bucket(&self) {
-        let bucket = format!("artifacts-{}", self.stage);
-        let moto = testkit::moto();
-        runtime().block_on(async {
-            let config = sdk(&moto.endpoint).await;
-            let s3 = aws_sdk_s3::Client::from_conf(
-                aws_sdk_s3::config::Builder::from(&config)
-                    .force_path_style(true)
-                    .build(),
-            );
-            s3.create_bucket()
-                .bucket(bucket)
-                .send()
-                .await
-                .expect("create bucket");
-        });
+        common::create_bucket(&format!("artifacts-{}", self.stage));
     }
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
-async fn sdk(endpoint: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "testing", "testing", None, None, "test",
-        ))
-        .load()
-        .await
 }
 
 fn table_exists(name: &str) -> bool {
     let moto = testkit::moto();
-    runtime().block_on(async {
-        let db = aws_sdk_dynamodb::Client::new(&sdk(&moto.endpoint).await);
+    common::runtime().block_on(async {
+        let db = aws_sdk_dynamodb::Client::new(&common::sdk(&moto.endpoint).await);
         db.describe_table().table_name(name).send().await.is_ok()
     })
 }
 
 fn queue_exists(name: &str) -> bool {
     let moto = testkit::moto();
-    runtime().block_on(async {
-        let sqs = aws_sdk_sqs::Client::new(&sdk(&moto.endpoint).await);
+    common::runtime().block_on(async {
+        let sqs = aws_sdk_sqs::Client::new(&common::sdk(&moto.endpoint).await);
         sqs.get_queue_url().queue_name(name).send().await.is_ok()
     })
 }
 
 fn stack_status(f: &Fixture) -> Value {
     let out = f.deployer(&["status", &f.stage, "--json"]);
-    let (stdout, stderr) = common::texts(&out);
-    assert!(out.status.success(), "status failed:\n{stdout}\n{stderr}");
+    let (stdout, _) = common::ok(&out, "status");
     let v: Value = serde_json::from_str(&stdout).expect("status JSON");
     v["stages"][0].clone()
 }
@@ -296,8 +207,7 @@ fn up_creates_the_stack_a_second_up_is_a_no_op_and_down_keeps_the_tables() {
     f.create_bucket();
     let artifacts = f.artifacts("a");
     let out = f.up(&artifacts);
-    let (stdout, stderr) = common::texts(&out);
-    assert!(out.status.success(), "up failed:\n{stdout}\n{stderr}");
+    let (stdout, stderr) = common::ok(&out, "up");
     assert!(stdout.contains("deployed countries-uptwice"), "{stdout}");
     assert!(stderr.contains("uploading api"), "{stderr}");
     for table in [
@@ -318,11 +228,7 @@ fn up_creates_the_stack_a_second_up_is_a_no_op_and_down_keeps_the_tables() {
     // Nothing changed: a quick no-op with no upload and no change set.
     let started = Instant::now();
     let out = f.up(&artifacts);
-    let (stdout, stderr) = common::texts(&out);
-    assert!(
-        out.status.success(),
-        "second up failed:\n{stdout}\n{stderr}"
-    );
+    let (stdout, stderr) = common::ok(&out, "second up");
     assert!(
         stdout.contains("no changes") && stdout.contains("nothing to deploy"),
         "{stdout}"
@@ -366,8 +272,7 @@ fn up_creates_the_stack_a_second_up_is_a_no_op_and_down_keeps_the_tables() {
     assert!(stderr.contains("hint: pass --yes"), "{stderr}");
 
     let out = f.deployer(&["down", "uptwice", "--yes"]);
-    let (stdout, stderr) = common::texts(&out);
-    assert!(out.status.success(), "down failed:\n{stdout}\n{stderr}");
+    let (stdout, _) = common::ok(&out, "down");
     assert!(
         stdout.contains("kept") && stdout.contains("countries-uptwice"),
         "{stdout}"

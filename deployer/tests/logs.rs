@@ -46,6 +46,23 @@ fn request_lines() -> Vec<String> {
     out
 }
 
+/// `logs <stage> --since 3650d --request-id REQUEST --json`, run by `run`, succeeds and
+/// prints exactly REQUEST's fixture lines.
+fn assert_request_json(stage: &str, run: impl FnOnce(&[&str]) -> Output) {
+    let out = run(&[
+        "logs",
+        stage,
+        "--since",
+        "3650d",
+        "--request-id",
+        REQUEST,
+        "--json",
+    ]);
+    let (stdout, stderr) = common::texts(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert_eq!(stdout.lines().collect::<Vec<_>>(), request_lines());
+}
+
 #[test]
 fn local_reader_and_filter_return_one_request_across_api_and_worker() {
     let dir = common::fixtures().join("logs");
@@ -91,21 +108,7 @@ fn local_root() -> tempfile::TempDir {
 #[test]
 fn local_stage_cli_filters_by_request_id() {
     let root = local_root();
-    let out = common::run(
-        root.path(),
-        &[
-            "logs",
-            "sandbox",
-            "--since",
-            "3650d",
-            "--request-id",
-            REQUEST,
-            "--json",
-        ],
-    );
-    let (stdout, stderr) = common::texts(&out);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
-    assert_eq!(stdout.lines().collect::<Vec<_>>(), request_lines());
+    assert_request_json("sandbox", |args| common::run(root.path(), args));
 
     let out = common::run(
         root.path(),
@@ -225,22 +228,9 @@ fn cloudwatch_logs_filtered_by_request_id() {
         .block_on(put_fixture_events(&moto.endpoint));
     let root = common::fixture_root();
 
-    let out = deployer_against(
-        &moto.endpoint,
-        root.path(),
-        &[
-            "logs",
-            "qa",
-            "--since",
-            "3650d",
-            "--request-id",
-            REQUEST,
-            "--json",
-        ],
-    );
-    let (stdout, stderr) = common::texts(&out);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
-    assert_eq!(stdout.lines().collect::<Vec<_>>(), request_lines());
+    assert_request_json("qa", |args| {
+        deployer_against(&moto.endpoint, root.path(), args)
+    });
 
     let out = deployer_against(
         &moto.endpoint,

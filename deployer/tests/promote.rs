@@ -13,11 +13,11 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::{Arc, Mutex};
 
-use deployer::package::manifest::{FORMAT, FunctionArtifact, MANIFEST_FILE, Manifest};
-use deployer::package::zip::{artifact_key, sha256_hex, zip_bootstrap};
+use common::{ok, runtime};
+use deployer::package::zip::{artifact_key, sha256_hex};
 use serde_json::{Value, json};
 
 const ACCOUNT: &str = "123456789012";
@@ -54,12 +54,7 @@ terraform_outputs:
 impl Fixture {
     /// `approval`: whether `to` waits for a manual approval (pipeline stage `to`, action `Approve`).
     fn new(from: &str, to: &str, approval: bool) -> Fixture {
-        let dir = tempfile::tempdir().expect("tempdir");
-        common::copy_dir(
-            &common::repo_root().join("templates"),
-            &dir.path().join("templates"),
-        );
-        std::fs::create_dir_all(dir.path().join("stages")).expect("mkdir");
+        let dir = common::templates_root();
         std::fs::write(
             dir.path().join(format!("stages/{from}.yaml")),
             stage_file(""),
@@ -98,35 +93,7 @@ impl Fixture {
 
     /// A package folder with tiny zips; `seed` makes different digests.
     fn artifacts(&self, seed: &str) -> PathBuf {
-        let dir = self.root().join(format!("package-{seed}"));
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        let mut functions = BTreeMap::new();
-        for name in ["api", "worker"] {
-            let bytes =
-                zip_bootstrap(format!("#!/bin/sh\n# {name} {seed}\n").as_bytes()).expect("zip");
-            let digest = sha256_hex(&bytes);
-            std::fs::write(dir.join(format!("{name}.zip")), &bytes).expect("write zip");
-            functions.insert(
-                name.to_string(),
-                FunctionArtifact {
-                    file: format!("{name}.zip"),
-                    key: artifact_key(name, &digest),
-                    digest,
-                    size: bytes.len() as u64,
-                    glibc: None,
-                },
-            );
-        }
-        let manifest = Manifest {
-            format: FORMAT,
-            git_commit: format!("test-{seed}"),
-            architecture: "x86_64".into(),
-            build: "test fixture".into(),
-            glibc_max: None,
-            functions,
-        };
-        std::fs::write(dir.join(MANIFEST_FILE), manifest.to_json()).expect("manifest");
-        dir
+        common::artifacts(self.root(), seed)
     }
 
     fn digest(dir: &Path, function: &str) -> String {
@@ -135,87 +102,33 @@ impl Fixture {
 
     /// Runs the deployer: AWS at moto, CodePipeline at the recorded server if there is one.
     fn deployer(&self, args: &[&str]) -> Output {
-        let moto = testkit::moto();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_deployer"));
-        cmd.arg("--root")
-            .arg(self.root())
-            .arg("--endpoint-url")
-            .arg(&moto.endpoint)
-            .args(args);
-        for (k, v) in testkit::aws_env(&moto.endpoint) {
-            cmd.env(k, v);
-        }
+        let mut cmd = common::emulator_command(self.root(), args);
         // Without a recorded server, CodePipeline calls go to a closed port (and must not be made).
         let pipeline = self
             .pipeline_endpoint
             .clone()
             .unwrap_or_else(|| format!("http://127.0.0.1:{}", testkit::free_port()));
         cmd.env("AWS_ENDPOINT_URL_CODEPIPELINE", pipeline)
-            .env_remove("DEPLOYER_OUTPUTS_FILE")
-            .env_remove("DEPLOYER_ROOT")
-            .env_remove("AWS_PROFILE")
-            .stdin(std::process::Stdio::null())
             .output()
             .expect("run deployer")
     }
 
     fn up(&self, stage: &str, artifacts: &Path, extra: &[&str]) -> Output {
-        let mut args = vec![
-            "up",
-            stage,
-            "--yes",
-            "--no-smoke-test",
-            "--artifacts",
-            artifacts.to_str().unwrap(),
-        ];
+        let mut args = common::up_args(stage, artifacts);
         args.extend_from_slice(extra);
         self.deployer(&args)
     }
 
     fn create_bucket(&self) {
-        let moto = testkit::moto();
-        runtime().block_on(async {
-            let s3 = s3(&moto.endpoint).await;
-            s3.create_bucket()
-                .bucket(&self.bucket)
-                .send()
-                .await
-                .expect("create bucket");
-        });
+        common::create_bucket(&self.bucket);
     }
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
-async fn sdk(endpoint: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "testing", "testing", None, None, "test",
-        ))
-        .load()
-        .await
-}
-
-async fn s3(endpoint: &str) -> aws_sdk_s3::Client {
-    aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&sdk(endpoint).await)
-            .force_path_style(true)
-            .build(),
-    )
 }
 
 /// The stack's parameters, straight from the emulator (none when it does not exist).
 fn parameters(stage: &str) -> Option<BTreeMap<String, String>> {
     let moto = testkit::moto();
     runtime().block_on(async {
-        let cfn = aws_sdk_cloudformation::Client::new(&sdk(&moto.endpoint).await);
+        let cfn = aws_sdk_cloudformation::Client::new(&common::sdk(&moto.endpoint).await);
         let out = cfn
             .describe_stacks()
             .stack_name(format!("countries-{stage}"))
@@ -239,12 +152,6 @@ fn parameters(stage: &str) -> Option<BTreeMap<String, String>> {
                 .collect(),
         )
     })
-}
-
-fn ok(out: &Output, what: &str) -> (String, String) {
-    let (stdout, stderr) = common::texts(out);
-    assert!(out.status.success(), "{what} failed:\n{stdout}\n{stderr}");
-    (stdout, stderr)
 }
 
 /// Replays RECORDED CodePipeline answers (AWS JSON 1.1) on a local port and records

@@ -48,30 +48,8 @@ fn aws(action: &str, message: String) -> Error {
 
 impl Artifacts for S3 {
     async fn exists(&self, bucket: &str, key: &str) -> Result<bool> {
-        match self
-            .client
-            .head_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(err) => {
-                if err.as_service_error().is_some_and(|e| e.is_not_found())
-                    || err
-                        .raw_response()
-                        .is_some_and(|r| r.status().as_u16() == 404)
-                {
-                    Ok(false)
-                } else {
-                    Err(aws(
-                        &format!("HeadObject s3://{bucket}/{key}"),
-                        describe_error(&err),
-                    ))
-                }
-            }
-        }
+        // The same HeadObject as `size`: a missing object is `None`, any other failure an error.
+        Ok(self.size(bucket, key).await?.is_some())
     }
 
     async fn size(&self, bucket: &str, key: &str) -> Result<Option<u64>> {

@@ -124,55 +124,42 @@ pub fn orphan_folders(generated_dir: &Path, stages: &[Stage]) -> Result<Vec<Path
     if !generated_dir.is_dir() {
         return Ok(vec![]);
     }
-    let mut orphans = Vec::new();
-    let entries = std::fs::read_dir(generated_dir).map_err(|source| Error::Read {
-        path: generated_dir.to_path_buf(),
-        source,
-    })?;
-    for entry in entries {
-        let path = entry
-            .map_err(|source| Error::Read {
-                path: generated_dir.to_path_buf(),
-                source,
-            })?
-            .path();
-        let name = path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        if path.is_dir() && !stages.iter().any(|s| s.name == name) {
-            orphans.push(path);
-        }
-    }
+    let mut orphans: Vec<PathBuf> = dir_entries(generated_dir)?
+        .into_iter()
+        .filter(|(path, name)| path.is_dir() && !stages.iter().any(|s| s.name == *name))
+        .map(|(path, _)| path)
+        .collect();
     orphans.sort();
     Ok(orphans)
 }
 
 fn extra_files(dir: &Path, files: &[RenderedFile]) -> Result<Vec<String>> {
-    let mut extra = Vec::new();
-    let entries = std::fs::read_dir(dir).map_err(|source| Error::Read {
+    let mut extra: Vec<String> = dir_entries(dir)?
+        .into_iter()
+        .filter(|(path, name)| path.is_file() && !files.iter().any(|f| f.name == *name))
+        .map(|(_, name)| name)
+        .collect();
+    extra.sort();
+    Ok(extra)
+}
+
+/// The entries of `dir`: each one's path and file name.
+fn dir_entries(dir: &Path) -> Result<Vec<(PathBuf, String)>> {
+    let read_error = |source| Error::Read {
         path: dir.to_path_buf(),
         source,
-    })?;
-    for entry in entries {
-        let path = entry
-            .map_err(|source| Error::Read {
-                path: dir.to_path_buf(),
-                source,
-            })?
-            .path();
+    };
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(read_error)? {
+        let path = entry.map_err(read_error)?.path();
         let name = path
             .file_name()
             .unwrap_or_default()
             .to_string_lossy()
             .into_owned();
-        if path.is_file() && !files.iter().any(|f| f.name == name) {
-            extra.push(name);
-        }
+        out.push((path, name));
     }
-    extra.sort();
-    Ok(extra)
+    Ok(out)
 }
 
 fn read_if_exists(path: &Path) -> Result<Option<String>> {

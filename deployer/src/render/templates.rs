@@ -9,8 +9,8 @@
 use std::path::Path;
 
 use handlebars::{
-    Context as HbContext, Handlebars, Helper, HelperResult, JsonTruthy, Output, RenderContext,
-    RenderError, RenderErrorReason, Renderable, handlebars_helper,
+    Context as HbContext, Handlebars, Helper, HelperDef, HelperResult, JsonTruthy, Output,
+    RenderContext, RenderError, RenderErrorReason, Renderable, handlebars_helper,
 };
 use serde_json::Value;
 
@@ -48,8 +48,8 @@ impl Templates {
         registry.register_helper("upper", Box::new(upper));
         registry.register_helper("eq", Box::new(eq));
         registry.register_helper("join", Box::new(join));
-        registry.register_helper("if", Box::new(strict_if));
-        registry.register_helper("unless", Box::new(strict_unless));
+        registry.register_helper("if", Box::new(StrictBlock { negate: false }));
+        registry.register_helper("unless", Box::new(StrictBlock { negate: true }));
         Templates {
             registry,
             names: Vec::new(),
@@ -85,12 +85,7 @@ impl Templates {
         };
         let mut files = Vec::new();
         for entry in std::fs::read_dir(&dir).map_err(read_err)? {
-            let path = entry
-                .map_err(|source| Error::Read {
-                    path: dir.clone(),
-                    source,
-                })?
-                .path();
+            let path = entry.map_err(read_err)?.path();
             if path.extension().is_some_and(|e| e == "hbs") {
                 files.push(path);
             }
@@ -163,45 +158,33 @@ fn template_error(
     }
 }
 
-fn strict_block<'reg, 'rc>(
-    h: &Helper<'rc>,
-    r: &'reg Handlebars<'reg>,
-    ctx: &'rc HbContext,
-    rc: &mut RenderContext<'reg, 'rc>,
-    out: &mut dyn Output,
+/// The strict `if` (`negate: false`) and `unless` (`negate: true`): a missing value is an error.
+struct StrictBlock {
     negate: bool,
-) -> HelperResult {
-    let param = h.param(0).ok_or_else(|| {
-        RenderErrorReason::ParamNotFoundForIndex(if negate { "unless" } else { "if" }, 0)
-    })?;
-    if param.is_value_missing() {
-        return Err(RenderErrorReason::MissingVariable(param.relative_path().cloned()).into());
-    }
-    let truthy = param.value().is_truthy(false) != negate;
-    match if truthy { h.template() } else { h.inverse() } {
-        Some(t) => t.render(r, ctx, rc, out),
-        None => Ok(()),
-    }
 }
 
-fn strict_if<'reg, 'rc>(
-    h: &Helper<'rc>,
-    r: &'reg Handlebars<'reg>,
-    ctx: &'rc HbContext,
-    rc: &mut RenderContext<'reg, 'rc>,
-    out: &mut dyn Output,
-) -> HelperResult {
-    strict_block(h, r, ctx, rc, out, false)
-}
-
-fn strict_unless<'reg, 'rc>(
-    h: &Helper<'rc>,
-    r: &'reg Handlebars<'reg>,
-    ctx: &'rc HbContext,
-    rc: &mut RenderContext<'reg, 'rc>,
-    out: &mut dyn Output,
-) -> HelperResult {
-    strict_block(h, r, ctx, rc, out, true)
+impl HelperDef for StrictBlock {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        r: &'reg Handlebars<'reg>,
+        ctx: &'rc HbContext,
+        rc: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        let negate = self.negate;
+        let param = h.param(0).ok_or_else(|| {
+            RenderErrorReason::ParamNotFoundForIndex(if negate { "unless" } else { "if" }, 0)
+        })?;
+        if param.is_value_missing() {
+            return Err(RenderErrorReason::MissingVariable(param.relative_path().cloned()).into());
+        }
+        let truthy = param.value().is_truthy(false) != negate;
+        match if truthy { h.template() } else { h.inverse() } {
+            Some(t) => t.render(r, ctx, rc, out),
+            None => Ok(()),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -95,3 +95,131 @@ pub fn texts(out: &Output) -> (String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// `out` succeeded (else fails with `what`, stdout and stderr); its stdout and stderr.
+pub fn ok(out: &Output, what: &str) -> (String, String) {
+    let (stdout, stderr) = texts(out);
+    assert!(out.status.success(), "{what} failed:\n{stdout}\n{stderr}");
+    (stdout, stderr)
+}
+
+/// A temporary repository root with the repository's templates and an empty `stages` folder.
+pub fn templates_root() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir(
+        &repo_root().join("templates"),
+        &dir.path().join("templates"),
+    );
+    std::fs::create_dir_all(dir.path().join("stages")).expect("mkdir");
+    dir
+}
+
+/// A package folder `root/package-{seed}` with tiny zips and a manifest; `seed` makes different digests.
+pub fn artifacts(root: &Path, seed: &str) -> PathBuf {
+    use deployer::package::manifest::{FORMAT, FunctionArtifact, MANIFEST_FILE, Manifest};
+    use deployer::package::zip::{artifact_key, sha256_hex, zip_bootstrap};
+
+    let dir = root.join(format!("package-{seed}"));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let mut functions = std::collections::BTreeMap::new();
+    for name in ["api", "worker"] {
+        let bytes = zip_bootstrap(format!("#!/bin/sh\n# {name} {seed}\n").as_bytes()).expect("zip");
+        let digest = sha256_hex(&bytes);
+        std::fs::write(dir.join(format!("{name}.zip")), &bytes).expect("write zip");
+        functions.insert(
+            name.to_string(),
+            FunctionArtifact {
+                file: format!("{name}.zip"),
+                key: artifact_key(name, &digest),
+                digest,
+                size: bytes.len() as u64,
+                glibc: None,
+            },
+        );
+    }
+    let manifest = Manifest {
+        format: FORMAT,
+        git_commit: format!("test-{seed}"),
+        architecture: "x86_64".into(),
+        build: "test fixture".into(),
+        glibc_max: None,
+        functions,
+    };
+    std::fs::write(dir.join(MANIFEST_FILE), manifest.to_json()).expect("manifest");
+    dir
+}
+
+/// The deployer binary with `--root root`, AWS at the emulator (moto), no outputs override,
+/// no profile and no stdin; the caller adds what else it needs and runs it.
+pub fn emulator_command(root: &Path, args: &[&str]) -> Command {
+    let moto = testkit::moto();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_deployer"));
+    cmd.arg("--root")
+        .arg(root)
+        .arg("--endpoint-url")
+        .arg(&moto.endpoint)
+        .args(args);
+    for (k, v) in testkit::aws_env(&moto.endpoint) {
+        cmd.env(k, v);
+    }
+    cmd.env_remove("DEPLOYER_OUTPUTS_FILE")
+        .env_remove("DEPLOYER_ROOT")
+        .env_remove("AWS_PROFILE")
+        .stdin(std::process::Stdio::null());
+    cmd
+}
+
+/// The arguments of `up stage --yes --no-smoke-test --artifacts artifacts`.
+pub fn up_args<'a>(stage: &'a str, artifacts: &'a Path) -> Vec<&'a str> {
+    vec![
+        "up",
+        stage,
+        "--yes",
+        "--no-smoke-test",
+        "--artifacts",
+        artifacts.to_str().unwrap(),
+    ]
+}
+
+/// A single-threaded tokio runtime for calling the emulator directly.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// SDK configuration for the emulator at `endpoint`.
+pub async fn sdk(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
+        .load()
+        .await
+}
+
+/// An S3 client for the emulator at `endpoint` (path-style addressing).
+pub async fn s3(endpoint: &str) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk(endpoint).await)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+/// Creates `bucket` in the emulator.
+pub fn create_bucket(bucket: &str) {
+    let moto = testkit::moto();
+    runtime().block_on(async {
+        s3(&moto.endpoint)
+            .await
+            .create_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .expect("create bucket");
+    });
+}
