@@ -391,7 +391,8 @@ def main():
     row("worker_countries_per_s", "worker throughput", len(codes) / secs, "countries/s", "")
     slow_proc, slow_url = upstream(delay_ms=50)
     secs_slow, _ = worker_throughput(emu, "bench-w2", slow_url, codes)
-    row("worker_slow_seconds", f"worker, upstream +50 ms: {len(codes)} countries", secs_slow, "s", f"sequential would be ≥ {len(codes) * 0.05:.1f} s")
+    row("worker_slow_seconds", f"worker, upstream +50 ms: {len(codes)} countries", secs_slow, "s", "")
+    row("worker_delay_cost_s", "time the 50 ms upstream added (concurrency within batches)", max(0.0, secs_slow - secs), "s", f"one at a time: +{len(codes) * 0.05:.1f} s")
 
     # 4. Footprint.
     for name in ["api", "worker"]:
@@ -399,7 +400,7 @@ def main():
         row(f"{name}_binary_mb", f"{name} bootstrap size", b.stat().st_size / 1e6, "MB", "")
         row(f"{name}_zip_mb", f"{name} zip size", zipped_size(b) / 1e6, "MB", "≤ 3 MB (Chalice: 12.6 MiB)")
     row("api_peak_rss_mb", "api peak RSS under load", rss_api, "MB", "≤ 30 MB")
-    row("worker_peak_rss_mb", "worker peak RSS, 250 countries", rss_worker, "MB", "≤ 30 MB")
+    row("worker_peak_rss_mb", f"worker peak RSS, {len(codes)} countries", rss_worker, "MB", "≤ 30 MB")
 
     # 5. Deployer.
     row("render_all_ms", "deployer render --all", timed([str(RELEASE / "deployer"), "render", "--all", "--out", tempfile.mkdtemp()], runs), "ms", "")
