@@ -130,7 +130,7 @@ impl Deployment {
     pub fn parameters(&self) -> BTreeMap<String, String> {
         let mut p = BTreeMap::new();
         for (name, f) in &self.package.manifest.functions {
-            p.insert(format!("{}ArtifactKey", capitalize(name)), f.key.clone());
+            p.insert(package::zip::artifact_parameter(name), f.key.clone());
         }
         p
     }
@@ -587,13 +587,6 @@ fn unix_millis() -> u128 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis())
-        .unwrap_or_default()
-}
-
-fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
         .unwrap_or_default()
 }
 

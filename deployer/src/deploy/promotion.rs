@@ -58,7 +58,7 @@ impl Running {
         }
         let mut digests = BTreeMap::new();
         for function in FUNCTIONS {
-            let param = format!("{}ArtifactKey", super::capitalize(function));
+            let param = crate::package::zip::artifact_parameter(function);
             let tag = match function {
                 "api" => tags::API_DIGEST,
                 _ => tags::WORKER_DIGEST,

@@ -42,6 +42,14 @@ pub fn artifact_key(function: &str, digest: &str) -> String {
     format!("functions/{function}/{digest}.zip")
 }
 
+/// The stack parameter that carries a function's artifact key:
+/// `api` → `ApiArtifactKey` (the template's Parameters, docs/contract.md).
+pub fn artifact_parameter(function: &str) -> String {
+    let mut chars = function.chars();
+    let first = chars.next().map(|c| c.to_ascii_uppercase().to_string()).unwrap_or_default();
+    format!("{first}{}ArtifactKey", chars.as_str())
+}
+
 /// The digest inside an artifact key, if the key has the contract's shape.
 pub fn digest_of_key(key: &str) -> Option<&str> {
     let file = key.rsplit('/').next()?;
@@ -53,6 +61,12 @@ pub fn digest_of_key(key: &str) -> Option<&str> {
 mod tests {
     use super::*;
     use std::io::Read;
+
+    #[test]
+    fn artifact_parameters_match_the_template() {
+        assert_eq!(artifact_parameter("api"), "ApiArtifactKey");
+        assert_eq!(artifact_parameter("worker"), "WorkerArtifactKey");
+    }
 
     #[test]
     fn same_input_gives_the_same_bytes() {

@@ -244,7 +244,7 @@ fn digest_of_key(key: &str) -> &str {
 /// The deployed digest of a function: from its artifact-key parameter change, or
 /// the new digest when that parameter does not change.
 fn deployed_digest<'a>(plan: &'a Plan, function: &str, new: &'a str) -> Option<&'a str> {
-    let name = format!("{}ArtifactKey", capitalize(function));
+    let name = crate::package::zip::artifact_parameter(function);
     match plan.parameters.iter().find(|p| p.name == name) {
         Some(p) => p.old.as_deref().map(digest_of_key),
         None => Some(new),

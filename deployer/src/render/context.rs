@@ -243,7 +243,7 @@ pub fn build(stage: &Stage, outputs: &Outputs, digests: Option<&Digests>) -> Con
                     environment,
                     local_environment| {
         let fname = format!("countries-{binary}-{name}");
-        let param = format!("{}ArtifactKey", capitalize(binary));
+        let param = crate::package::zip::artifact_parameter(binary);
         FunctionContext {
             log_group: format!("/aws/lambda/{fname}"),
             name: fname,
@@ -386,13 +386,6 @@ fn reference(name: &str, value: &str, logical_id: &str) -> EnvVar {
     }
 }
 
-fn capitalize(s: &str) -> String {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
-        .unwrap_or_default()
-}
 
 #[cfg(test)]
 mod tests {
