@@ -105,12 +105,17 @@ async fn bad_input_is_a_400_before_anything_is_touched() {
             assert!(body["Message"].as_str().unwrap().starts_with("Provided country code ["), "{body}");
         }
     }
-    for query in ["limit=0", "limit=101", "limit=x", "limit=-1"] {
+    for query in ["limit=0", "limit=101", "limit=x", "limit=-1", "limit=+5", "limit=", "limit=1.0"] {
         let res = client.get(format!("{api}/status/PY?{query}")).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{query}");
     }
-    let res = client.post(format!("{api}/fetch-data/PY?force=maybe")).send().await.unwrap();
-    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    // `force` is a boolean, as /openapi.json says: "true" or "false", nothing else.
+    for query in ["force=maybe", "force=", "force", "force=TRUE", "force=1"] {
+        let res = client.post(format!("{api}/fetch-data/PY?{query}")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{query}");
+        let body: Value = res.json().await.unwrap();
+        assert!(body["Message"].as_str().unwrap().starts_with("force must be true or false"), "{body}");
+    }
     // None of it reached the queue.
     assert!(stack.drain_bodies(&stack.queue_url).await.is_empty());
 }

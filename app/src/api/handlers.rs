@@ -73,7 +73,7 @@ pub async fn fetch_data(State(state): State<ApiState>, path: PathCode, query: Pa
     let code = country_code(path)?;
     let force = match params(query)?.get("force").map(String::as_str) {
         None | Some("false") => false,
-        Some("true") | Some("") => true,
+        Some("true") => true,
         Some(other) => {
             return Err(ApiError::bad_request(format!("force must be true or false, got [{}]", other.chars().take(16).collect::<String>())));
         }
@@ -189,8 +189,9 @@ pub async fn status(State(state): State<ApiState>, path: PathCode, query: Params
     let code = country_code(path)?;
     let limit = match params(query)?.get("limit") {
         None => 1,
-        Some(raw) => match raw.parse::<u32>() {
-            Ok(n @ 1..=100) => n,
+        // Digits only: `u32::from_str` would also take "+5".
+        Some(raw) => match raw.bytes().all(|b| b.is_ascii_digit()).then(|| raw.parse::<u32>()) {
+            Some(Ok(n @ 1..=100)) => n,
             _ => {
                 return Err(ApiError::bad_request(format!(
                     "limit must be a whole number from 1 to 100, got [{}]",
