@@ -30,10 +30,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "AWS_PROFILE", value_name = "NAME")]
     pub profile: Option<String>,
     /// AWS region; defaults to the stage file's region.
-    #[arg(long, global = true, value_name = "REGION")]
+    #[arg(long, global = true, value_name = "REGION", value_parser = region)]
     pub region: Option<String>,
     /// Send AWS calls to this endpoint (an emulator).
-    #[arg(long, global = true, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    #[arg(long, global = true, env = "AWS_ENDPOINT_URL", value_name = "URL", value_parser = endpoint_url)]
     pub endpoint_url: Option<String>,
     /// Print machine-readable JSON on stdout instead of text.
     #[arg(long, global = true)]
@@ -279,10 +279,65 @@ pub struct RenderArgs {
     pub out: Option<PathBuf>,
 }
 
+/// `--region`: checked here so a typo is a usage error, not an SDK error deep in a call.
+fn region(text: &str) -> Result<String, String> {
+    let well_formed = text.starts_with(|c: char| c.is_ascii_lowercase())
+        && text.contains('-')
+        && text
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if well_formed {
+        Ok(text.to_string())
+    } else {
+        Err("expected an AWS region such as eu-west-1".into())
+    }
+}
+
+/// `--endpoint-url` / `AWS_ENDPOINT_URL`: an http(s) URL with a host.
+fn endpoint_url(text: &str) -> Result<String, String> {
+    let rest = text
+        .strip_prefix("http://")
+        .or_else(|| text.strip_prefix("https://"));
+    match rest {
+        Some(rest)
+            if !rest.is_empty()
+                && !rest.starts_with('/')
+                && !text.contains(char::is_whitespace) =>
+        {
+            Ok(text.trim_end_matches('/').to_string())
+        }
+        _ => Err("expected an http(s) URL, e.g. http://127.0.0.1:4599".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn region_and_endpoint_are_checked_before_any_call() {
+        for ok in ["eu-west-1", "us-gov-west-1", "cn-north-1"] {
+            assert_eq!(region(ok).as_deref(), Ok(ok));
+        }
+        for bad in ["", "xx nope", "EU-WEST-1", "euwest1", "-eu-1"] {
+            assert!(region(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            endpoint_url("http://127.0.0.1:4599/").as_deref(),
+            Ok("http://127.0.0.1:4599")
+        );
+        assert!(endpoint_url("https://s3.example.com").is_ok());
+        for bad in [
+            "not a url",
+            "127.0.0.1:9",
+            "http://",
+            "ftp://host",
+            "http:// host",
+        ] {
+            assert!(endpoint_url(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn definitions_are_consistent() {

@@ -63,6 +63,10 @@ pub enum Error {
     #[error("{}", join_lines(diagnostics))]
     InvalidStage { diagnostics: Vec<Diagnostic> },
 
+    /// `stages/` holds no stage file.
+    #[error("{} holds no stage files (*.yaml)", dir.display())]
+    NoStages { dir: PathBuf },
+
     /// The stage named on the command line has no file.
     #[error("unknown stage `{name}`; stages are: {}", available.join(", "))]
     UnknownStage {
@@ -111,6 +115,10 @@ pub enum Error {
         /// The text of that line, for the snippet under the error.
         source_line: Option<String>,
     },
+
+    /// `templates/` holds no `*.hbs` file: rendering would make nothing (and remove earlier renders).
+    #[error("{} holds no templates (*.hbs); nothing was rendered", dir.display())]
+    NoTemplates { dir: PathBuf },
 
     /// `render --check` found committed files that differ from a fresh render.
     #[error("generated files are stale: {}", paths.join(", "))]
@@ -250,6 +258,10 @@ pub enum Error {
     #[error("the local AWS emulator (moto) is not available: {detail}")]
     EmulatorUnavailable { detail: String },
 
+    /// A command that needs the running local stage found no emulator.
+    #[error("the local stage is not running: nothing answers on 127.0.0.1:{port}")]
+    EmulatorNotRunning { port: u16, stage: String },
+
     /// A local process failed to start or stopped on its own.
     #[error("{name} {detail}; its log: {}", log.display())]
     ProcessFailed {
@@ -330,6 +342,8 @@ impl Error {
     /// The process exit code: 1 when a check ran and failed, 2 for usage or configuration errors.
     pub fn exit_code(&self) -> u8 {
         match self {
+            // Missing credentials are set-up, not a failed deploy (aws::message words it so).
+            Error::Aws { message, .. } if message.starts_with("no usable AWS credentials") => 2,
             Error::Stale { .. }
             | Error::LintFailed { .. }
             | Error::Write { .. }
@@ -351,6 +365,12 @@ impl Error {
         }
     }
 
+    /// True when the failing command already printed its `--json` summary
+    /// (with `"ok": false`), so stdout must not get a second JSON document.
+    pub fn in_json_summary(&self) -> bool {
+        matches!(self, Error::Stale { .. } | Error::LintFailed { .. })
+    }
+
     /// One line telling the user what to do next.
     pub fn hint(&self) -> String {
         match self {
@@ -361,6 +381,9 @@ impl Error {
             Error::Write { .. } => "check that the output folder is writable".into(),
             Error::InvalidStage { .. } => {
                 "fix the stage file at the line shown; docs/stages.md lists every field and its allowed values".into()
+            }
+            Error::NoStages { .. } => {
+                "restore stages/ (`git checkout -- stages`) or add stages/<name>.yaml (docs/stages.md)".into()
             }
             Error::UnknownStage { .. } => {
                 "pass one of the stages listed, or add stages/<name>.yaml (see docs/stages.md)".into()
@@ -373,6 +396,12 @@ impl Error {
             }
             Error::Template { .. } => {
                 "fix the template at the line shown; the values it may use are the fields of render::context::Context".into()
+            }
+            Error::NoTemplates { .. } => {
+                "restore templates/ (`git checkout -- templates`); the deployer renders each templates/<name>.hbs into generated/<stage>/<name>".into()
+            }
+            Error::Stale { paths } if paths.iter().any(|p| p.ends_with("(no stage file)")) => {
+                "`git rm -r` the folders of stages that no longer exist, run `deployer render --all`, and commit generated/".into()
             }
             Error::Stale { .. } => {
                 "run `deployer render --all` and commit generated/ with the change that caused it".into()
@@ -449,6 +478,9 @@ impl Error {
             Error::EmulatorUnavailable { .. } => {
                 "install it by hand: python3 -m venv .countries/venv && .countries/venv/bin/pip install -r tools/requirements-moto.txt (needs Python 3 and the PyPI registry)".into()
             }
+            Error::EmulatorNotRunning { stage, .. } => format!(
+                "start it with `deployer up {stage}` (it starts the emulator and deploys the stack), then retry in another terminal"
+            ),
             Error::ProcessFailed { .. } => {
                 "read the log shown; `cargo build --release -p countries --bins` rebuilds the binaries".into()
             }

@@ -21,7 +21,7 @@ fn main() -> ExitCode {
             use std::io::IsTerminal;
             let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
             eprint!("{}", deployer::diagnostics::report(&err, color));
-            if cli.global.json {
+            if cli.global.json && !err.in_json_summary() {
                 println!("{:#}", deployer::diagnostics::json(&err));
             }
             ExitCode::from(err.exit_code())

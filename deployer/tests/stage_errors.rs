@@ -57,7 +57,7 @@ fn wrong_type() {
         &[
             "stages/qa.yaml:13:",
             "field `app.api.memory_mb`",
-            "invalid type: string \"lots\", expected u32",
+            "invalid type: string \"lots\", expected a whole number",
         ],
     );
 }

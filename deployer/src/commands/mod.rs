@@ -114,10 +114,9 @@ pub fn emulator_running(target: &crate::aws::Target, stage: &str) -> Result<()> 
     if crate::local::emulator::probe(port) == crate::local::emulator::Listener::Http {
         Ok(())
     } else {
-        Err(Error::EmulatorUnavailable {
-            detail: format!(
-                "nothing answers on 127.0.0.1:{port}; `deployer up {stage}` starts it and deploys the stack"
-            ),
+        Err(Error::EmulatorNotRunning {
+            port,
+            stage: stage.to_string(),
         })
     }
 }

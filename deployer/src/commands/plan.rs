@@ -19,6 +19,13 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &PlanArgs) -> Result<()> {
     if stage.spec.local.is_some() {
         super::emulator_running(&target, &stage.name)?;
     }
+    // The account first: wrong credentials fail in a second, not after a release build.
+    let runtime = super::runtime()?;
+    let clients = runtime.block_on(async {
+        let clients = Clients::new(target).await;
+        deploy::account_guard(&clients.sts, &stage.name, &stage.spec.account).await?;
+        Ok::<_, crate::error::Error>(clients)
+    })?;
     let d = Deployment::gather(
         root,
         &stage,
@@ -32,9 +39,7 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &PlanArgs) -> Result<()> {
     } else {
         args.format
     };
-    super::runtime()?.block_on(async {
-        let clients = Clients::new(target).await;
-        deploy::account_guard(&clients.sts, &stage.name, &stage.spec.account).await?;
+    runtime.block_on(async {
         let plan = deploy::prepare(
             &clients.cloudformation,
             &clients.s3,

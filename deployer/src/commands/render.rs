@@ -56,6 +56,7 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &RenderArgs) -> Result<()> {
             "dir": shown.display().to_string(),
             "changed": report.changed,
             "extra": report.extra,
+            "left_alone": report.foreign,
             "diff": report.diffs.concat(),
         }));
     }
@@ -93,6 +94,9 @@ fn print_report(shown: &Path, check: bool, report: &render::FolderReport) {
         } else {
             println!("{dir}/{extra}: removed (no template makes it)");
         }
+    }
+    for foreign in &report.foreign {
+        println!("{dir}/{foreign}: left alone (not made by `deployer render`)");
     }
     match (check, report.changed.is_empty()) {
         (_, true) if report.extra.is_empty() => println!("{dir}: up to date"),

@@ -44,6 +44,13 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &UpArgs) -> Result<()> {
         }
     }
     let started = Instant::now();
+    // The account first: wrong credentials fail in a second, not after a release build.
+    let runtime = super::runtime()?;
+    let clients = runtime.block_on(async {
+        let clients = Clients::new(super::target_for(&stage, global)).await;
+        deploy::account_guard(&clients.sts, &stage.name, &stage.spec.account).await?;
+        Ok::<_, Error>(clients)
+    })?;
     let mut d = match &args.artifact_digest {
         // A rollback: zips already in the bucket, named by digest.
         Some(digests) => Deployment::with_package(
@@ -66,10 +73,7 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &UpArgs) -> Result<()> {
             &super::say,
         )?,
     };
-    let target = super::target_for(&stage, global);
-    super::runtime()?.block_on(async {
-        let clients = Clients::new(target).await;
-        deploy::account_guard(&clients.sts, &stage.name, &stage.spec.account).await?;
+    runtime.block_on(async {
         if let Some(from) = &stage.spec.promote_from {
             promotion_guard(root, global, &stage.name, from, &d, args.force).await?;
         }
@@ -172,7 +176,7 @@ async fn promotion_guard(
         .cloudformation
         .describe_stack(&deploy::stack_name(from))
         .await?;
-    let predecessor = promotion::Running::from_stack(from, info.as_ref()).ok();
+    let predecessor = promotion::Running::from_stack(from, info.as_ref());
     let wanted = d
         .package
         .manifest

@@ -157,19 +157,23 @@ pub fn check_order(from: &Stage, to: &Stage) -> Result<()> {
 }
 
 /// Whether `up` may deploy `wanted` (function → digest) to `stage`, whose stage file
-/// promotes from `from`, when `from` runs `predecessor`. With `force` a mismatch is
-/// allowed and the returned warning says so (to be printed loudly).
+/// promotes from `from`, when `from` runs `predecessor` (or, as an error, why it
+/// runs nothing usable: [`Running::from_stack`]'s refusal). With `force` a mismatch
+/// is allowed and the returned warning says so (to be printed loudly).
 pub fn check_up(
     stage: &str,
     from: &str,
-    predecessor: Option<&Running>,
+    predecessor: std::result::Result<&Running, &Error>,
     wanted: &BTreeMap<String, String>,
     force: bool,
 ) -> Result<Option<String>> {
     let problem = match predecessor {
-        None => format!("{from} runs nothing (its stack is not deployed)"),
-        Some(p) if &p.digests == wanted => return Ok(None),
-        Some(p) => format!(
+        Err(Error::NothingToPromote { problem, .. }) => {
+            format!("{from} runs nothing usable: {problem}")
+        }
+        Err(other) => format!("{from} runs nothing usable: {other}"),
+        Ok(p) if &p.digests == wanted => return Ok(None),
+        Ok(p) => format!(
             "{from} runs {}, this artifact is {}",
             describe(&p.digests),
             describe(wanted)
@@ -407,13 +411,25 @@ terraform_outputs: {{file: o.json}}
         let (a, w) = ("a".repeat(64), "b".repeat(64));
         let r = Running::from_stack("dev", Some(&stack(&a, &w, "c1"))).unwrap();
         assert_eq!(
-            check_up("staging", "dev", Some(&r), &digests(&a, &w), false).unwrap(),
+            check_up("staging", "dev", Ok(&r), &digests(&a, &w), false).unwrap(),
             None
         );
         let other = digests(&"c".repeat(64), &w);
-        let err = check_up("staging", "dev", Some(&r), &other, false).unwrap_err();
+        let err = check_up("staging", "dev", Ok(&r), &other, false).unwrap_err();
         assert!(err.to_string().contains("dev does not run"), "{err}");
-        let warning = check_up("staging", "dev", None, &other, true)
+        let bare = StackInfo {
+            name: "countries-dev".into(),
+            status: "CREATE_COMPLETE".into(),
+            ..StackInfo::default()
+        };
+        let untagged = Running::from_stack("dev", Some(&bare)).unwrap_err();
+        let err = check_up("staging", "dev", Err(&untagged), &other, false).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("dev runs nothing usable: its stack has no parameter"),
+            "{err}"
+        );
+        let warning = check_up("staging", "dev", Err(&untagged), &other, true)
             .unwrap()
             .unwrap();
         assert!(warning.contains("--force"), "{warning}");

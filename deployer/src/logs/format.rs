@@ -8,32 +8,32 @@ use serde_json::Value;
 use super::{Function, LogEvent};
 use crate::error::{Error, Result};
 
-/// Parses `--since`: a number and a unit (`s`, `m`, `h`, `d`), e.g. `10m`.
+/// Parses `--since`: a number and a unit (`s`, `m`, `h`, `d`), e.g. `10m`;
+/// at most ten years back, so the start time is always a real time.
 pub fn parse_since(text: &str) -> Result<Duration> {
+    const MAX_SECONDS: u64 = 3650 * 86_400;
     let text = text.trim();
+    let invalid = || Error::InvalidArgument {
+        flag: "--since".into(),
+        value: text.into(),
+        expected: "a number and a unit, at most ten years: 30s, 10m, 2h or 1d".into(),
+    };
     let split = text
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let n: u64 = number.parse().map_err(|_| Error::InvalidArgument {
-        flag: "--since".into(),
-        value: text.into(),
-        expected: "a number and a unit: 30s, 10m, 2h or 1d".into(),
-    })?;
-    let seconds = match unit {
-        "s" => n,
-        "m" | "" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
-        _ => {
-            return Err(Error::InvalidArgument {
-                flag: "--since".into(),
-                value: text.into(),
-                expected: "a number and a unit: 30s, 10m, 2h or 1d".into(),
-            });
-        }
+    let n: u64 = number.parse().map_err(|_| invalid())?;
+    let unit_seconds = match unit {
+        "s" => 1,
+        "m" | "" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(invalid()),
     };
-    Ok(Duration::from_secs(seconds))
+    match n.checked_mul(unit_seconds) {
+        Some(seconds) if seconds <= MAX_SECONDS => Ok(Duration::from_secs(seconds)),
+        _ => Err(invalid()),
+    }
 }
 
 /// The request id a tracing JSON line carries: at the top level (the api's
@@ -187,6 +187,13 @@ mod tests {
         assert_eq!(parse_since("30s").unwrap(), Duration::from_secs(30));
         assert_eq!(parse_since("2h").unwrap(), Duration::from_secs(7200));
         assert_eq!(parse_since("1d").unwrap(), Duration::from_secs(86_400));
+        assert_eq!(
+            parse_since("3650d").unwrap(),
+            Duration::from_secs(3650 * 86_400)
+        );
+        for too_far in ["3651d", "9999999999999999d", "99999999999999999999s"] {
+            assert!(parse_since(too_far).is_err(), "{too_far}");
+        }
         assert!(parse_since("soon").is_err());
         assert!(parse_since("5y").is_err());
     }

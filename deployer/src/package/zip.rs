@@ -46,7 +46,10 @@ pub fn artifact_key(function: &str, digest: &str) -> String {
 /// `api` → `ApiArtifactKey` (the template's Parameters, docs/contract.md).
 pub fn artifact_parameter(function: &str) -> String {
     let mut chars = function.chars();
-    let first = chars.next().map(|c| c.to_ascii_uppercase().to_string()).unwrap_or_default();
+    let first = chars
+        .next()
+        .map(|c| c.to_ascii_uppercase().to_string())
+        .unwrap_or_default();
     format!("{first}{}ArtifactKey", chars.as_str())
 }
 

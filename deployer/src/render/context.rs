@@ -386,7 +386,6 @@ fn reference(name: &str, value: &str, logical_id: &str) -> EnvVar {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@
 //! they are replaced by strict versions: `{{#if typo}}` fails instead of
 //! quietly dropping a block.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use handlebars::{
     Context as HbContext, Handlebars, Helper, HelperDef, HelperResult, JsonTruthy, Output,
@@ -61,14 +61,20 @@ impl Templates {
     pub fn add(&mut self, name: &str, text: &str) -> Result<()> {
         self.registry
             .register_template_string(name, text)
-            .map_err(|e| Error::Template {
-                template: name.to_string(),
-                line: e.pos().map(|p| p.0),
-                column: e.pos().map(|p| p.1),
-                message: e.reason().to_string(),
-                source_line: e
-                    .pos()
-                    .and_then(|p| crate::diagnostics::line_text(text, p.0)),
+            .map_err(|e| {
+                // The parser reports an unclosed `{{` or block where it gave up (often the
+                // end of the file); point at where it was opened instead.
+                let (pos, message) = match unclosed(text) {
+                    Some((line, column, what)) => (Some((line, column)), what),
+                    None => (e.pos(), e.reason().to_string()),
+                };
+                Error::Template {
+                    template: name.to_string(),
+                    line: pos.map(|p| p.0),
+                    column: pos.map(|p| p.1),
+                    message,
+                    source_line: pos.and_then(|p| crate::diagnostics::line_text(text, p.0)),
+                }
             })?;
         self.names.push(name.to_string());
         self.sources.insert(name.to_string(), text.to_string());
@@ -89,6 +95,11 @@ impl Templates {
             if path.extension().is_some_and(|e| e == "hbs") {
                 files.push(path);
             }
+        }
+        if files.is_empty() {
+            return Err(Error::NoTemplates {
+                dir: PathBuf::from(TEMPLATES_DIR),
+            });
         }
         files.sort();
         let mut templates = Templates::new();
@@ -130,6 +141,73 @@ impl Default for Templates {
     }
 }
 
+/// The first `{{` never closed by `}}`, or else the innermost `{{#block}}` never
+/// closed by `{{/block}}`: its line, column (1-based) and a message.
+fn unclosed(text: &str) -> Option<(usize, usize, String)> {
+    let position = |offset: usize| {
+        let before = &text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+        (line, column)
+    };
+    let mut blocks: Vec<(usize, &str)> = Vec::new();
+    let mut rest = 0;
+    while let Some(found) = text[rest..].find("{{") {
+        let open = rest + found;
+        let inner_start = open + 2;
+        let close = text[inner_start..].find("}}").map(|i| inner_start + i);
+        let next_open = text[inner_start..].find("{{").map(|i| inner_start + i);
+        let Some(close) = close.filter(|c| next_open.is_none_or(|n| *c < n)) else {
+            let (line, column) = position(open);
+            return Some((line, column, "`{{` is not closed with `}}`".into()));
+        };
+        let inner = text[inner_start..close]
+            .trim_start_matches('~')
+            .trim_start();
+        let name = |tag: &'static str| {
+            inner.strip_prefix(tag).map(|n| {
+                n.split(|c: char| c.is_whitespace() || c == '~')
+                    .next()
+                    .unwrap_or("")
+            })
+        };
+        if let Some(block) = name("#") {
+            blocks.push((open, block));
+        } else if let Some(block) = name("/") {
+            match blocks.pop() {
+                Some((_, opened)) if opened == block => {}
+                Some((at, opened)) => {
+                    let (line, column) = position(at);
+                    return Some((
+                        line,
+                        column,
+                        format!(
+                            "`{{{{#{opened}}}}}` is closed by `{{{{/{block}}}}}`, not `{{{{/{opened}}}}}`"
+                        ),
+                    ));
+                }
+                None => {
+                    let (line, column) = position(open);
+                    return Some((
+                        line,
+                        column,
+                        format!("`{{{{/{block}}}}}` closes no open block"),
+                    ));
+                }
+            }
+        }
+        rest = close + 2;
+    }
+    blocks.pop().map(|(at, block)| {
+        let (line, column) = position(at);
+        (
+            line,
+            column,
+            format!("`{{{{#{block}}}}}` is never closed with `{{{{/{block}}}}}`"),
+        )
+    })
+}
+
 fn template_error(
     name: &str,
     e: &RenderError,
@@ -142,6 +220,9 @@ fn template_error(
         RenderErrorReason::ParamNotFoundForName(helper, param) => {
             format!("helper `{helper}`: parameter `{param}` is missing or not defined")
         }
+        RenderErrorReason::HelperNotFound(helper) => format!(
+            "no helper `{helper}`; the helpers are json, upper, join, eq and Handlebars' own (if, unless, each, with, lookup)"
+        ),
         other => other.to_string(),
     };
     let template = e.template_name.clone().unwrap_or_else(|| name.to_string());
@@ -191,6 +272,47 @@ impl HelperDef for StrictBlock {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn syntax_errors_point_where_the_tag_was_opened() {
+        for (text, line, column, says) in [
+            (
+                "a\nb {{#if x}}\nc\n",
+                2,
+                3,
+                "`{{#if}}` is never closed with `{{/if}}`",
+            ),
+            ("a\n  {{x\nb {{y}}\n", 2, 3, "`{{` is not closed with `}}`"),
+            (
+                "{{#each x}}{{#if y}}{{/each}}",
+                1,
+                12,
+                "`{{#if}}` is closed by `{{/each}}`",
+            ),
+        ] {
+            let Err(Error::Template {
+                line: l,
+                column: c,
+                message,
+                ..
+            }) = Templates::new().add("t.hbs", text)
+            else {
+                panic!("{text:?} should not parse");
+            };
+            assert_eq!((l, c), (Some(line), Some(column)), "{text:?}: {message}");
+            assert!(message.starts_with(says), "{text:?}: {message}");
+        }
+        assert_eq!(unclosed("{{#if a}}{{~/if}} {{x}}"), None);
+    }
+
+    #[test]
+    fn an_unknown_helper_lists_the_helpers() {
+        let err = render("{{lower x}}", json!({"x": "A"})).unwrap_err();
+        assert!(
+            err.to_string().contains("the helpers are json, upper"),
+            "{err}"
+        );
+    }
 
     fn render(text: &str, data: Value) -> Result<String> {
         let mut t = Templates::new();

@@ -42,24 +42,65 @@ pub fn load_dir(dir: &Path, shown_dir: &Path) -> Result<Vec<Stage>> {
             source,
         })?;
         let path = entry.path();
-        if path.extension().is_some_and(|e| e == "yaml") {
+        if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
             paths.push(path);
         }
     }
     paths.sort();
+    if paths.is_empty() {
+        return Err(Error::NoStages {
+            dir: shown_dir.to_path_buf(),
+        });
+    }
 
     let mut stages = Vec::new();
     let mut diagnostics = Vec::new();
     for path in paths {
-        let text = std::fs::read_to_string(&path).map_err(|source| Error::Read {
-            path: path.clone(),
+        let file = shown_dir.join(path.file_name().unwrap_or_default());
+        let whole_file = |message: String| Diagnostic {
+            file: file.clone(),
+            line: 1,
+            column: 1,
+            field: "(file)".into(),
+            message,
+            source_line: None,
+        };
+        if path.extension().is_some_and(|e| e == "yml") {
+            let renamed = file.with_extension("yaml");
+            diagnostics.push(whole_file(format!(
+                "stage files end in .yaml; rename it to {}",
+                renamed.display()
+            )));
+            continue;
+        }
+        if !path.is_file() {
+            diagnostics.push(whole_file(
+                "this is a folder, not a stage file; move it out of stages/".into(),
+            ));
+            continue;
+        }
+        let bytes = std::fs::read(&path).map_err(|source| Error::Read {
+            path: file.clone(),
             source,
         })?;
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+                let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+                let column = valid.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+                diagnostics.push(Diagnostic {
+                    line,
+                    column,
+                    ..whole_file("not UTF-8 text; save the file as UTF-8".into())
+                });
+                continue;
+            }
+        };
         let name = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let file = shown_dir.join(path.file_name().unwrap_or_default());
         match parse(&file, &text) {
             Ok(spec) => stages.push(Stage {
                 name,
@@ -106,10 +147,35 @@ fn to_diagnostic(file: &Path, text: &str, err: &yaml_serde::Error) -> Diagnostic
     } else {
         message
     };
-    let (line, column) = match err.location() {
+    let (mut line, mut column) = match err.location() {
         Some(loc) if !message.starts_with("missing field") => (loc.line(), loc.column()),
         _ => locate_nearest(text, &field),
     };
+    let mut field = field;
+    let mut message = plain_types(&message);
+    if let Some(key) = message
+        .strip_prefix("duplicate field ")
+        .and_then(backticked)
+    {
+        // serde points at the mapping; the second occurrence is what to remove.
+        let key = key.to_string();
+        if let Some((l, c)) = second_key(text, &key) {
+            (line, column) = (l, c);
+        }
+        field = if path.is_empty() {
+            key
+        } else {
+            format!("{path}.{key}")
+        };
+    }
+    if text
+        .lines()
+        .nth(line.saturating_sub(1))
+        .is_some_and(|l| l.contains('\t'))
+    {
+        message =
+            "a tab character: YAML indents with spaces only; replace the tab with spaces".into();
+    }
     Diagnostic {
         file: file.to_path_buf(),
         line,
@@ -118,6 +184,39 @@ fn to_diagnostic(file: &Path, text: &str, err: &yaml_serde::Error) -> Diagnostic
         message,
         source_line: crate::diagnostics::line_text(text, line),
     }
+}
+
+/// serde's Rust type names in words a stage-file author knows.
+fn plain_types(message: &str) -> String {
+    let mut out = message.to_string();
+    for (rust, plain) in [
+        (
+            "expected struct StageFile",
+            "expected a mapping of account, region, app, ...",
+        ),
+        ("expected u8", "expected a whole number"),
+        ("expected u16", "expected a whole number"),
+        ("expected u32", "expected a whole number"),
+        ("expected u64", "expected a whole number"),
+        ("expected f64", "expected a number"),
+    ] {
+        out = out.replace(rust, plain);
+    }
+    out
+}
+
+/// Line and column (1-based) of the second line that starts with `key:`.
+fn second_key(text: &str, key: &str) -> Option<(usize, usize)> {
+    let prefix = format!("{key}:");
+    text.lines()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            let indent = l.len() - l.trim_start().len();
+            l.trim_start()
+                .starts_with(&prefix)
+                .then_some((i + 1, indent + 1))
+        })
+        .nth(1)
 }
 
 /// Splits `app.api: invalid type ...` into the path and the message.
@@ -164,6 +263,68 @@ mod tests {
   worker: {memory_mb: 128, timeout_seconds: 30}
   upstream: {provider: v3, base_url: 'http://127.0.0.1:8081'}
 ";
+
+    #[test]
+    fn duplicate_key_points_at_the_second_one() {
+        let d = diag(&format!("account: '1'\nregion: r\nregion: s\n{GOOD_APP}"));
+        assert_eq!(
+            (d.line, d.column, d.field.as_str()),
+            (3, 1, "region"),
+            "{d}"
+        );
+        assert!(d.message.contains("duplicate field"), "{d}");
+    }
+
+    #[test]
+    fn a_tab_is_named() {
+        let text = format!(
+            "account: '1'\nregion: r\n{}",
+            GOOD_APP.replace("  log_level", "\tlog_level")
+        );
+        let d = diag(&text);
+        assert_eq!(d.line, 5, "{d}");
+        assert!(d.message.contains("tab"), "{d}");
+    }
+
+    #[test]
+    fn rust_type_names_are_not_shown() {
+        let text = format!(
+            "account: '1'\nregion: r\n{}",
+            GOOD_APP.replace("memory_mb: 128, timeout", "memory_mb: -1, timeout")
+        );
+        let d = diag(&text);
+        assert!(d.message.contains("expected a whole number"), "{d}");
+        assert!(!diag("- a\n").message.contains("StageFile"));
+    }
+
+    #[test]
+    fn a_folder_without_stage_files_and_misnamed_files_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = load_dir(dir.path(), Path::new("stages")).unwrap_err();
+        assert!(matches!(err, Error::NoStages { .. }), "{err}");
+        std::fs::write(dir.path().join("qa.yml"), "account: '1'\n").unwrap();
+        std::fs::create_dir(dir.path().join("odd.yaml")).unwrap();
+        std::fs::write(dir.path().join("bin.yaml"), b"account: '1'\nregion: \xff\n").unwrap();
+        let Error::InvalidStage { diagnostics } =
+            load_dir(dir.path(), Path::new("stages")).unwrap_err()
+        else {
+            panic!("expected stage diagnostics");
+        };
+        let shown: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
+        assert_eq!(shown.len(), 3, "{shown:?}");
+        assert!(
+            shown[0].starts_with("stages/bin.yaml:2:9: field `(file)`: not UTF-8"),
+            "{shown:?}"
+        );
+        assert!(
+            shown[1].contains("stages/odd.yaml:1:1") && shown[1].contains("folder"),
+            "{shown:?}"
+        );
+        assert!(
+            shown[2].contains("rename it to stages/qa.yaml"),
+            "{shown:?}"
+        );
+    }
 
     #[test]
     fn unknown_top_level_key() {
