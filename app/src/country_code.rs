@@ -28,10 +28,9 @@ impl CountryCode {
     /// The message the API and logs use for a rejected code. Long or
     /// non-printable input is shortened so it cannot flood a response or log.
     pub fn rejection_message(raw: &str) -> String {
-        let shown: String = raw.chars().take(16).filter(|c| !c.is_control()).collect();
-        let ellipsis = if raw.chars().count() > 16 { "..." } else { "" };
         format!(
-            "Provided country code [{shown}{ellipsis}] is invalid: use two letters, an ISO 3166-1 alpha-2 code such as PY or de."
+            "Provided country code [{}] is invalid: use two letters, an ISO 3166-1 alpha-2 code such as PY or de.",
+            crate::untrusted::show(raw, 16)
         )
     }
 }

@@ -18,5 +18,6 @@ pub mod setup;
 pub mod shutdown;
 pub mod store;
 pub mod timestamp;
+pub mod untrusted;
 pub mod upstream;
 pub mod worker;

@@ -3,7 +3,7 @@
 
 mod support;
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use support::{Stack, http, serve_api, upstream};
 
@@ -116,6 +116,29 @@ async fn bad_input_is_a_400_before_anything_is_touched() {
         let body: Value = res.json().await.unwrap();
         assert!(body["Message"].as_str().unwrap().starts_with("force must be true or false"), "{body}");
     }
+    // A misspelt or repeated parameter is an error, not silently ignored or overridden.
+    for (method, route, query, says) in [
+        (Method::POST, "fetch-data/PY", "FORCE=true", "Unknown query parameter [FORCE]: this route takes force."),
+        (Method::POST, "fetch-data/PY", "force=true&force=false", "A query parameter is given more than once"),
+        (Method::GET, "status/PY", "limit=2&limit=3", "A query parameter is given more than once"),
+        (Method::GET, "status/PY", "count=3", "Unknown query parameter [count]: this route takes limit."),
+    ] {
+        let res = client.request(method, format!("{api}/{route}?{query}")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{route}?{query}");
+        let body: Value = res.json().await.unwrap();
+        assert!(body["Message"].as_str().unwrap().starts_with(says), "{route}?{query}: {body}");
+    }
+    // What the caller sent is shown exactly: invisible characters escaped, a cut marked.
+    for (code, shown) in [("py%00", "[py\\u{0}]"), ("py%E2%80%8B", "[py\\u{200b}]"), ("%EF%BB%BFpy", "[\\u{feff}py]")] {
+        let body: Value = client.get(format!("{api}/view-data/{code}")).send().await.unwrap().json().await.unwrap();
+        assert!(body["Message"].as_str().unwrap().contains(shown), "{code}: {body}");
+    }
+    let body: Value = client.get(format!("{api}/status/PY?limit={}", "9".repeat(30))).send().await.unwrap().json().await.unwrap();
+    assert!(body["Message"].as_str().unwrap().ends_with(&format!("got [{}...]", "9".repeat(16))), "{body}");
+    // HEAD changes nothing: on fetch-data it would queue a fetch, so it is refused.
+    let res = client.head(format!("{api}/fetch-data/PY")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(res.headers()["allow"], "GET, POST");
     // None of it reached the queue.
     assert!(stack.drain_bodies(&stack.queue_url).await.is_empty());
 }

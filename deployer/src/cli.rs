@@ -128,7 +128,7 @@ pub struct LogsArgs {
     #[arg(long)]
     pub follow: bool,
     /// Only the lines of this request (the id POST /fetch-data returned).
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub request_id: Option<String>,
 }
 
@@ -328,6 +328,7 @@ mod tests {
             Ok("http://127.0.0.1:4599")
         );
         assert!(endpoint_url("https://s3.example.com").is_ok());
+        assert!(Cli::try_parse_from(["deployer", "logs", "local", "--request-id", ""]).is_err());
         for bad in [
             "not a url",
             "127.0.0.1:9",

@@ -8,7 +8,7 @@ use crate::store::Attempt;
 use crate::country_code::CountryCode;
 use crate::message::FetchRequest;
 use crate::store::StoredCountry;
-use crate::timestamp;
+use crate::{timestamp, untrusted};
 use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -18,15 +18,33 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 type PathCode = Result<Path<String>, PathRejection>;
-type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
+type Params = Result<Query<Vec<(String, String)>>, QueryRejection>;
 
 fn country_code(path: PathCode) -> Result<CountryCode, ApiError> {
-    let Path(raw) = path.map_err(|_| ApiError::bad_request(CountryCode::rejection_message("")))?;
+    let Path(raw) = path.map_err(|_| {
+        ApiError::bad_request("Provided country code is not UTF-8 text: use two letters, an ISO 3166-1 alpha-2 code such as PY or de.")
+    })?;
     CountryCode::parse(&raw).ok_or_else(|| ApiError::bad_request(CountryCode::rejection_message(&raw)))
 }
 
-fn params(query: Params) -> Result<HashMap<String, String>, ApiError> {
-    query.map(|Query(q)| q).map_err(|_| ApiError::bad_request("The query string could not be read."))
+/// The query parameters of a route that takes `allowed`: each at most once and
+/// no others, so a misspelt `FORCE=true` is an error rather than silently ignored.
+fn params(query: Params, allowed: &[&str]) -> Result<HashMap<String, String>, ApiError> {
+    let Query(pairs) = query.map_err(|_| ApiError::bad_request("The query string could not be read."))?;
+    let mut params = HashMap::new();
+    for (name, value) in pairs {
+        if !allowed.contains(&name.as_str()) {
+            return Err(ApiError::bad_request(format!(
+                "Unknown query parameter [{}]: this route takes {}.",
+                untrusted::show(&name, 16),
+                allowed.join(", ")
+            )));
+        }
+        if params.insert(name, value).is_some() {
+            return Err(ApiError::bad_request("A query parameter is given more than once: give each once."));
+        }
+    }
+    Ok(params)
 }
 
 /// The routes, as `GET /` lists them.
@@ -69,13 +87,23 @@ pub async fn health() -> Json<Health> {
         (status = 500, description = "The queue refused the request (QueueSendMessageFailure)", body = ApiError),
     )
 )]
-pub async fn fetch_data(State(state): State<ApiState>, path: PathCode, query: Params) -> Result<Response, ApiError> {
+pub async fn fetch_data(
+    State(state): State<ApiState>,
+    method: Method,
+    path: PathCode,
+    query: Params,
+) -> Result<Response, ApiError> {
+    if method == Method::HEAD {
+        // axum answers HEAD wherever GET is routed; here GET queues a fetch, and HEAD must change nothing.
+        let refusal = ApiError::method_not_allowed("HEAD is not allowed on /fetch-data: it would queue a fetch; use GET or POST.");
+        return Ok(([(header::ALLOW, "GET, POST")], refusal).into_response());
+    }
     let code = country_code(path)?;
-    let force = match params(query)?.get("force").map(String::as_str) {
+    let force = match params(query, &["force"])?.get("force").map(String::as_str) {
         None | Some("false") => false,
         Some("true") => true,
         Some(other) => {
-            return Err(ApiError::bad_request(format!("force must be true or false, got [{}]", other.chars().take(16).collect::<String>())));
+            return Err(ApiError::bad_request(format!("force must be true or false, got [{}]", untrusted::show(other, 16))));
         }
     };
     let request = FetchRequest {
@@ -135,7 +163,7 @@ pub async fn view_data(State(state): State<ApiState>, path: PathCode, headers: H
             }
             Ok(None) => {
                 return Err(ApiError::not_found(format!(
-                    "Country ({code}) has not been fetched yet: request it with /fetch-data/{code}, then check /status/{code}."
+                    "Country ({code}) is not stored: request it with /fetch-data/{code}; /status/{code} shows how requests for it ended."
                 )));
             }
             Err(e) => {
@@ -187,7 +215,7 @@ fn document_response(country: &StoredCountry, headers: &HeaderMap, max_age: u64)
 )]
 pub async fn status(State(state): State<ApiState>, path: PathCode, query: Params) -> Result<Response, ApiError> {
     let code = country_code(path)?;
-    let limit = match params(query)?.get("limit") {
+    let limit = match params(query, &["limit"])?.get("limit") {
         None => 1,
         // Digits only: `u32::from_str` would also take "+5".
         Some(raw) => match raw.bytes().all(|b| b.is_ascii_digit()).then(|| raw.parse::<u32>()) {
@@ -195,7 +223,7 @@ pub async fn status(State(state): State<ApiState>, path: PathCode, query: Params
             _ => {
                 return Err(ApiError::bad_request(format!(
                     "limit must be a whole number from 1 to 100, got [{}]",
-                    raw.chars().take(16).collect::<String>()
+                    untrusted::show(raw, 16)
                 )));
             }
         },
@@ -214,12 +242,12 @@ pub async fn status(State(state): State<ApiState>, path: PathCode, query: Params
 
 /// Unknown routes.
 pub async fn no_route(method: Method, uri: Uri) -> ApiError {
-    let path: String = uri.path().chars().take(64).collect();
+    let path = untrusted::show(uri.path(), 64);
     ApiError::not_found(format!("No route for {method} {path}: GET / lists the routes."))
 }
 
 /// Known routes with a method they do not take.
 pub async fn wrong_method(method: Method, uri: Uri) -> ApiError {
-    let path: String = uri.path().chars().take(64).collect();
+    let path = untrusted::show(uri.path(), 64);
     ApiError::method_not_allowed(format!("{method} is not allowed on {path}: GET / lists the routes and their methods."))
 }
