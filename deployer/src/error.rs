@@ -389,7 +389,7 @@ impl Error {
                 "pass one of the stages listed, or add stages/<name>.yaml (see docs/stages.md)".into()
             }
             Error::OutputsUnreadable { .. } | Error::OutputMissing { .. } | Error::OutputInvalid { .. } => {
-                "check `terraform_outputs` in the stage file, or DEPLOYER_OUTPUTS_FILE; the file must be `terraform output -json` output and declare every output in deployer/src/outputs.rs REQUIRED".into()
+                "check `terraform_outputs` in the stage file, or the --outputs-file / DEPLOYER_OUTPUTS_FILE given; the file must be `terraform output -json` output and declare every output in deployer/src/outputs.rs REQUIRED".into()
             }
             Error::TerraformMissing { .. } => {
                 "install Terraform >= 1.11, or point DEPLOYER_OUTPUTS_FILE at a saved `terraform output -json`".into()
@@ -423,7 +423,7 @@ impl Error {
                 "pass the folder `deployer package <stage>` wrote (target/lambda), unchanged, built for the stage's architecture".into()
             }
             Error::CrossToolMissing { target, .. } => format!(
-                "pip install ziglang cargo-zigbuild && rustup target add {target}  (or deploy with --artifacts DIR from a build that has them)"
+                "pip install ziglang cargo-zigbuild && rustup target add {target}  (or build on a {target} machine and give `up`/`plan` its package with --artifacts DIR)"
             ),
             Error::RustTargetMissing { target } => format!("rustup target add {target}"),
             Error::BuildFailed { .. } => {

@@ -519,7 +519,10 @@ fn outputs_lists_what_is_there_and_what_is_missing() {
     let out = f.deployer(&["outputs"]);
     let (stdout, stderr) = common::texts(&out);
     assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
-    assert!(stdout.contains("MISSING: missing"), "{stdout}");
+    assert!(
+        stdout.contains("MISSING") && stdout.contains("UNUSABLE: has no entry for stage `ostg`"),
+        "{stdout}"
+    );
     assert!(
         stderr.contains("stage odev: `pipeline_name` missing")
             && stderr.contains(

@@ -102,7 +102,8 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &OutputsArgs) -> Result<()> {
         for r in &report {
             for o in &r.outputs {
                 let value = match (&o.value, &o.problem) {
-                    (_, Some(p)) => format!("MISSING: {p}"),
+                    (_, Some(p)) if p == "missing" => "MISSING".into(),
+                    (_, Some(p)) => format!("UNUSABLE: {p}"),
                     (Some(v), None) => v.clone(),
                     (None, None) => "(not used by a local stage)".into(),
                 };
