@@ -64,7 +64,7 @@ impl Templates {
             .map_err(|e| {
                 // The parser reports an unclosed `{{` or block where it gave up (often the
                 // end of the file); point at where it was opened instead.
-                let (pos, message) = match unclosed(text) {
+                let (pos, message) = match super::syntax::unclosed(text) {
                     Some((line, column, what)) => (Some((line, column)), what),
                     None => (e.pos(), e.reason().to_string()),
                 };
@@ -139,73 +139,6 @@ impl Default for Templates {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// The first `{{` never closed by `}}`, or else the innermost `{{#block}}` never
-/// closed by `{{/block}}`: its line, column (1-based) and a message.
-fn unclosed(text: &str) -> Option<(usize, usize, String)> {
-    let position = |offset: usize| {
-        let before = &text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-        (line, column)
-    };
-    let mut blocks: Vec<(usize, &str)> = Vec::new();
-    let mut rest = 0;
-    while let Some(found) = text[rest..].find("{{") {
-        let open = rest + found;
-        let inner_start = open + 2;
-        let close = text[inner_start..].find("}}").map(|i| inner_start + i);
-        let next_open = text[inner_start..].find("{{").map(|i| inner_start + i);
-        let Some(close) = close.filter(|c| next_open.is_none_or(|n| *c < n)) else {
-            let (line, column) = position(open);
-            return Some((line, column, "`{{` is not closed with `}}`".into()));
-        };
-        let inner = text[inner_start..close]
-            .trim_start_matches('~')
-            .trim_start();
-        let name = |tag: &'static str| {
-            inner.strip_prefix(tag).map(|n| {
-                n.split(|c: char| c.is_whitespace() || c == '~')
-                    .next()
-                    .unwrap_or("")
-            })
-        };
-        if let Some(block) = name("#") {
-            blocks.push((open, block));
-        } else if let Some(block) = name("/") {
-            match blocks.pop() {
-                Some((_, opened)) if opened == block => {}
-                Some((at, opened)) => {
-                    let (line, column) = position(at);
-                    return Some((
-                        line,
-                        column,
-                        format!(
-                            "`{{{{#{opened}}}}}` is closed by `{{{{/{block}}}}}`, not `{{{{/{opened}}}}}`"
-                        ),
-                    ));
-                }
-                None => {
-                    let (line, column) = position(open);
-                    return Some((
-                        line,
-                        column,
-                        format!("`{{{{/{block}}}}}` closes no open block"),
-                    ));
-                }
-            }
-        }
-        rest = close + 2;
-    }
-    blocks.pop().map(|(at, block)| {
-        let (line, column) = position(at);
-        (
-            line,
-            column,
-            format!("`{{{{#{block}}}}}` is never closed with `{{{{/{block}}}}}`"),
-        )
-    })
 }
 
 fn template_error(
@@ -302,7 +235,6 @@ mod tests {
             assert_eq!((l, c), (Some(line), Some(column)), "{text:?}: {message}");
             assert!(message.starts_with(says), "{text:?}: {message}");
         }
-        assert_eq!(unclosed("{{#if a}}{{~/if}} {{x}}"), None);
     }
 
     #[test]
