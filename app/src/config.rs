@@ -111,10 +111,27 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
 
     fn url(&self, name: &'static str) -> Result<String, Error> {
         let raw = self.required(name)?;
-        if !(raw.starts_with("http://") || raw.starts_with("https://")) {
-            return Err(Error::Config { name, problem: format!("must be an http:// or https:// URL, got {raw:?}") });
-        }
-        Ok(raw.trim_end_matches('/').to_string())
+        checked_url(name, &raw)
+    }
+
+    fn optional_url(&self, name: &'static str) -> Result<Option<String>, Error> {
+        self.optional(name).map(|raw| checked_url(name, &raw)).transpose()
+    }
+}
+
+/// An http(s) URL with a host and nothing after the path (a query or fragment
+/// would silently change every request built on it), without a trailing slash.
+fn checked_url(name: &'static str, raw: &str) -> Result<String, Error> {
+    let problem = match reqwest::Url::parse(raw) {
+        Err(e) => Some(format!("is not a URL ({e})")),
+        Ok(url) if !matches!(url.scheme(), "http" | "https") => Some("must use http:// or https://".into()),
+        Ok(url) if url.host_str().is_none_or(str::is_empty) => Some("has no host".into()),
+        Ok(url) if url.query().is_some() || url.fragment().is_some() => Some("must not have a query or fragment".into()),
+        Ok(_) => None,
+    };
+    match problem {
+        Some(problem) => Err(Error::Config { name, problem: format!("{problem}: expected e.g. http://127.0.0.1:8081, got {raw:?}") }),
+        None => Ok(raw.trim_end_matches('/').to_string()),
     }
 }
 
@@ -125,6 +142,8 @@ fn common<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<Common, Error
     if !LOG_LEVELS.contains(&log_level.as_str()) {
         return Err(Error::Config { name: "LOG_LEVEL", problem: format!("must be one of {}, got {log_level:?}", LOG_LEVELS.join(", ")) });
     }
+    // Read by the AWS SDK, not by us; checked so a typo stops the process instead of failing every call.
+    vars.optional_url("AWS_ENDPOINT_URL")?;
     Ok(Common {
         stage: vars.optional("STAGE").unwrap_or_else(|| "local".into()),
         log_level,
@@ -175,10 +194,15 @@ impl WorkerConfig {
             (None, None) => KeySource::None,
         };
         let window_seconds: i64 = vars.number("BREAKER_WINDOW_SECONDS", 300, 1, 86_400)?;
+        let common = common(&vars)?;
+        let dlq_url = vars.optional_url("DLQ_URL")?;
+        if dlq_url.as_deref() == Some(common.queue_url.as_str()) {
+            return Err(Error::Config { name: "DLQ_URL", problem: "is the same queue as QUEUE_URL; it must name the dead-letter queue".into() });
+        }
         Ok(Self {
-            common: common(&vars)?,
+            common,
             breaker_table: vars.required("BREAKER_TABLE")?,
-            dlq_url: vars.optional("DLQ_URL"),
+            dlq_url,
             provider,
             upstream_base_url: vars.url("UPSTREAM_BASE_URL")?,
             api_key,
@@ -265,7 +289,17 @@ mod tests {
 
     #[test]
     fn bad_provider_url_and_level_are_rejected() {
-        for (name, value) in [("UPSTREAM_PROVIDER", "v4"), ("UPSTREAM_BASE_URL", "ftp://x"), ("LOG_LEVEL", "loud")] {
+        for (name, value) in [
+            ("UPSTREAM_PROVIDER", "v4"),
+            ("UPSTREAM_BASE_URL", "ftp://x"),
+            ("UPSTREAM_BASE_URL", "http://"),
+            ("UPSTREAM_BASE_URL", "http://exa mple"),
+            ("UPSTREAM_BASE_URL", "http://127.0.0.1:8081/?x=1#"),
+            ("AWS_ENDPOINT_URL", "not-a-url"),
+            ("DLQ_URL", "countries-dlq"),
+            ("DLQ_URL", "http://127.0.0.1:5000/123456789012/countries-fetch-dev"),
+            ("LOG_LEVEL", "loud"),
+        ] {
             let err = WorkerConfig::from_lookup(env(&with(&[(name, value)]))).unwrap_err();
             assert!(err.to_string().contains(name), "{err}");
         }

@@ -136,3 +136,49 @@ async fn unreadable_messages_are_left_for_the_dead_letter_queue() {
     let bare = Delivery { message_id: "m-bare".into(), body: "\"PY\"".into(), receive_count: 1 };
     assert_eq!(worker.handle(&bare).await, Disposition::Done);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_id_reused_for_another_country_is_another_request() {
+    let stack = Stack::create(1, 4).await;
+    let up = upstream().await;
+    let api = serve_api(stack.api_state(&[])).await;
+    let worker = stack.worker(&up.url, &[]).await;
+    // A producer other than the api reuses one id (or sends none) for two countries: both are fetched.
+    assert_eq!(worker.handle(&delivery("PE", "same", 1)).await, Disposition::Done);
+    assert_eq!(worker.handle(&delivery("EC", "same", 1)).await, Disposition::Done);
+    for code in ["PE", "EC"] {
+        let rows = status(&api, code).await;
+        assert_eq!(rows.len(), 1, "{code}: {rows:?}");
+        assert_eq!(rows[0]["outcome"], "stored", "{code}");
+    }
+    // The same id for the same country is a duplicate delivery: nothing more happens.
+    assert_eq!(worker.handle(&delivery("PE", "same", 2)).await, Disposition::Done);
+    assert_eq!(status(&api, "PE").await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn oversized_and_redirecting_upstreams_are_permanent_failures() {
+    use axum::response::{IntoResponse, Redirect};
+    // A misbehaving upstream: a 30 MB "country" for BD, a redirect for CL.
+    let app = axum::Router::new()
+        .route(
+            "/v3.1/alpha/BD",
+            axum::routing::get(|| async { format!(r#"[{{"cca2":"BD","pad":"{}"}}]"#, "P".repeat(30 << 20)) }),
+        )
+        .route("/v3.1/alpha/CL", axum::routing::get(|| async { Redirect::temporary("http://127.0.0.1:9/v3.1/alpha/CL").into_response() }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let stack = Stack::create(1, 4).await;
+    let api = serve_api(stack.api_state(&[])).await;
+    let worker = stack.worker(&url, &[]).await;
+    for (code, says) in [("BD", "is over 256 KiB"), ("CL", "redirects are not followed")] {
+        assert_eq!(worker.handle(&delivery(code, &format!("r-{code}"), 1)).await, Disposition::Done, "{code}");
+        let rows = status(&api, code).await;
+        assert_eq!(rows[0]["outcome"], "malformed", "{code}: {rows:?}");
+        assert!(rows[0]["error"].as_str().unwrap().contains(says), "{code}: {}", rows[0]["error"]);
+    }
+    let view = http().get(format!("{api}/view-data/BD")).send().await.unwrap();
+    assert_eq!(view.status().as_u16(), 404, "nothing was stored");
+}

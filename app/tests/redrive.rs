@@ -22,3 +22,20 @@ async fn redrive_moves_dead_letters_back_and_they_are_processed() {
     let worker = stack.worker(&up.url, &[]).await;
     assert_eq!(stack.poller().run_until_idle(&worker, 1).await.unwrap(), 3);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn large_dead_letters_are_moved_in_batches_that_fit() {
+    let stack = Stack::create(1, 4).await;
+    let sqs = Client::new(&stack.sdk);
+    // Five bodies near the 256 KiB message limit (five times a batch's limit together), then a small one.
+    let big = format!(r#"{{"code":"DE","request_id":"big","requested_at":"","pad":"{}"}}"#, "x".repeat(250 * 1024));
+    for _ in 0..5 {
+        sqs.send_message().queue_url(&stack.dlq_url).message_body(&big).send().await.unwrap();
+    }
+    sqs.send_message().queue_url(&stack.dlq_url).message_body("\"DE\"").send().await.unwrap();
+    assert_eq!(redrive(&sqs, &stack.dlq_url, &stack.queue_url, 100).await.unwrap(), 6);
+    assert!(stack.drain_bodies(&stack.dlq_url).await.is_empty());
+    let moved = stack.drain_bodies(&stack.queue_url).await;
+    assert_eq!(moved.len(), 6);
+    assert_eq!(moved.iter().filter(|b| **b == big).count(), 5, "bodies arrive unchanged");
+}

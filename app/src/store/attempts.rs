@@ -3,8 +3,10 @@
 //!
 //! SQS delivers at least once, and two workers holding the same message can
 //! both finish it; only one final row may be kept. So a final attempt first
-//! claims a marker item (`fetched_country = "request#<id>"`, `attempt_id =
-//! "final"`, a copy of the row) with a conditional put, then writes its row.
+//! claims a marker item (`fetched_country = "request#<code>#<id>"`,
+//! `attempt_id = "final"`, a copy of the row) with a conditional put, then
+//! writes its row. The code is part of the key, so a request id reused for
+//! another country (by a producer other than the api) is another request.
 //! If the row write fails, the message is retried, and the redelivery finds
 //! the marker and rewrites the row from it. Markers live under their own
 //! partition keys, so they never show up in a country's status. (A
@@ -23,8 +25,8 @@ use std::collections::HashMap;
 /// The sort key of a request's final-outcome marker.
 const MARKER_SORT_KEY: &str = "final";
 
-fn marker_key(request_id: &str) -> String {
-    format!("request#{request_id}")
+fn marker_key(code: &str, request_id: &str) -> String {
+    format!("request#{code}#{request_id}")
 }
 
 /// The `status-<stage>` table.
@@ -104,14 +106,14 @@ impl DynamoAttempts {
 }
 
 /// The marker of a final attempt: the row under the request's own key.
-fn marker_of(row: &HashMap<String, AttributeValue>, request_id: &str) -> HashMap<String, AttributeValue> {
+fn marker_of(row: &HashMap<String, AttributeValue>, code: &str, request_id: &str) -> HashMap<String, AttributeValue> {
     let mut marker = row.clone();
     for key in ["fetched_country", "attempt_id"] {
         if let Some(value) = marker.remove(key) {
             marker.insert(format!("row_{key}"), value);
         }
     }
-    marker.insert("fetched_country".into(), AttributeValue::S(marker_key(request_id)));
+    marker.insert("fetched_country".into(), AttributeValue::S(marker_key(code, request_id)));
     marker.insert("attempt_id".into(), AttributeValue::S(MARKER_SORT_KEY.into()));
     marker
 }
@@ -129,7 +131,8 @@ impl AttemptLog for DynamoAttempts {
     fn record<'a>(&'a self, attempt: &'a Attempt) -> BoxFuture<'a, Result<bool, Error>> {
         Box::pin(async move {
             let row = to_item(attempt);
-            if attempt.outcome.is_final() && !self.put(marker_of(&row, &attempt.request_id), true).await? {
+            let marker = marker_of(&row, &attempt.fetched_country, &attempt.request_id);
+            if attempt.outcome.is_final() && !self.put(marker, true).await? {
                 return Ok(false);
             }
             self.put(row, false).await
@@ -153,13 +156,13 @@ impl AttemptLog for DynamoAttempts {
         })
     }
 
-    fn is_finished<'a>(&'a self, request_id: &'a str) -> BoxFuture<'a, Result<bool, Error>> {
+    fn is_finished<'a>(&'a self, code: &'a CountryCode, request_id: &'a str) -> BoxFuture<'a, Result<bool, Error>> {
         Box::pin(async move {
             let out = self
                 .client
                 .get_item()
                 .table_name(&self.table)
-                .key("fetched_country", AttributeValue::S(marker_key(request_id)))
+                .key("fetched_country", AttributeValue::S(marker_key(code.as_str(), request_id)))
                 .key("attempt_id", AttributeValue::S(MARKER_SORT_KEY.into()))
                 .consistent_read(true)
                 .send()
@@ -194,8 +197,8 @@ mod tests {
             attempt_id: attempt_id("2026-11-28T04:45:20.123Z", "r-1", 2),
         };
         assert_eq!(from_item(&to_item(&a)), Some(a.clone()));
-        let marker = marker_of(&to_item(&a), "r-1");
-        assert_eq!(marker["fetched_country"].as_s().unwrap(), "request#r-1");
+        let marker = marker_of(&to_item(&a), "PY", "r-1");
+        assert_eq!(marker["fetched_country"].as_s().unwrap(), "request#PY#r-1");
         assert_eq!(row_of(marker), Some(to_item(&a)));
     }
 

@@ -145,8 +145,8 @@ pub trait AttemptLog: Send + Sync {
     fn record<'a>(&'a self, attempt: &'a Attempt) -> BoxFuture<'a, Result<bool, Error>>;
     /// The newest `limit` attempts for a country, newest first.
     fn recent<'a>(&'a self, code: &'a CountryCode, limit: u32) -> BoxFuture<'a, Result<Vec<Attempt>, Error>>;
-    /// Whether a request already reached a final outcome (duplicate delivery).
-    fn is_finished<'a>(&'a self, request_id: &'a str) -> BoxFuture<'a, Result<bool, Error>>;
+    /// Whether a request for `code` already reached a final outcome (duplicate delivery).
+    fn is_finished<'a>(&'a self, code: &'a CountryCode, request_id: &'a str) -> BoxFuture<'a, Result<bool, Error>>;
 }
 
 /// The `circuit-breaker-state-<stage>` table: one row per upstream service,

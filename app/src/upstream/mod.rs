@@ -13,6 +13,11 @@ use crate::error::{Error, UpstreamFailure};
 use futures::future::BoxFuture;
 use serde_json::Value;
 
+/// The largest upstream answer read. A country is a few kB (the largest of the
+/// bundled 250 is 6.5 kB); this bounds the worker's memory, and keeps every
+/// stored document well under DynamoDB's 400 KB item limit.
+pub const MAX_ANSWER_BYTES: usize = 256 * 1024;
+
 /// Something that can fetch a country document in the v3.1 shape.
 pub trait CountrySource: Send + Sync {
     /// Fetches one country; failures are classified (see [`UpstreamFailure`]).
@@ -34,6 +39,8 @@ impl HttpSource {
             .timeout(config.upstream_timeout)
             .connect_timeout(config.upstream_timeout)
             .user_agent(concat!("countries-worker/", env!("CARGO_PKG_VERSION")))
+            // A redirect is answered as what it is (see `classify`), never followed with the key.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::Startup(format!("cannot build the upstream HTTP client: {e}")))?;
         Ok(Self { http, provider: config.provider, base_url: config.upstream_base_url.clone(), api_key })
@@ -54,9 +61,18 @@ impl CountrySource for HttpSource {
             if let Some(key) = &self.api_key {
                 request = request.bearer_auth(key);
             }
-            let response = request.send().await.map_err(transport_error)?;
+            let mut response = request.send().await.map_err(transport_error)?;
             let status = response.status().as_u16();
-            let body = response.bytes().await.map_err(transport_error)?;
+            let mut body = Vec::new();
+            while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+                if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                    return Err(Error::Upstream {
+                        kind: UpstreamFailure::Malformed,
+                        detail: format!("the upstream's answer (HTTP {status}) is over {} KiB; a country is a few kB", MAX_ANSWER_BYTES / 1024),
+                    });
+                }
+                body.extend_from_slice(&chunk);
+            }
             classify(self.provider, code, status, &body)
         })
     }
@@ -88,7 +104,13 @@ pub fn classify(provider: Provider, code: &CountryCode, status: u16, body: &[u8]
                 format!("the upstream refused the API key or plan (HTTP {status}{said}); check the stage's upstream key parameter"),
             ));
         }
-        429 | 500..=599 => return Err(fail(UpstreamFailure::Transient, format!("HTTP {status}{said}"))),
+        408 | 429 | 500..=599 => return Err(fail(UpstreamFailure::Transient, format!("HTTP {status}{said}"))),
+        300..=399 => {
+            return Err(fail(
+                UpstreamFailure::Malformed,
+                format!("the upstream redirects (HTTP {status}); redirects are not followed: set the upstream base URL to the final address"),
+            ));
+        }
         _ => return Err(fail(UpstreamFailure::Malformed, format!("unexpected HTTP {status}{said}"))),
     }
     let Some(parsed) = parsed else {
@@ -155,8 +177,10 @@ mod tests {
             (404, UpstreamFailure::NotFound),
             (401, UpstreamFailure::Rejected),
             (403, UpstreamFailure::Rejected),
+            (408, UpstreamFailure::Transient),
             (429, UpstreamFailure::Transient),
             (500, UpstreamFailure::Transient),
+            (302, UpstreamFailure::Malformed),
             (503, UpstreamFailure::Transient),
             (400, UpstreamFailure::Malformed),
         ];

@@ -88,7 +88,7 @@ impl Worker {
 
     async fn handle_request(&self, request: &FetchRequest, code: &CountryCode, receive_count: u32) -> Disposition {
         let started = Instant::now();
-        match self.attempts.is_finished(&request.request_id).await {
+        match self.attempts.is_finished(code, &request.request_id).await {
             Ok(true) => {
                 tracing::info!("duplicate delivery of a finished request; nothing to do");
                 return Disposition::Done;
