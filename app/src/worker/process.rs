@@ -209,7 +209,17 @@ impl Worker {
             || matches!(fetched, Err(e) if !matches!(e, Error::Upstream { .. }));
         let now = timestamp::now_millis();
         let result = match (call, transient) {
-            (Call::Trial, failed) => self.breaker.finish_trial(!failed, now).await.map(|()| None),
+            (Call::Trial, failed) => {
+                let finished = self.breaker.finish_trial(!failed, now).await;
+                if finished.is_ok() {
+                    if failed {
+                        tracing::warn!("circuit reopened: the trial call failed; upstream calls stop for another window");
+                    } else {
+                        tracing::info!("circuit closed: the trial call succeeded");
+                    }
+                }
+                finished.map(|()| None)
+            }
             (Call::Normal, true) => self.breaker.record_failure(self.breaker_settings, now).await.map(Some),
             (Call::Normal, false) => Ok(None),
         };
