@@ -157,7 +157,7 @@ async fn a_request_id_reused_for_another_country_is_another_request() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn oversized_and_redirecting_upstreams_are_permanent_failures() {
+async fn oversized_and_redirecting_upstream_answers() {
     use axum::response::{IntoResponse, Redirect};
     // A misbehaving upstream: a 30 MB "country" for BD, a redirect for CL.
     let app = axum::Router::new()
@@ -165,7 +165,11 @@ async fn oversized_and_redirecting_upstreams_are_permanent_failures() {
             "/v3.1/alpha/BD",
             axum::routing::get(|| async { format!(r#"[{{"cca2":"BD","pad":"{}"}}]"#, "P".repeat(30 << 20)) }),
         )
-        .route("/v3.1/alpha/CL", axum::routing::get(|| async { Redirect::temporary("http://127.0.0.1:9/v3.1/alpha/CL").into_response() }));
+        .route("/v3.1/alpha/CL", axum::routing::get(|| async { Redirect::temporary("http://127.0.0.1:9/v3.1/alpha/CL").into_response() }))
+        .route(
+            "/v3.1/alpha/GH",
+            axum::routing::get(|| async { (axum::http::StatusCode::SERVICE_UNAVAILABLE, "x".repeat(1 << 20)).into_response() }),
+        );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -181,4 +185,7 @@ async fn oversized_and_redirecting_upstreams_are_permanent_failures() {
     }
     let view = http().get(format!("{api}/view-data/BD")).send().await.unwrap();
     assert_eq!(view.status().as_u16(), 404, "nothing was stored");
+    // A huge error page is still the transient 503 it says it is.
+    assert_eq!(worker.handle(&delivery("GH", "r-GH", 1)).await, Disposition::Retry);
+    assert_eq!(status(&api, "GH").await[0]["outcome"], "upstream_error");
 }

@@ -66,9 +66,13 @@ impl CountrySource for HttpSource {
             let mut body = Vec::new();
             while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
                 if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                    if status != 200 {
+                        // An error page's body only adds the upstream's words; its status decides.
+                        return classify(self.provider, code, status, b"");
+                    }
                     return Err(Error::Upstream {
                         kind: UpstreamFailure::Malformed,
-                        detail: format!("the upstream's answer (HTTP {status}) is over {} KiB; a country is a few kB", MAX_ANSWER_BYTES / 1024),
+                        detail: format!("the upstream's answer is over {} KiB; a country is a few kB", MAX_ANSWER_BYTES / 1024),
                     });
                 }
                 body.extend_from_slice(&chunk);
