@@ -431,7 +431,7 @@ impl Error {
             }
             Error::Aws { message, .. } => {
                 if message.contains("credential") || message.contains("Credential") {
-                    "configure AWS credentials (`aws configure`, AWS_PROFILE or --profile) for the stage's account".into()
+                    "configure AWS credentials (`aws configure`, AWS_PROFILE or --profile) for the stage's account; a profile that ~/.aws/config does not define falls through to the instance metadata service, which is what the message above then reports".into()
                 } else if message.contains("dispatch failure") || message.contains("connect") || message.contains("timed out") {
                     "check the network and --endpoint-url / AWS_ENDPOINT_URL; the AWS endpoint could not be reached".into()
                 } else if message.contains("AccessDenied") || message.contains("not authorized") {
