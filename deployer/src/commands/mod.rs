@@ -50,6 +50,21 @@ pub fn run(cli: &Cli) -> Result<()> {
     }
 }
 
+/// The clients for a stage, once the caller's account is checked against the
+/// stage's: `plan` and `up` call this first, so wrong credentials fail in a
+/// second rather than after a release build.
+pub fn checked_clients(
+    runtime: &tokio::runtime::Runtime,
+    stage: &crate::stage::Stage,
+    global: &GlobalArgs,
+) -> Result<crate::aws::Clients> {
+    runtime.block_on(async {
+        let clients = crate::aws::Clients::new(target_for(stage, global)).await;
+        crate::deploy::account_guard(&clients.sts, &stage.name, &stage.spec.account).await?;
+        Ok(clients)
+    })
+}
+
 /// The async runtime the AWS commands run on.
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()

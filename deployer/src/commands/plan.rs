@@ -3,7 +3,6 @@
 
 use std::path::Path;
 
-use crate::aws::Clients;
 use crate::aws::cloudformation::Stacks;
 use crate::cli::{GlobalArgs, PlanArgs};
 use crate::deploy::{self, Deployment};
@@ -19,13 +18,8 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &PlanArgs) -> Result<()> {
     if stage.spec.local.is_some() {
         super::emulator_running(&target, &stage.name)?;
     }
-    // The account first: wrong credentials fail in a second, not after a release build.
     let runtime = super::runtime()?;
-    let clients = runtime.block_on(async {
-        let clients = Clients::new(target).await;
-        deploy::account_guard(&clients.sts, &stage.name, &stage.spec.account).await?;
-        Ok::<_, crate::error::Error>(clients)
-    })?;
+    let clients = super::checked_clients(&runtime, &stage, global)?;
     let d = Deployment::gather(
         root,
         &stage,

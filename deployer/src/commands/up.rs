@@ -44,13 +44,8 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &UpArgs) -> Result<()> {
         }
     }
     let started = Instant::now();
-    // The account first: wrong credentials fail in a second, not after a release build.
     let runtime = super::runtime()?;
-    let clients = runtime.block_on(async {
-        let clients = Clients::new(super::target_for(&stage, global)).await;
-        deploy::account_guard(&clients.sts, &stage.name, &stage.spec.account).await?;
-        Ok::<_, Error>(clients)
-    })?;
+    let clients = super::checked_clients(&runtime, &stage, global)?;
     let mut d = match &args.artifact_digest {
         // A rollback: zips already in the bucket, named by digest.
         Some(digests) => Deployment::with_package(
