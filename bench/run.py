@@ -29,6 +29,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RELEASE = ROOT / "target" / "release"
+DEPLOYER = RELEASE / "deployer"  # the debug build in --quick mode (ensure_tools)
+DEBUG_NOTE = " [debug deployer]"
 VENV = ROOT / ".countries" / "venv"
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -102,7 +104,14 @@ def ensure_tools(quick):
             raise SystemExit("bench: wrk is not installed: apt-get install wrk (or your system's package)")
     print("bench: building release binaries", flush=True)
     subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "countries", "--bins"], cwd=ROOT, check=True)
-    subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "deployer"], cwd=ROOT, check=True)
+    global DEPLOYER
+    if quick:
+        # A smoke pass: the test command's workspace build already made a
+        # debug deployer; a release one would cost CI minutes for rough figures.
+        subprocess.run(["cargo", "build", "--quiet", "-p", "deployer"], cwd=ROOT, check=True)
+        DEPLOYER = ROOT / "target" / "debug" / "deployer"
+    else:
+        subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "deployer"], cwd=ROOT, check=True)
 
 
 class Emulator:
@@ -284,7 +293,7 @@ def up_local_once(ports):
     """Runs `deployer up local` until it prints "ready in"; returns seconds, then stops it."""
     api_port, emulator_port, upstream_port = ports
     t0 = time.perf_counter()
-    p = subprocess.Popen([str(RELEASE / "deployer"), "up", "local", "--api-port", str(api_port),
+    p = subprocess.Popen([str(DEPLOYER), "up", "local", "--api-port", str(api_port),
                           "--emulator-port", str(emulator_port), "--upstream-port", str(upstream_port)],
                          cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
     try:
@@ -403,11 +412,11 @@ def main():
     row("worker_peak_rss_mb", f"worker peak RSS, {len(codes)} countries", rss_worker, "MB", "≤ 30 MB")
 
     # 5. Deployer.
-    row("render_all_ms", "deployer render --all", timed([str(RELEASE / "deployer"), "render", "--all", "--out", tempfile.mkdtemp()], runs), "ms", "")
+    row("render_all_ms", f"deployer render --all{DEBUG_NOTE if quick else ''}", timed([str(DEPLOYER), "render", "--all", "--out", tempfile.mkdtemp()], runs), "ms", "")
     stop_all()
     cold, warm = up_local_times(1 if quick else 3)
-    row("up_local_cold_s", "deployer up local → ready, cold (venv there, no emulator)", cold, "s", "")
-    row("up_local_warm_s", "deployer up local → ready, warm (emulator and stack there: no-op deploy)", warm, "s", "")
+    row("up_local_cold_s", f"deployer up local → ready, cold (venv there, no emulator){DEBUG_NOTE if quick else ''}", cold, "s", "")
+    row("up_local_warm_s", f"deployer up local → ready, warm (emulator and stack there: no-op deploy){DEBUG_NOTE if quick else ''}", warm, "s", "")
 
     stop_all()
     machine = {"cores": os.cpu_count(), "machine": platform.machine(), "moto": emu.version, "quick": quick}

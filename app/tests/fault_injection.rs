@@ -64,11 +64,20 @@ async fn every_request_ends_exactly_once() {
     }
     assert!(finals.keys().all(|id| requested.contains(id)), "no unknown ids");
     assert!(stack.drain_bodies(&stack.queue_url).await.is_empty());
+    let calls = up.faults.requests.load(Ordering::SeqCst);
+    let (failed, stalled) = (up.faults.failed.load(Ordering::SeqCst), up.faults.stalled.load(Ordering::SeqCst));
     println!(
-        "fault injection: {} requests, {} upstream calls (20 % 500s, 10 % stalls); stored {stored}, permanent {permanent}, dead-lettered {dead_lettered}, duplicate dead letters {duplicate_dead_letters}",
+        "fault injection: {} requests, {calls} upstream calls, {failed} answered 500, {stalled} stalled; stored {stored}, permanent {permanent}, dead-lettered {dead_lettered}, duplicate dead letters {duplicate_dead_letters}",
         requested.len(),
-        up.faults.requests.load(Ordering::SeqCst),
     );
+    // The faults really happened: a fault switch that silently stops working
+    // would otherwise leave a test that proves nothing.
+    assert!(failed > 0, "the upstream answered no 500s: the fail switch did nothing");
+    assert!(stalled > 0, "the upstream stalled no request: the stall switch did nothing");
+    assert!(calls > requested.len() as u64, "{calls} upstream calls for {} requests: nothing was retried", requested.len());
+    let errors = attempts_with_outcome(&stack, "upstream_error").await;
+    assert!(errors.iter().any(|e| e.contains("500")), "no attempt recorded a 500: {errors:?}");
+    assert!(errors.iter().any(|e| e.to_lowercase().contains("time")), "no attempt recorded a timeout: {errors:?}");
     assert_eq!(stored + permanent + dead_lettered + duplicate_dead_letters, requested.len());
 
     // Redrive with a healed upstream: every dead letter is now finished, duplicates change nothing.
@@ -118,6 +127,20 @@ async fn queue_depth(stack: &Stack) -> u64 {
         .iter()
         .map(|a| attributes.get(a).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0))
         .sum()
+}
+
+/// The `error` of every attempt recorded with `outcome`.
+async fn attempts_with_outcome(stack: &Stack, outcome: &str) -> Vec<String> {
+    let dynamo = aws_sdk_dynamodb::Client::new(&stack.sdk);
+    let mut errors = Vec::new();
+    let mut pages = dynamo.scan().table_name(&stack.status_table).into_paginator().items().send();
+    while let Some(item) = pages.next().await {
+        let item = item.unwrap();
+        if item.get("outcome").and_then(|o| o.as_s().ok()).is_some_and(|o| o == outcome) {
+            errors.push(item.get("error").and_then(|e| e.as_s().ok()).cloned().unwrap_or_default());
+        }
+    }
+    errors
 }
 
 /// Final outcomes per request id, from the status table (markers skipped).

@@ -70,6 +70,11 @@ pub struct Faults {
     pub delay_ms: AtomicU64,
     /// Requests received, for tests that count upstream calls.
     pub requests: AtomicU64,
+    /// Requests answered 500 by the fault switch, so a test can tell that
+    /// faults really happened rather than trusting the setting.
+    pub failed: AtomicU64,
+    /// Requests stalled by the fault switch (before answering normally).
+    pub stalled: AtomicU64,
 }
 
 impl Faults {
@@ -118,9 +123,11 @@ async fn alpha(State(server): State<Server>, Path(code): Path<String>) -> Respon
     let fail = server.faults.fail_per_mille.load(Ordering::Relaxed);
     let stall = server.faults.stall_per_mille.load(Ordering::Relaxed);
     if dice < fail {
+        server.faults.failed.fetch_add(1, Ordering::SeqCst);
         return legacy_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error");
     }
     if dice < fail + stall {
+        server.faults.stalled.fetch_add(1, Ordering::SeqCst);
         tokio::time::sleep(Duration::from_millis(server.faults.stall_ms.load(Ordering::Relaxed))).await;
     }
     if !(2..=3).contains(&code.chars().count()) {
