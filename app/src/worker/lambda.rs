@@ -36,14 +36,20 @@ pub fn response(retry: Vec<String>) -> SqsBatchResponse {
     response
 }
 
-/// Runs the Lambda runtime loop until the sandbox is shut down.
+/// Handles one SQS event: every record goes through the per-message flow,
+/// and the ones to retry come back as `batchItemFailures`. Named (rather
+/// than a closure inside [`run`]) so tests can call it with
+/// `Context::default()` and no Lambda runtime.
+pub async fn handle(worker: &Worker, event: LambdaEvent<SqsEvent>) -> SqsBatchResponse {
+    response(worker.handle_batch(deliveries(event.payload)).await)
+}
+
+/// Runs the Lambda runtime loop until the sandbox is shut down: a thin
+/// wrapper that hands each event to [`handle`].
 pub async fn run(worker: Worker) -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let worker = worker.clone();
-        async move {
-            let retry = worker.handle_batch(deliveries(event.payload)).await;
-            Ok::<_, lambda_runtime::Error>(response(retry))
-        }
+        async move { Ok::<_, lambda_runtime::Error>(handle(&worker, event).await) }
     }))
     .await
 }
@@ -64,6 +70,9 @@ mod tests {
         let d = deliveries(event);
         assert_eq!((d[0].message_id.as_str(), d[0].receive_count), ("m-1", 3));
         let json = serde_json::to_value(response(vec!["m-1".into()])).unwrap();
-        assert_eq!(json, serde_json::json!({"batchItemFailures": [{"itemIdentifier": "m-1"}]}));
+        assert_eq!(
+            json,
+            serde_json::json!({"batchItemFailures": [{"itemIdentifier": "m-1"}]})
+        );
     }
 }

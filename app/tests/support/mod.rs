@@ -4,6 +4,9 @@
 //! parallel against one emulator.
 #![allow(dead_code)]
 
+pub mod contract;
+pub mod sqs_batch;
+
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
@@ -21,7 +24,11 @@ use std::time::Duration;
 
 /// The bundled dataset, as the tests' source of truth.
 pub fn dataset_text() -> String {
-    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/restcountries-v3.1.json")).expect("fixture")
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/restcountries-v3.1.json"
+    ))
+    .expect("fixture")
 }
 
 /// The dataset's records.
@@ -35,22 +42,36 @@ pub async fn sdk() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(&moto.endpoint)
         .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("testing", "testing", None, None, "testkit"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "testing", "testing", None, None, "testkit",
+        ))
         .load()
         .await
 }
 
 fn unique(prefix: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
-    format!("{prefix}-t{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
+    format!(
+        "{prefix}-t{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
 }
 
 fn key(name: &str, kind: KeyType) -> KeySchemaElement {
-    KeySchemaElement::builder().attribute_name(name).key_type(kind).build().unwrap()
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(kind)
+        .build()
+        .unwrap()
 }
 
 fn attr(name: &str) -> AttributeDefinition {
-    AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build().unwrap()
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .unwrap()
 }
 
 /// Tables and queues of one test, as docs/contract.md defines them.
@@ -70,8 +91,11 @@ impl Stack {
         let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
         let sqs = aws_sdk_sqs::Client::new(&sdk);
         let stage = unique("it");
-        let (countries_table, status_table, breaker_table) =
-            (format!("countries-{stage}"), format!("status-{stage}"), format!("circuit-breaker-state-{stage}"));
+        let (countries_table, status_table, breaker_table) = (
+            format!("countries-{stage}"),
+            format!("status-{stage}"),
+            format!("circuit-breaker-state-{stage}"),
+        );
         for (table, hash) in [(&countries_table, "cca2"), (&breaker_table, "service_name")] {
             dynamo
                 .create_table()
@@ -112,21 +136,35 @@ impl Stack {
             .attributes
             .unwrap()[&QueueAttributeName::QueueArn]
             .clone();
-        let redrive = serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receive}).to_string();
+        let redrive =
+            serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receive})
+                .to_string();
         let queue_url = sqs
             .create_queue()
             .queue_name(format!("countries-fetch-{stage}"))
-            .attributes(QueueAttributeName::VisibilityTimeout, visibility_seconds.to_string())
+            .attributes(
+                QueueAttributeName::VisibilityTimeout,
+                visibility_seconds.to_string(),
+            )
             .attributes(QueueAttributeName::RedrivePolicy, redrive)
             .send()
             .await
             .expect("create queue")
             .queue_url
             .unwrap();
-        Self { sdk, countries_table, status_table, breaker_table, queue_url, dlq_url }
+        Self {
+            sdk,
+            countries_table,
+            status_table,
+            breaker_table,
+            queue_url,
+            dlq_url,
+        }
     }
 
-    fn vars(&self, upstream: &str, extra: &[(&str, &str)]) -> HashMap<String, String> {
+    /// The functions' environment variables for this stack (as the stack
+    /// template sets them), for in-process configs and for child processes.
+    pub fn vars(&self, upstream: &str, extra: &[(&str, &str)]) -> HashMap<String, String> {
         let mut vars: HashMap<String, String> = [
             ("STAGE", "test"),
             ("COUNTRIES_TABLE", self.countries_table.as_str()),
@@ -164,12 +202,18 @@ impl Stack {
 
     /// The worker as the binary builds it.
     pub async fn worker(&self, upstream: &str, extra: &[(&str, &str)]) -> Worker {
-        countries::setup::worker(&self.worker_config(upstream, extra), &self.sdk).await.expect("worker")
+        countries::setup::worker(&self.worker_config(upstream, extra), &self.sdk)
+            .await
+            .expect("worker")
     }
 
     /// A local poller on the fetch queue with a short wait.
     pub fn poller(&self) -> Poller {
-        Poller { sqs: aws_sdk_sqs::Client::new(&self.sdk), queue_url: self.queue_url.clone(), wait: Duration::from_secs(1) }
+        Poller {
+            sqs: aws_sdk_sqs::Client::new(&self.sdk),
+            queue_url: self.queue_url.clone(),
+            wait: Duration::from_secs(1),
+        }
     }
 
     /// Message bodies now in a queue (received and left to become visible again).
@@ -191,7 +235,12 @@ impl Stack {
             }
             for m in messages {
                 bodies.push(m.body.unwrap_or_default());
-                sqs.delete_message().queue_url(url).receipt_handle(m.receipt_handle.unwrap()).send().await.expect("delete");
+                sqs.delete_message()
+                    .queue_url(url)
+                    .receipt_handle(m.receipt_handle.unwrap())
+                    .send()
+                    .await
+                    .expect("delete");
             }
         }
     }
@@ -219,11 +268,18 @@ pub async fn serve_api(state: ApiState) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let app = countries::api::router(state);
-    tokio::spawn(countries::api::serve_local(listener, app, std::future::pending()));
+    tokio::spawn(countries::api::serve_local(
+        listener,
+        app,
+        std::future::pending(),
+    ));
     url
 }
 
 /// A plain HTTP client for the tests.
 pub fn http() -> reqwest::Client {
-    reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap()
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
 }
