@@ -174,7 +174,7 @@ pub struct UpArgs {
     /// Deploy to a stage with promote_from an artifact its predecessor does not run (logged loudly).
     #[arg(long)]
     pub force: bool,
-    /// Skip the GET /health check after the deploy.
+    /// Skip the smoke test after the deploy (GET /health, /status/PY?limit=1, /view-data/PY).
     #[arg(long)]
     pub no_smoke_test: bool,
     /// Local stage: port of the api process (default: the stage file's).
@@ -212,7 +212,7 @@ pub struct PromoteArgs {
     /// Print the plan and the approval it would answer, then discard the change set.
     #[arg(long)]
     pub dry_run: bool,
-    /// Skip the GET /health check after the deploy.
+    /// Skip the smoke test after the deploy (GET /health, /status/PY?limit=1, /view-data/PY).
     #[arg(long)]
     pub no_smoke_test: bool,
 }

@@ -218,7 +218,7 @@ pub enum Error {
         failures: Vec<String>,
     },
 
-    /// The deployed API did not answer its health check.
+    /// The deployed API did not answer its smoke test (health, then two read routes) as it should.
     #[error("smoke test failed: GET {url}: {detail}")]
     SmokeTestFailed { url: String, detail: String },
 
@@ -460,7 +460,7 @@ impl Error {
                 "fix what the failing events above say and run `deployer up` again; CloudFormation has rolled the stack back".into()
             }
             Error::SmokeTestFailed { .. } => {
-                "the stack is deployed but the API does not answer /health: check the api function's logs".into()
+                "the stack is deployed but the API failed its smoke test (GET /health, /status/PY?limit=1, /view-data/PY): check the api function's logs and its role's DynamoDB permissions".into()
             }
             Error::NoApiUrl { .. } => {
                 "the template must output ApiUrl; pass --no-smoke-test to deploy without the check".into()

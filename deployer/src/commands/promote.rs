@@ -172,7 +172,7 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &PromoteArgs) -> Result<()> {
                     .ok_or_else(|| Error::NoApiUrl {
                         stack: d.stack_name.clone(),
                     })?;
-                deploy::smoke::health(&url, SMOKE_PATIENCE).await?;
+                deploy::smoke::check(&url, SMOKE_PATIENCE).await?;
                 "passed"
             };
         }

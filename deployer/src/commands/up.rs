@@ -128,7 +128,7 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &UpArgs) -> Result<()> {
             let url = api_url.clone().ok_or_else(|| Error::NoApiUrl {
                 stack: d.stack_name.clone(),
             })?;
-            deploy::smoke::health(&url, SMOKE_PATIENCE).await?;
+            deploy::smoke::check(&url, SMOKE_PATIENCE).await?;
             "passed"
         };
         let took = started.elapsed().as_secs_f64();

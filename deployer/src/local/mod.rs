@@ -419,10 +419,10 @@ async fn bring_up(
 
     let api = format!("http://127.0.0.1:{}", ports.api);
     sup.spawn("api", child(&binaries.join("api"), &api_env), true)?;
-    if let Err(e) = deploy::smoke::health(&api, Duration::from_secs(20)).await {
+    if let Err(e) = deploy::smoke::check(&api, Duration::from_secs(20)).await {
         return Err(failed(
             "api",
-            &format!("did not pass its health check: {e}"),
+            &format!("did not pass its smoke test (health and two read routes): {e}"),
         ));
     }
     sup.spawn("worker", child(&binaries.join("worker"), &worker_env), true)?;
