@@ -133,6 +133,7 @@ data "aws_iam_policy_document" "cloudformation" {
       "lambda:GetFunctionConfiguration",
       "lambda:GetFunctionEventInvokeConfig",
       "lambda:GetFunctionRecursionConfig",
+      "lambda:GetFunctionScalingConfig",
       "lambda:GetPolicy",
       "lambda:GetRuntimeManagementConfig",
       "lambda:ListTags",
@@ -171,17 +172,30 @@ data "aws_iam_policy_document" "cloudformation" {
     }
   }
 
-  # CreateEventSourceMapping has no resource type: "*", limited by the
-  # function it maps to.
+  # Event source mappings, limited by the function they map to
+  # (lambda:FunctionArn, which the Service Authorization Reference lists for
+  # all four actions, GetEventSourceMapping included: the read handler's call
+  # is limited the same way). CreateEventSourceMapping has no resource type,
+  # so "*"; the others act on this account's and region's mappings only.
+  statement {
+    sid       = "CreateQueueEventSourceMappings"
+    actions   = ["lambda:CreateEventSourceMapping"]
+    resources = ["*"]
+    condition {
+      test     = "ArnLike"
+      variable = "lambda:FunctionArn"
+      values   = [local.stage_arns[each.key].functions, "${local.stage_arns[each.key].functions}:*"]
+    }
+  }
+
   statement {
     sid = "QueueEventSourceMappings"
     actions = [
-      "lambda:CreateEventSourceMapping",
       "lambda:DeleteEventSourceMapping",
       "lambda:GetEventSourceMapping",
       "lambda:UpdateEventSourceMapping",
     ]
-    resources = ["*"]
+    resources = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:event-source-mapping:*"]
     condition {
       test     = "ArnLike"
       variable = "lambda:FunctionArn"
@@ -283,6 +297,7 @@ data "aws_iam_policy_document" "cloudformation" {
       "logs:DeleteLogGroup",
       "logs:DeleteRetentionPolicy",
       "logs:DisassociateKmsKey",
+      "logs:GetDataProtectionPolicy",
       "logs:ListTagsForResource",
       "logs:ListTagsLogGroup",
       "logs:PutRetentionPolicy",
@@ -298,6 +313,14 @@ data "aws_iam_policy_document" "cloudformation" {
     sid       = "DescribeLogGroups"
     actions   = ["logs:DescribeLogGroups"]
     resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"]
+  }
+
+  # The log group read handler (run after every create and update) lists the
+  # groups' field index policies; the action has no resource type, so "*".
+  statement {
+    sid       = "DescribeLogGroupIndexPolicies"
+    actions   = ["logs:DescribeIndexPolicies"]
+    resources = ["*"]
   }
 
   # HTTP API access logging (vended logs). These actions have no resource

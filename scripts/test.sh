@@ -45,6 +45,8 @@ step "install linters (.countries/venv-lint)" venv .countries/venv-lint tools/re
 step "install schemathesis (.countries/venv-schemathesis)" venv .countries/venv-schemathesis tools/requirements-schemathesis.txt schemathesis
 step "terraform fmt" bash -c 'command -v terraform >/dev/null || { echo "terraform is not on PATH: install Terraform >= 1.6"; exit 1; }; terraform fmt -check -recursive infrastructure'
 step "checkov infrastructure/" checkov_terraform
+step "terraform validate + test (infrastructure/tests)" bash scripts/terraform.sh
+step "execution roles cover the CloudFormation handlers" .countries/venv-lint/bin/python tools/check_execution_roles.py
 step "build" cargo build --workspace --all-targets --locked
 step "generated/ is up to date" cargo run --quiet -p deployer -- render --all --check
 step "lint generated stacks (cfn-lint, checkov)" cargo run --quiet -p deployer -- validate --all
