@@ -1,34 +1,46 @@
 //! The circuit breaker's state machine, pure: no I/O, time passed in.
 //!
-//! Closed: calls go through and transient failures are counted within a
-//! window that starts at the first failure. `threshold` failures inside one
-//! window open the breaker. Open: calls are refused until `window` has passed
-//! since it opened; then exactly one caller gets a trial call (half-open).
-//! The trial's success closes the breaker, its failure opens it again.
+//! Closed: calls go through, and their results are counted in fixed windows
+//! of `window` length: successes and transient failures. The breaker opens
+//! when, over the current window and the one just before it, at least
+//! `min_calls` calls were made and at least `failure_rate_percent` of them
+//! failed. A flaky upstream that answers most calls keeps it closed; a dead
+//! one opens it after `min_calls` calls. (A count rule, "N failures open it
+//! whatever the successes", treats a partly working upstream like a dead one.)
+//!
+//! Open: calls are refused until `window` has passed since it opened. Then
+//! it is half-open: up to `trial_calls` callers each claim one trial call.
+//! Any trial failure opens it again for another window; `trial_calls`
+//! successes close it with every count cleared.
 //!
 //! The shared copy of this state lives in DynamoDB (`store::breaker`), which
-//! applies these transitions with conditional writes so that concurrent
-//! workers neither lose nor double a count.
+//! applies these transitions with conditional writes and `ADD`, so that
+//! concurrent workers neither lose nor double a count.
 
 use crate::timestamp::EpochMillis;
 
-/// Breaker settings, validated at start (threshold ≥ 1, window ≥ 1 s).
+/// Breaker settings, validated at start (see `config`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BreakerSettings {
-    /// Failures within one window that open the breaker.
-    pub threshold: u32,
-    /// Length of the counting window, and how long the breaker stays open.
+    /// Share of failed calls, in percent (1–100), that opens the breaker.
+    pub failure_rate_percent: u32,
+    /// Calls (over the current and previous window) needed before the rate counts.
+    pub min_calls: u32,
+    /// Length of a counting window, and how long the breaker stays open.
     pub window_ms: i64,
+    /// Trial calls allowed, and successes needed to close, when half-open.
+    pub trial_calls: u32,
 }
 
 /// Where the breaker is in its cycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Phase {
-    /// Calls go through; failures are counted.
+    /// Calls go through; their results are counted.
+    #[default]
     Closed,
-    /// Calls are refused until the window has passed.
+    /// Calls are refused until the open period has passed.
     Open,
-    /// One trial call is in flight; everyone else is refused.
+    /// Up to `trial_calls` trial calls decide; everyone else is refused.
     HalfOpen,
 }
 
@@ -53,23 +65,53 @@ impl Phase {
     }
 }
 
-/// The breaker's state as stored (one row per upstream service).
+/// Calls counted in one window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counts {
+    /// Calls that succeeded (the upstream answered, whatever it said).
+    pub successes: u32,
+    /// Calls that failed transiently (timeout, connection, 5xx, 408, 429).
+    pub failures: u32,
+}
+
+impl Counts {
+    /// All counted calls.
+    pub fn calls(self) -> u32 {
+        self.successes.saturating_add(self.failures)
+    }
+
+    /// These counts plus `other`.
+    pub fn plus(self, other: Counts) -> Counts {
+        Counts { successes: self.successes.saturating_add(other.successes), failures: self.failures.saturating_add(other.failures) }
+    }
+}
+
+/// The result of one upstream call, as the breaker counts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallResult {
+    /// The upstream answered (a country, a 404, even garbage): it is up.
+    Success,
+    /// A transient failure: the upstream may be down.
+    Failure,
+}
+
+/// The breaker's state as stored (one row per upstream service).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct BreakerState {
     /// Closed, open or half-open.
     pub phase: Phase,
-    /// Failures counted in the current window.
-    pub failures: u32,
-    /// When the current counting window started (its first failure).
+    /// When the current counting window started (0: none yet).
     pub window_started_ms: EpochMillis,
-    /// When the breaker last opened, or when the current trial started.
+    /// Calls counted in the current window.
+    pub current: Counts,
+    /// Calls counted in the window just before it (zero when that one was not adjacent).
+    pub previous: Counts,
+    /// When the breaker last opened, or when its current half-open period began.
     pub opened_at_ms: EpochMillis,
-}
-
-impl Default for BreakerState {
-    fn default() -> Self {
-        Self { phase: Phase::Closed, failures: 0, window_started_ms: 0, opened_at_ms: 0 }
-    }
+    /// Trial calls claimed in the current half-open period.
+    pub trials_claimed: u32,
+    /// Trial calls that succeeded in the current half-open period.
+    pub trial_successes: u32,
 }
 
 /// What the breaker says about a call that is about to be made.
@@ -77,157 +119,128 @@ impl Default for BreakerState {
 pub enum Permit {
     /// Closed: go ahead.
     Allow,
-    /// The open period is over: the caller may claim the one trial call.
+    /// The caller may claim a trial call (the store decides who wins).
     Trial,
-    /// Open (or a trial is in flight): do not call; try again after this time.
+    /// Open (or every trial slot is taken): do not call; try again after this time.
     Refuse { retry_at_ms: EpochMillis },
+}
+
+/// Where a new counting window starts, and what its predecessor carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowAt {
+    /// The current window still counts at this time.
+    Current,
+    /// The current window is over; a new one starts now, and the old one,
+    /// being the one just before, still counts as `previous`.
+    NextAdjacent,
+    /// The current window is long over (or there is none): start afresh.
+    Fresh,
 }
 
 impl BreakerSettings {
     /// Decides whether a call may go ahead at `now`.
     pub fn permit(&self, state: &BreakerState, now: EpochMillis) -> Permit {
-        let reopen_at = state.opened_at_ms.saturating_add(self.window_ms);
+        let period_over_at = state.opened_at_ms.saturating_add(self.window_ms);
         match state.phase {
             Phase::Closed => Permit::Allow,
-            Phase::Open | Phase::HalfOpen if now >= reopen_at => Permit::Trial,
-            Phase::Open | Phase::HalfOpen => Permit::Refuse { retry_at_ms: reopen_at },
+            Phase::Open if now >= period_over_at => Permit::Trial,
+            Phase::HalfOpen if state.trials_claimed < self.trial_calls => Permit::Trial,
+            // Trials whose callers vanished: the slots can be claimed anew a window later.
+            Phase::HalfOpen if now >= period_over_at => Permit::Trial,
+            Phase::Open | Phase::HalfOpen => Permit::Refuse { retry_at_ms: period_over_at },
         }
     }
 
-    /// True when a window that started at `window_started_ms` still counts at `now`.
-    /// A failure a window (or a day) old is not recent.
-    pub fn window_is_current(&self, window_started_ms: EpochMillis, now: EpochMillis) -> bool {
-        window_started_ms > 0 && now.saturating_sub(window_started_ms) < self.window_ms
-    }
-
-    /// True when `failures` in one window are enough to open the breaker.
-    pub fn trips(&self, failures: u32) -> bool {
-        failures >= self.threshold
-    }
-
-    /// The state after a transient failure of an ordinary (non-trial) call.
-    pub fn after_failure(&self, state: &BreakerState, now: EpochMillis) -> BreakerState {
-        let (failures, window_started_ms) = if self.window_is_current(state.window_started_ms, now) {
-            (state.failures.saturating_add(1), state.window_started_ms)
+    /// Where `now` falls relative to the window that started at `started`.
+    pub fn window_at(&self, started: EpochMillis, now: EpochMillis) -> WindowAt {
+        let age = now.saturating_sub(started);
+        if started > 0 && age < self.window_ms {
+            WindowAt::Current
+        } else if started > 0 && age < 2 * self.window_ms {
+            WindowAt::NextAdjacent
         } else {
-            (1, now)
-        };
-        let mut next = BreakerState { failures, window_started_ms, ..*state };
-        if state.phase == Phase::Closed && self.trips(failures) {
+            WindowAt::Fresh
+        }
+    }
+
+    /// The counts that decide, at `now`: the current window and the one before it.
+    pub fn recent(&self, state: &BreakerState, now: EpochMillis) -> Counts {
+        match self.window_at(state.window_started_ms, now) {
+            WindowAt::Current => state.current.plus(state.previous),
+            WindowAt::NextAdjacent => state.current,
+            WindowAt::Fresh => Counts::default(),
+        }
+    }
+
+    /// True when `counts` are enough calls with enough failures to open the breaker.
+    pub fn trips(&self, counts: Counts) -> bool {
+        let calls = counts.calls();
+        calls >= self.min_calls.max(1)
+            && u64::from(counts.failures) * 100 >= u64::from(self.failure_rate_percent) * u64::from(calls)
+    }
+
+    /// The state after an ordinary (non-trial) call ended with `result` at `now`:
+    /// counted in its window, and opened if the recent counts trip.
+    pub fn after_call(&self, state: &BreakerState, result: CallResult, now: EpochMillis) -> BreakerState {
+        let mut next = *state;
+        match self.window_at(state.window_started_ms, now) {
+            WindowAt::Current => {}
+            WindowAt::NextAdjacent => {
+                next.previous = state.current;
+                next.current = Counts::default();
+                next.window_started_ms = now;
+            }
+            WindowAt::Fresh => {
+                next.previous = Counts::default();
+                next.current = Counts::default();
+                next.window_started_ms = now;
+            }
+        }
+        match result {
+            CallResult::Success => next.current.successes = next.current.successes.saturating_add(1),
+            CallResult::Failure => next.current.failures = next.current.failures.saturating_add(1),
+        }
+        if next.phase == Phase::Closed && self.trips(next.current.plus(next.previous)) {
             next.phase = Phase::Open;
             next.opened_at_ms = now;
         }
         next
     }
 
-    /// The state once a caller has claimed the trial call at `now`.
+    /// The state once a caller has claimed a trial call at `now` (after
+    /// [`Permit::Trial`]): the first claim of a half-open period starts it.
     pub fn after_trial_claimed(&self, state: &BreakerState, now: EpochMillis) -> BreakerState {
-        BreakerState { phase: Phase::HalfOpen, opened_at_ms: now, ..*state }
+        if self.starts_half_open_period(state, now) {
+            BreakerState { phase: Phase::HalfOpen, opened_at_ms: now, trials_claimed: 1, trial_successes: 0, ..*state }
+        } else {
+            BreakerState { trials_claimed: state.trials_claimed.saturating_add(1), ..*state }
+        }
     }
 
-    /// The state after the trial call failed: open for another window.
+    /// True when a trial claimed at `now` begins a new half-open period
+    /// (from open, or over trials whose callers vanished) rather than taking
+    /// a free slot of the current one.
+    pub fn starts_half_open_period(&self, state: &BreakerState, now: EpochMillis) -> bool {
+        state.phase == Phase::Open
+            || (state.trials_claimed >= self.trial_calls && now >= state.opened_at_ms.saturating_add(self.window_ms))
+    }
+
+    /// The state after a trial call failed: open for another window.
     pub fn after_trial_failure(&self, state: &BreakerState, now: EpochMillis) -> BreakerState {
-        BreakerState { phase: Phase::Open, opened_at_ms: now, ..*state }
+        BreakerState { phase: Phase::Open, opened_at_ms: now, trials_claimed: 0, trial_successes: 0, ..*state }
     }
 
-    /// The state after the trial call succeeded: closed, count cleared.
-    pub fn after_trial_success(&self) -> BreakerState {
-        BreakerState::default()
+    /// The state after a trial call succeeded: closed with every count
+    /// cleared once `trial_calls` trials have succeeded, else one more success.
+    pub fn after_trial_success(&self, state: &BreakerState) -> BreakerState {
+        let successes = state.trial_successes.saturating_add(1);
+        if successes >= self.trial_calls {
+            BreakerState::default()
+        } else {
+            BreakerState { trial_successes: successes, ..*state }
+        }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const MIN: i64 = 60_000;
-    const SETTINGS: BreakerSettings = BreakerSettings { threshold: 3, window_ms: 5 * MIN };
-    const T0: i64 = 1_795_000_000_000;
-
-    fn fail_times(times: &[i64]) -> BreakerState {
-        times.iter().fold(BreakerState::default(), |s, &t| SETTINGS.after_failure(&s, t))
-    }
-
-    #[test]
-    fn closed_allows_and_counts_failures_in_a_window() {
-        let s = fail_times(&[T0, T0 + MIN]);
-        assert_eq!(s.phase, Phase::Closed);
-        assert_eq!(s.failures, 2);
-        assert_eq!(s.window_started_ms, T0);
-        assert_eq!(SETTINGS.permit(&s, T0 + MIN), Permit::Allow);
-    }
-
-    #[test]
-    fn threshold_failures_within_the_window_open_it() {
-        let s = fail_times(&[T0, T0 + MIN, T0 + 4 * MIN]);
-        assert_eq!(s.phase, Phase::Open);
-        assert_eq!(s.opened_at_ms, T0 + 4 * MIN);
-        assert_eq!(
-            SETTINGS.permit(&s, T0 + 5 * MIN),
-            Permit::Refuse { retry_at_ms: T0 + 9 * MIN }
-        );
-    }
-
-    #[test]
-    fn window_boundary_starts_a_new_count() {
-        // The third failure lands exactly one window after the first: not recent.
-        let s = fail_times(&[T0, T0 + MIN, T0 + 5 * MIN]);
-        assert_eq!(s.phase, Phase::Closed);
-        assert_eq!(s.failures, 1);
-        assert_eq!(s.window_started_ms, T0 + 5 * MIN);
-        // One millisecond earlier it still counts.
-        let s = fail_times(&[T0, T0 + MIN, T0 + 5 * MIN - 1]);
-        assert_eq!(s.phase, Phase::Open);
-    }
-
-    #[test]
-    fn a_failure_a_day_old_is_not_recent() {
-        let day = 24 * 60 * MIN;
-        let s = fail_times(&[T0, T0 + 1, T0 + day + 2]);
-        assert_eq!(s.phase, Phase::Closed);
-        assert_eq!(s.failures, 1);
-        assert!(!SETTINGS.window_is_current(T0, T0 + day));
-    }
-
-    #[test]
-    fn after_the_window_one_trial_then_refuse_others() {
-        let open = fail_times(&[T0, T0, T0]);
-        let reopen = T0 + 5 * MIN;
-        assert_eq!(SETTINGS.permit(&open, reopen - 1), Permit::Refuse { retry_at_ms: reopen });
-        assert_eq!(SETTINGS.permit(&open, reopen), Permit::Trial);
-        let trial = SETTINGS.after_trial_claimed(&open, reopen);
-        assert_eq!(trial.phase, Phase::HalfOpen);
-        assert_eq!(
-            SETTINGS.permit(&trial, reopen + 1),
-            Permit::Refuse { retry_at_ms: reopen + 5 * MIN }
-        );
-        // A trial whose caller vanished can be claimed again a window later.
-        assert_eq!(SETTINGS.permit(&trial, reopen + 5 * MIN), Permit::Trial);
-    }
-
-    #[test]
-    fn trial_success_closes_and_failure_reopens() {
-        let trial = SETTINGS.after_trial_claimed(&fail_times(&[T0, T0, T0]), T0 + 5 * MIN);
-        let closed = SETTINGS.after_trial_success();
-        assert_eq!(closed, BreakerState::default());
-        assert_eq!(SETTINGS.permit(&closed, T0 + 5 * MIN), Permit::Allow);
-        let reopened = SETTINGS.after_trial_failure(&trial, T0 + 6 * MIN);
-        assert_eq!(reopened.phase, Phase::Open);
-        assert_eq!(SETTINGS.permit(&reopened, T0 + 7 * MIN), Permit::Refuse { retry_at_ms: T0 + 11 * MIN });
-    }
-
-    #[test]
-    fn threshold_one_opens_on_first_failure() {
-        let one = BreakerSettings { threshold: 1, window_ms: MIN };
-        let s = one.after_failure(&BreakerState::default(), T0);
-        assert_eq!(s.phase, Phase::Open);
-    }
-
-    #[test]
-    fn unknown_stored_phase_reads_as_closed() {
-        assert_eq!(Phase::from_stored("garbage"), Phase::Closed);
-        for p in [Phase::Closed, Phase::Open, Phase::HalfOpen] {
-            assert_eq!(Phase::from_stored(p.as_str()), p);
-        }
-    }
-}
+mod tests;

@@ -208,8 +208,10 @@ impl WorkerConfig {
             api_key,
             upstream_timeout: Duration::from_millis(vars.number("UPSTREAM_TIMEOUT_MS", 5000, 1, 60_000)?),
             breaker: BreakerSettings {
-                threshold: vars.number("BREAKER_THRESHOLD", 5, 1, 10_000)?,
+                failure_rate_percent: vars.number("BREAKER_FAILURE_RATE_PERCENT", 50, 1, 100)?,
+                min_calls: vars.number("BREAKER_MIN_CALLS", 10, 1, 10_000)?,
                 window_ms: window_seconds * 1000,
+                trial_calls: vars.number("BREAKER_TRIAL_CALLS", 1, 1, 100)?,
             },
             refresh_after: Duration::from_secs(vars.number("REFRESH_AFTER_SECONDS", 86_400, 0, 31_536_000)?),
         })
@@ -250,7 +252,7 @@ mod tests {
     #[test]
     fn defaults_apply() {
         let w = WorkerConfig::from_lookup(env(&BASE)).unwrap();
-        assert_eq!(w.breaker, BreakerSettings { threshold: 5, window_ms: 300_000 });
+        assert_eq!(w.breaker, BreakerSettings { failure_rate_percent: 50, min_calls: 10, window_ms: 300_000, trial_calls: 1 });
         assert_eq!(w.upstream_base_url, "http://127.0.0.1:8081");
         assert_eq!(w.refresh_after, Duration::from_secs(86_400));
         assert_eq!(w.api_key, KeySource::None);
@@ -267,12 +269,12 @@ mod tests {
 
     #[test]
     fn numbers_are_numbers_not_strings() {
-        let err = WorkerConfig::from_lookup(env(&with(&[("BREAKER_THRESHOLD", "five")]))).unwrap_err();
-        assert!(err.to_string().contains("BREAKER_THRESHOLD"), "{err}");
-        let err = WorkerConfig::from_lookup(env(&with(&[("BREAKER_THRESHOLD", "0")]))).unwrap_err();
+        let err = WorkerConfig::from_lookup(env(&with(&[("BREAKER_MIN_CALLS", "five")]))).unwrap_err();
+        assert!(err.to_string().contains("BREAKER_MIN_CALLS"), "{err}");
+        let err = WorkerConfig::from_lookup(env(&with(&[("BREAKER_FAILURE_RATE_PERCENT", "101")]))).unwrap_err();
         assert!(err.to_string().contains("from 1 to"), "{err}");
-        let w = WorkerConfig::from_lookup(env(&with(&[("BREAKER_THRESHOLD", " 7 ")]))).unwrap();
-        assert_eq!(w.breaker.threshold, 7);
+        let w = WorkerConfig::from_lookup(env(&with(&[("BREAKER_MIN_CALLS", " 7 ")]))).unwrap();
+        assert_eq!(w.breaker.min_calls, 7);
     }
 
     #[test]

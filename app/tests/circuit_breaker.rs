@@ -2,7 +2,7 @@
 
 mod support;
 
-use countries::breaker::{BreakerSettings, Phase};
+use countries::breaker::{BreakerSettings, CallResult, Counts, Phase};
 use countries::store::BreakerStore;
 use countries::store::breaker::DynamoBreaker;
 use countries::worker::{Delivery, Disposition};
@@ -24,14 +24,14 @@ fn delivery(code: &str, n: usize) -> Delivery {
 async fn opens_under_sustained_failure_stops_calling_and_closes_after_the_window() {
     let stack = Stack::create(1, 4).await;
     let up = upstream().await;
-    let worker = stack.worker(&up.url, &[("BREAKER_THRESHOLD", "3"), ("BREAKER_WINDOW_SECONDS", "2")]).await;
+    let worker = stack.worker(&up.url, &[("BREAKER_MIN_CALLS", "3"), ("BREAKER_WINDOW_SECONDS", "2")]).await;
     let api = serve_api(stack.api_state(&[])).await;
     up.faults.set(1000, 0);
 
     for n in 0..10 {
         assert_eq!(worker.handle(&delivery("FR", n)).await, Disposition::Retry);
     }
-    assert_eq!(up.faults.requests.load(Ordering::SeqCst), 3, "the breaker opened after 3 failures");
+    assert_eq!(up.faults.requests.load(Ordering::SeqCst), 3, "a dead upstream opens the breaker after min_calls (3) calls");
     let attempts: Value = http().get(format!("{api}/status/FR?limit=100")).send().await.unwrap().json().await.unwrap();
     let outcomes: Vec<&str> = attempts.as_array().unwrap().iter().map(|a| a["outcome"].as_str().unwrap()).collect();
     assert_eq!(outcomes.iter().filter(|o| **o == "circuit_open").count(), 7);
@@ -52,7 +52,7 @@ async fn opens_under_sustained_failure_stops_calling_and_closes_after_the_window
 async fn a_failed_trial_reopens_for_another_window() {
     let stack = Stack::create(1, 4).await;
     let up = upstream().await;
-    let worker = stack.worker(&up.url, &[("BREAKER_THRESHOLD", "1"), ("BREAKER_WINDOW_SECONDS", "1")]).await;
+    let worker = stack.worker(&up.url, &[("BREAKER_MIN_CALLS", "1"), ("BREAKER_WINDOW_SECONDS", "1")]).await;
     up.faults.set(1000, 0);
     worker.handle(&delivery("FR", 0)).await;
     tokio::time::sleep(Duration::from_millis(1_100)).await;
@@ -64,37 +64,116 @@ async fn a_failed_trial_reopens_for_another_window() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn concurrent_failures_are_counted_exactly() {
+async fn a_flaky_upstream_that_answers_most_calls_keeps_it_closed() {
+    let stack = Stack::create(1, 4).await;
+    let up = upstream().await;
+    let worker = stack.worker(&up.url, &[("BREAKER_WINDOW_SECONDS", "60")]).await;
+    up.faults.set(300, 0); // 30 % answer 500: below the default 50 % rate
+    let codes: Vec<String> = support::dataset().iter().take(100).map(|c| c["cca2"].as_str().unwrap().to_string()).collect();
+    let mut retried = 0;
+    for (n, code) in codes.iter().enumerate() {
+        if worker.handle(&delivery(code, n)).await == Disposition::Retry {
+            retried += 1;
+        }
+    }
+    let calls = up.faults.requests.load(Ordering::SeqCst);
+    let failed = up.faults.failed.load(Ordering::SeqCst);
+    assert_eq!(calls, 100, "every request reached the upstream: the breaker never refused one");
+    assert!(failed > 10, "faults were injected: {failed}");
+    assert_eq!(retried, failed, "only the upstream's own failures are retried");
+    let breaker = DynamoBreaker::new(aws_sdk_dynamodb::Client::new(&stack.sdk), &stack.breaker_table, "restcountries-v3");
+    let state = breaker.load().await.unwrap();
+    assert_eq!(state.phase, Phase::Closed);
+    assert_eq!(u64::from(state.current.calls() + state.previous.calls()), calls, "every call counted");
+}
+
+fn settings(failure_rate_percent: u32, min_calls: u32, trial_calls: u32) -> BreakerSettings {
+    BreakerSettings { failure_rate_percent, min_calls, window_ms: 60_000, trial_calls }
+}
+
+/// Runs `calls` concurrently, each recording one result at `now`.
+async fn record_concurrently(breaker: &Arc<DynamoBreaker>, settings: BreakerSettings, results: Vec<CallResult>, now: i64) {
+    let tasks: Vec<_> = results
+        .into_iter()
+        .map(|result| {
+            let b = Arc::clone(breaker);
+            tokio::spawn(async move { b.record_call(settings, result, now).await.unwrap() })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_calls_are_counted_exactly_and_open_it_once() {
     let stack = Stack::create(1, 4).await;
     let client = aws_sdk_dynamodb::Client::new(&stack.sdk);
-    let settings = BreakerSettings { threshold: 10_000, window_ms: 60_000 };
     let breaker = Arc::new(DynamoBreaker::new(client, &stack.breaker_table, "upstream"));
     let now = countries::timestamp::now_millis();
-    let tasks: Vec<_> = (0..40)
-        .map(|_| {
-            let b = Arc::clone(&breaker);
-            tokio::spawn(async move { b.record_failure(settings, now).await.unwrap() })
-        })
-        .collect();
-    for t in tasks {
-        t.await.unwrap();
+    for round in 0..3 {
+        // 20 successes and 20 failures at once; a rate of 100 % can't trip.
+        let mixed = (0..40).map(|i| if i % 2 == 0 { CallResult::Success } else { CallResult::Failure }).collect();
+        record_concurrently(&breaker, settings(100, 10_000, 1), mixed, now + round).await;
     }
     let state = breaker.load().await.unwrap();
-    assert_eq!(state.failures, 40);
+    assert_eq!(state.current, Counts { successes: 60, failures: 60 });
     assert_eq!(state.phase, Phase::Closed);
 
-    // With a threshold in reach, exactly one writer opens it and the count is still exact.
-    let tight = BreakerSettings { threshold: 45, window_ms: 60_000 };
-    let tasks: Vec<_> = (0..10)
+    // Failures that take the rate past 50 % of at least 140 calls: exactly one writer opens it.
+    record_concurrently(&breaker, settings(50, 140, 1), vec![CallResult::Failure; 20], now + 10).await;
+    let state = breaker.load().await.unwrap();
+    assert_eq!(state.current, Counts { successes: 60, failures: 80 });
+    assert_eq!(state.phase, Phase::Open);
+    assert_eq!(state.opened_at_ms, now + 10);
+
+    // The next window: concurrent workers roll it once; the old counts become the previous window's.
+    let next = now + 60_000;
+    record_concurrently(&breaker, settings(100, 10_000, 1), vec![CallResult::Success; 30], next).await;
+    let state = breaker.load().await.unwrap();
+    assert_eq!((state.previous, state.current), (Counts { successes: 60, failures: 80 }, Counts { successes: 30, failures: 0 }));
+    assert_eq!(state.window_started_ms, next);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_workers_claim_exactly_the_trial_slots() {
+    let stack = Stack::create(1, 4).await;
+    let client = aws_sdk_dynamodb::Client::new(&stack.sdk);
+    let breaker = Arc::new(DynamoBreaker::new(client, &stack.breaker_table, "upstream"));
+    let three = settings(50, 2, 3);
+    let now = countries::timestamp::now_millis();
+    record_concurrently(&breaker, three, vec![CallResult::Failure; 2], now).await;
+    let open = breaker.load().await.unwrap();
+    assert_eq!(open.phase, Phase::Open);
+
+    let over = now + 60_000;
+    let claims: Vec<_> = (0..12)
         .map(|_| {
             let b = Arc::clone(&breaker);
-            tokio::spawn(async move { b.record_failure(tight, now).await.unwrap() })
+            tokio::spawn(async move {
+                // Each worker reads the row itself, as the worker does before claiming.
+                let observed = b.load().await.unwrap();
+                match three.permit(&observed, over) {
+                    countries::breaker::Permit::Trial => b.claim_trial(three, observed, over).await.unwrap(),
+                    _ => None,
+                }
+            })
         })
         .collect();
-    for t in tasks {
-        t.await.unwrap();
+    let mut periods = Vec::new();
+    for c in claims {
+        periods.extend(c.await.unwrap());
     }
-    let state = breaker.load().await.unwrap();
-    assert_eq!((state.failures, state.phase), (50, Phase::Open));
-    assert_eq!(state.opened_at_ms, now);
+    assert_eq!(periods.len(), 3, "three trial slots, three winners: {periods:?}");
+    assert!(periods.iter().all(|p| *p == over), "all in one half-open period");
+
+    // Two successes keep it half-open; the third closes it with every count cleared.
+    assert_eq!(breaker.finish_trial(three, over, true, over + 1).await.unwrap(), Some(Phase::HalfOpen));
+    assert_eq!(breaker.finish_trial(three, over, true, over + 2).await.unwrap(), Some(Phase::HalfOpen));
+    assert_eq!(breaker.finish_trial(three, over, true, over + 3).await.unwrap(), Some(Phase::Closed));
+    let closed = breaker.load().await.unwrap();
+    assert_eq!((closed.phase, closed.current, closed.previous), (Phase::Closed, Counts::default(), Counts::default()));
+    // A late answer from an old period changes nothing.
+    assert_eq!(breaker.finish_trial(three, over, false, over + 4).await.unwrap(), None);
+    assert_eq!(breaker.load().await.unwrap().phase, Phase::Closed);
 }

@@ -35,7 +35,7 @@ async fn unknown_country_is_a_recorded_permanent_failure_not_retried() {
     let stack = Stack::create(1, 4).await;
     let up = upstream().await;
     let api = serve_api(stack.api_state(&[])).await;
-    let worker = stack.worker(&up.url, &[("BREAKER_THRESHOLD", "1")]).await;
+    let worker = stack.worker(&up.url, &[("BREAKER_MIN_CALLS", "1")]).await;
     let res = http()
         .post(format!("{api}/fetch-data/ZZ"))
         .send()
@@ -57,7 +57,7 @@ async fn unknown_country_is_a_recorded_permanent_failure_not_retried() {
             .unwrap()
             .contains("no country ZZ")
     );
-    // A 404 never counts against the breaker, even with a threshold of 1.
+    // A 404 never counts against the breaker, even when one failed call would open it.
     let pe = worker.handle(&delivery("PE", "r-pe", 1)).await;
     assert_eq!(pe, Disposition::Done);
     assert!(stack.drain_bodies(&stack.dlq_url).await.is_empty());
@@ -122,7 +122,7 @@ async fn retried_messages_end_in_the_dead_letter_queue() {
     let stack = Stack::create(1, 2).await;
     let up = upstream().await;
     let worker = stack
-        .worker(&up.url, &[("BREAKER_THRESHOLD", "1000")])
+        .worker(&up.url, &[("BREAKER_MIN_CALLS", "1000")])
         .await;
     up.faults.set(1000, 0);
     let api = serve_api(stack.api_state(&[])).await;

@@ -22,7 +22,7 @@ async fn every_request_ends_exactly_once() {
     up.faults.set(200, 100); // 20 % answer 500, 10 % stall past the timeout
     up.faults.stall_ms.store(1_000, Ordering::SeqCst);
     let worker = stack
-        .worker(&up.url, &[("UPSTREAM_TIMEOUT_MS", "300"), ("BREAKER_THRESHOLD", "10000"), ("REFRESH_AFTER_SECONDS", "0")])
+        .worker(&up.url, &[("UPSTREAM_TIMEOUT_MS", "300"), ("BREAKER_MIN_CALLS", "10000"), ("REFRESH_AFTER_SECONDS", "0")])
         .await;
     let queue = SqsQueue::new(aws_sdk_sqs::Client::new(&stack.sdk), &stack.queue_url);
 

@@ -83,7 +83,10 @@ pub fn moto() -> &'static Moto {
 }
 
 fn start_moto() -> Moto {
-    let server = moto_server_path();
+    // moto's own server, run through tools/moto_server.py, which gives its
+    // DynamoDB the per-item atomicity of the real service.
+    let server = moto_server_path().with_file_name("python");
+    let script = repo_root().join("tools/moto_server.py");
     let port = free_port();
     let log = repo_root().join(format!("target/moto-{port}.log"));
     let _ = std::fs::create_dir_all(repo_root().join("target"));
@@ -91,9 +94,10 @@ fn start_moto() -> Moto {
     // The shell waits on stdin; EOF (our process gone) kills the server.
     let mut child = Command::new("sh")
         .arg("-c")
-        .arg(r#""$0" -H 127.0.0.1 -p "$1" & pid=$!; read _unused; kill $pid 2>/dev/null; wait $pid"#)
+        .arg(r#""$0" "$2" -H 127.0.0.1 -p "$1" & pid=$!; read _unused; kill $pid 2>/dev/null; wait $pid"#)
         .arg(&server)
         .arg(port.to_string())
+        .arg(&script)
         .stdin(Stdio::piped())
         .stdout(out.try_clone().expect("log file"))
         .stderr(out)

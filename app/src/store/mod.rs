@@ -7,7 +7,7 @@ pub mod attempts;
 pub mod breaker;
 pub mod countries;
 
-use crate::breaker::{BreakerSettings, BreakerState};
+use crate::breaker::{BreakerSettings, BreakerState, CallResult, Phase};
 use crate::country_code::CountryCode;
 use crate::error::Error;
 use crate::timestamp::EpochMillis;
@@ -154,10 +154,14 @@ pub trait AttemptLog: Send + Sync {
 pub trait BreakerStore: Send + Sync {
     /// The current shared state (strongly consistent).
     fn load(&self) -> BoxFuture<'_, Result<BreakerState, Error>>;
-    /// Tries to become the one trial caller; false if another worker won.
-    fn claim_trial(&self, observed: BreakerState, now: EpochMillis) -> BoxFuture<'_, Result<bool, Error>>;
-    /// Counts one transient failure atomically and opens the breaker when it trips.
-    fn record_failure(&self, settings: BreakerSettings, now: EpochMillis) -> BoxFuture<'_, Result<BreakerState, Error>>;
-    /// Ends a trial: closes the breaker on success, reopens it on failure.
-    fn finish_trial(&self, success: bool, now: EpochMillis) -> BoxFuture<'_, Result<(), Error>>;
+    /// Tries to claim a trial call after `observed` said [`crate::breaker::Permit::Trial`]:
+    /// the half-open period it belongs to (to finish it with), or `None` if
+    /// other workers took every slot.
+    fn claim_trial(&self, settings: BreakerSettings, observed: BreakerState, now: EpochMillis) -> BoxFuture<'_, Result<Option<EpochMillis>, Error>>;
+    /// Counts one ordinary call atomically and opens the breaker when the recent counts trip.
+    fn record_call(&self, settings: BreakerSettings, result: CallResult, now: EpochMillis) -> BoxFuture<'_, Result<BreakerState, Error>>;
+    /// Ends a trial of the half-open period `period`: a failure reopens the
+    /// breaker, the last needed success closes it. Returns the phase this
+    /// trial moved it to, or `None` when another trial had already decided.
+    fn finish_trial(&self, settings: BreakerSettings, period: EpochMillis, success: bool, now: EpochMillis) -> BoxFuture<'_, Result<Option<Phase>, Error>>;
 }

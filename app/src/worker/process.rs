@@ -5,7 +5,7 @@
 //! recorded; anything else is `Retry`, so SQS delivers it again and, after
 //! `maxReceiveCount`, moves it to the dead-letter queue. Nothing is lost.
 
-use crate::breaker::{BreakerSettings, Permit};
+use crate::breaker::{BreakerSettings, CallResult, Permit, Phase};
 use crate::country_code::CountryCode;
 use crate::error::{Error, UpstreamFailure};
 use crate::message::FetchRequest;
@@ -54,11 +54,12 @@ pub struct Worker {
     pub refresh_after_ms: i64,
 }
 
-/// Whether this call is the breaker's one trial call.
+/// Whether this call is an ordinary one or a trial of the half-open
+/// period that started at the given time.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Call {
     Normal,
-    Trial,
+    Trial(EpochMillis),
 }
 
 impl Worker {
@@ -188,14 +189,14 @@ impl Worker {
         let now = timestamp::now_millis();
         match self.breaker_settings.permit(&state, now) {
             Permit::Allow => Ok(Call::Normal),
-            Permit::Trial => match self.breaker.claim_trial(state, now).await {
-                Ok(true) => {
-                    tracing::info!("circuit half-open: this call is the trial");
-                    Ok(Call::Trial)
+            Permit::Trial => match self.breaker.claim_trial(self.breaker_settings, state, now).await {
+                Ok(Some(period)) => {
+                    tracing::info!("circuit half-open: this call is a trial");
+                    Ok(Call::Trial(period))
                 }
-                Ok(false) => Err(now + self.breaker_settings.window_ms),
+                Ok(None) => Err(now + self.breaker_settings.window_ms),
                 Err(e) => {
-                    tracing::warn!(error = %e, "could not claim the breaker's trial call");
+                    tracing::warn!(error = %e, "could not claim a trial call of the breaker");
                     Err(now + self.breaker_settings.window_ms)
                 }
             },
@@ -203,32 +204,43 @@ impl Worker {
         }
     }
 
-    /// Counts transient failures; a trial's answer closes or reopens the breaker.
+    /// Counts the call's result (successes and transient failures); a
+    /// trial's result closes or reopens the breaker.
     async fn update_breaker(&self, call: Call, fetched: &Result<serde_json::Value, Error>) {
-        let transient = matches!(fetched, Err(Error::Upstream { kind, .. }) if kind.counts_against_breaker())
-            || matches!(fetched, Err(e) if !matches!(e, Error::Upstream { .. }));
-        let now = timestamp::now_millis();
-        let result = match (call, transient) {
-            (Call::Trial, failed) => {
-                let finished = self.breaker.finish_trial(!failed, now).await;
-                if finished.is_ok() {
-                    if failed {
-                        tracing::warn!("circuit reopened: the trial call failed; upstream calls stop for another window");
-                    } else {
-                        tracing::info!("circuit closed: the trial call succeeded");
-                    }
-                }
-                finished.map(|()| None)
-            }
-            (Call::Normal, true) => self.breaker.record_failure(self.breaker_settings, now).await.map(Some),
-            (Call::Normal, false) => Ok(None),
+        let result = match fetched {
+            Ok(_) => Some(CallResult::Success),
+            // The upstream answered (a 404, garbage): it is up.
+            Err(Error::Upstream { kind, .. }) if kind.counts_against_breaker() => Some(CallResult::Failure),
+            // A refused key says nothing about the upstream's health.
+            Err(Error::Upstream { kind: UpstreamFailure::Rejected, .. }) => None,
+            Err(Error::Upstream { .. }) => Some(CallResult::Success),
+            Err(_) => Some(CallResult::Failure),
         };
-        match result {
-            Ok(Some(state)) if state.phase == crate::breaker::Phase::Open => {
-                tracing::warn!(failures = state.failures, "circuit open: upstream calls stop for one window");
+        let now = timestamp::now_millis();
+        let settings = self.breaker_settings;
+        match (call, result) {
+            (Call::Trial(period), result) => {
+                let success = result != Some(CallResult::Failure);
+                match self.breaker.finish_trial(settings, period, success, now).await {
+                    Ok(Some(Phase::Open)) => tracing::warn!("circuit reopened: a trial call failed; upstream calls stop for another window"),
+                    Ok(Some(Phase::Closed)) => tracing::info!("circuit closed: the trial calls succeeded"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not update the circuit breaker"),
+                }
             }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "could not update the circuit breaker"),
+            (Call::Normal, Some(result)) => match self.breaker.record_call(settings, result, now).await {
+                Ok(state) if state.phase == Phase::Open && state.opened_at_ms == now => {
+                    let recent = settings.recent(&state, now);
+                    tracing::warn!(
+                        failures = recent.failures,
+                        calls = recent.calls(),
+                        "circuit open: too many recent upstream calls failed; upstream calls stop for one window"
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "could not update the circuit breaker"),
+            },
+            (Call::Normal, None) => {}
         }
     }
 }
