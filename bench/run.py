@@ -25,6 +25,7 @@ import tempfile
 import time
 import zipfile
 from contextlib import contextmanager
+from types import SimpleNamespace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +37,7 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 
 import boto3  # from .countries/venv (moto brings it)
+import goodput  # bench/goodput.py
 
 PROCS = []
 
@@ -119,8 +121,9 @@ class Emulator:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         log = open(ROOT / "target" / "bench-moto.log", "w")
-        self.proc = spawn([str(VENV / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(self.port)],
-                          stdout=log, stderr=log)
+        # moto through tools/moto_server.py: DynamoDB's per-item atomicity (the breaker counts on it).
+        self.proc = spawn([str(VENV / "bin" / "python"), str(ROOT / "tools" / "moto_server.py"),
+                           "-H", "127.0.0.1", "-p", str(self.port)], stdout=log, stderr=log)
         end = time.time() + 30
         while http_status(self.port, "/moto-api/") != 200:
             if time.time() > end:
@@ -403,7 +406,24 @@ def main():
     row("worker_slow_seconds", f"worker, upstream +50 ms: {len(codes)} countries", secs_slow, "s", "")
     row("worker_delay_cost_s", "time the 50 ms upstream added (concurrency within batches)", max(0.0, secs_slow - secs), "s", f"one at a time: +{len(codes) * 0.05:.1f} s")
 
-    # 4. Footprint.
+    # 4. Goodput with a failing upstream (bench/goodput.py).
+    ctx = SimpleNamespace(free_port=free_port, spawn=spawn, stop=stop, wait_http=wait_http, release=RELEASE,
+                          environ=os.environ, devnull=subprocess.DEVNULL)
+    if quick:
+        setup, rates, sample = goodput.Setup(window_s=2, visibility_s=2, timeout_ms=300), [30], codes[:20]
+    else:
+        setup, rates, sample = goodput.Setup(window_s=10, visibility_s=18, timeout_ms=1000), [10, 30, 60, 100], codes
+    results["goodput"] = {"setup": vars(setup), "runs": goodput.measure(ctx, emu, setup, rates, sample)}
+    for g in results["goodput"]["runs"]:
+        faults = f"{g['fail_percent']} % 500s" + (f" + {g['stall_percent']:.0f} % stalls" if g["stall_percent"] else "")
+        rows.append((f"goodput, upstream {faults}: stored without redrive", f"{g['stored_share'] * 100:.1f} %",
+                     f"of {g['requests']}; DLQ {g['dead_lettered']}, lost {g['lost']}",
+                     "≥ 95 % at 30 %; lost 0" if g["fail_percent"] == 30 else "lost 0"))
+        rows.append((f"goodput, upstream {faults}: upstream calls / refused by the breaker / drain",
+                     f"{g['upstream_calls']} / {g['circuit_open_attempts']} / {g['drain_s']:.0f} s", "",
+                     f"calls ≤ {g['bound_calls']} + in flight" if g["fail_percent"] >= 100 else ""))
+
+    # 5. Footprint.
     for name in ["api", "worker"]:
         b = RELEASE / name
         row(f"{name}_binary_mb", f"{name} bootstrap size", b.stat().st_size / 1e6, "MB", "")
@@ -411,7 +431,7 @@ def main():
     row("api_peak_rss_mb", "api peak RSS under load", rss_api, "MB", "≤ 30 MB")
     row("worker_peak_rss_mb", f"worker peak RSS, {len(codes)} countries", rss_worker, "MB", "≤ 30 MB")
 
-    # 5. Deployer.
+    # 6. Deployer.
     row("render_all_ms", f"deployer render --all{DEBUG_NOTE if quick else ''}", timed([str(DEPLOYER), "render", "--all", "--out", tempfile.mkdtemp()], runs), "ms", "")
     stop_all()
     cold, warm = up_local_times(1 if quick else 3)
