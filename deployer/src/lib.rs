@@ -20,6 +20,7 @@ pub mod outputs;
 pub mod package;
 pub mod plan;
 pub mod render;
+pub mod session;
 pub mod stage;
 
 pub use error::{Error, Result};

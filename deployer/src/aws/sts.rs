@@ -41,3 +41,18 @@ impl Identity for Sts {
         Ok(out.account().unwrap_or_default().to_string())
     }
 }
+
+/// Refuses credentials of another account than the stage's, before anything
+/// is read or changed: the one account check every stage-changing command runs.
+pub async fn account_guard(sts: &impl Identity, stage: &str, expected: &str) -> Result<()> {
+    let actual = sts.account().await?;
+    if actual == expected {
+        Ok(())
+    } else {
+        Err(Error::AccountMismatch {
+            stage: stage.to_string(),
+            expected: expected.to_string(),
+            actual,
+        })
+    }
+}

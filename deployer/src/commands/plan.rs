@@ -10,23 +10,24 @@ use crate::error::Result;
 use crate::plan::ChangeSetType;
 use crate::plan::render::{self, ConfigDiff, Format};
 use crate::render::GENERATED_DIR;
+use crate::session;
 
 /// Builds the plan for a stage, prints it, and discards the change set.
 pub fn run(root: &Path, global: &GlobalArgs, args: &PlanArgs) -> Result<()> {
-    let stage = super::one_stage(root, &args.stage)?;
-    let target = super::target_for(&stage, global);
+    let stage = session::one_stage(root, &args.stage)?;
+    let target = session::target_for(&stage, global);
     if stage.spec.local.is_some() {
-        super::emulator_running(&target, &stage.name)?;
+        crate::local::emulator::running(&target, &stage.name)?;
     }
-    let runtime = super::runtime()?;
-    let clients = super::checked_clients(&runtime, &stage, global)?;
+    let runtime = session::runtime()?;
+    let clients = session::checked_clients(&runtime, &stage, global)?;
     let d = Deployment::gather(
         root,
         &stage,
         global.outputs_file.as_deref(),
         args.artifacts.as_deref(),
         &[],
-        &super::say,
+        &session::say,
     )?;
     let format = if global.json {
         Format::Json

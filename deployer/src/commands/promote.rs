@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::aws::Clients;
 use crate::aws::cloudformation::Stacks;
 use crate::aws::codepipeline::Pipelines;
 use crate::aws::s3::Artifacts;
@@ -20,6 +19,7 @@ use crate::deploy::promotion::{self, ApprovalStep, Running};
 use crate::deploy::{self, Deployment, progress::Display};
 use crate::error::{Error, Result};
 use crate::plan::render::{self, Format, short};
+use crate::session;
 
 /// How long the smoke test keeps asking a freshly deployed API.
 const SMOKE_PATIENCE: Duration = Duration::from_secs(60);
@@ -29,28 +29,29 @@ const EXECUTIONS_SEARCHED: i32 = 50;
 
 /// Promotes `<from>`'s running artifact to `<to>`.
 pub fn run(root: &Path, global: &GlobalArgs, args: &PromoteArgs) -> Result<()> {
-    let from = super::one_stage(root, &args.from)?;
-    let to = super::one_stage(root, &args.to)?;
+    let from = session::one_stage(root, &args.from)?;
+    let to = session::one_stage(root, &args.to)?;
     promotion::check_order(&from, &to)?;
     let override_file = global.outputs_file.as_deref();
     let to_outputs = crate::outputs::read(root, &to, override_file)?;
     let from_outputs = crate::outputs::read(root, &from, override_file)?;
-    let from_target = super::target_for(&from, global);
-    let to_target = super::target_for(&to, global);
-    super::runtime()?.block_on(async {
-        let to_clients = Clients::new(to_target.clone()).await;
+    let from_target = session::target_for(&from, global);
+    let to_target = session::target_for(&to, global);
+    let runtime = session::runtime()?;
+    let to_clients = session::checked_clients(&runtime, &to, global)?;
+    runtime.block_on(async {
+        // <from> is only read: its stack and its bucket's zips.
         let from_clients = if from_target == to_target {
             to_clients.clone()
         } else {
-            Clients::new(from_target).await
+            session::clients(from_target).await
         };
-        deploy::account_guard(&to_clients.sts, &to.name, &to.spec.account).await?;
         let from_stack = from_clients
             .cloudformation
             .describe_stack(&deploy::stack_name(&from.name))
             .await?;
         let running = Running::from_stack(&from.name, from_stack.as_ref())?;
-        super::say(&format!(
+        session::say(&format!(
             "{} runs api {} and worker {} (commit {})",
             from.name,
             short(&running.digests["api"]),
@@ -145,7 +146,7 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &PromoteArgs) -> Result<()> {
         if plan.changes {
             if (to.spec.approval || to.name == "prod")
                 && let Err(err) =
-                    super::confirm(&format!("promote {} to {}", from.name, to.name), global.yes)
+                    session::confirm(&format!("promote {} to {}", from.name, to.name), global.yes)
             {
                 deploy::discard(&to_clients.cloudformation, &plan).await?;
                 return Err(err);

@@ -5,7 +5,6 @@ use std::path::Path;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::aws::Clients;
 use crate::aws::cloudformation::Stacks;
 use crate::aws::codepipeline::Pipelines;
 use crate::cli::{GlobalArgs, StatusArgs};
@@ -13,6 +12,7 @@ use crate::deploy::promotion::{self, PipelineRow, WaitingApproval};
 use crate::deploy::{self, Deployed};
 use crate::error::{Error, Result};
 use crate::plan::render::{short, table};
+use crate::session;
 use crate::stage::{self, Stage};
 
 /// One stage's row.
@@ -39,14 +39,14 @@ pub struct Row {
 pub fn run(root: &Path, global: &GlobalArgs, args: &StatusArgs) -> Result<()> {
     let stages = stage::load_all(root)?;
     let selected = stage::select(&stages, args.stage.as_deref())?;
-    let rows = super::runtime()?.block_on(async {
+    let rows = session::runtime()?.block_on(async {
         let mut rows = Vec::new();
         for s in &selected {
             rows.push(row(root, global, s).await);
         }
         rows
     });
-    let pipeline = super::runtime()?.block_on(pipeline_status(root, global, &selected));
+    let pipeline = session::runtime()?.block_on(pipeline_status(root, global, &selected));
     if global.json {
         println!(
             "{:#}",
@@ -116,15 +116,15 @@ async fn row(root: &Path, global: &GlobalArgs, s: &Stage) -> Row {
         api_url: None,
         error: None,
     };
-    let target = super::target_for(s, global);
+    let target = session::target_for(s, global);
     if s.spec.local.is_some() {
-        if super::emulator_running(&target, &s.name).is_err() {
+        if crate::local::emulator::running(&target, &s.name).is_err() {
             row.status = "EMULATOR_NOT_RUNNING".into();
             return row;
         }
         row.api_url = crate::local::running_state(root).map(|st| st.api);
     }
-    let clients = Clients::new(target).await;
+    let clients = session::clients(target).await;
     match clients.cloudformation.describe_stack(&row.stack).await {
         Ok(None) => row.status = "NOT_DEPLOYED".into(),
         Ok(Some(info)) => {
@@ -181,7 +181,7 @@ async fn pipeline_status(root: &Path, global: &GlobalArgs, selected: &[&Stage]) 
         return p;
     };
     p.name = Some(name.clone());
-    let clients = Clients::new(super::target_for(stage, global)).await;
+    let clients = session::clients(session::target_for(stage, global)).await;
     let cp = &clients.codepipeline;
     let state = match cp.state(&name).await {
         Ok(state) => state,

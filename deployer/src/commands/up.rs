@@ -6,20 +6,20 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::aws::Clients;
 use crate::aws::cloudformation::Stacks;
 use crate::aws::s3::Artifacts;
 use crate::cli::{GlobalArgs, UpArgs};
 use crate::deploy::{self, Deployment, progress::Display, promotion};
 use crate::error::{Error, Result};
 use crate::plan::render::{self, Format};
+use crate::session;
 
 /// How long the smoke test keeps asking a freshly deployed API.
 const SMOKE_PATIENCE: Duration = Duration::from_secs(60);
 
 /// Deploys the stage.
 pub fn run(root: &Path, global: &GlobalArgs, args: &UpArgs) -> Result<()> {
-    let stage = super::one_stage(root, &args.stage)?;
+    let stage = session::one_stage(root, &args.stage)?;
     if stage.spec.local.is_some() {
         for (given, flag) in [
             (args.artifact_digest.is_some(), "--artifact-digest"),
@@ -44,8 +44,8 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &UpArgs) -> Result<()> {
         }
     }
     let started = Instant::now();
-    let runtime = super::runtime()?;
-    let clients = super::checked_clients(&runtime, &stage, global)?;
+    let runtime = session::runtime()?;
+    let clients = session::checked_clients(&runtime, &stage, global)?;
     let mut d = match &args.artifact_digest {
         // A rollback: zips already in the bucket, named by digest.
         Some(digests) => Deployment::with_package(
@@ -65,7 +65,7 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &UpArgs) -> Result<()> {
             global.outputs_file.as_deref(),
             args.artifacts.as_deref(),
             &[],
-            &super::say,
+            &session::say,
         )?,
     };
     runtime.block_on(async {
@@ -111,7 +111,8 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &UpArgs) -> Result<()> {
             print!("{}", render::render(&plan, Format::Text));
         }
         if (stage.spec.approval || stage.name == "prod")
-            && let Err(err) = super::confirm(&format!("deploy this to {}", stage.name), global.yes)
+            && let Err(err) =
+                session::confirm(&format!("deploy this to {}", stage.name), global.yes)
         {
             deploy::discard(&clients.cloudformation, &plan).await?;
             return Err(err);
@@ -165,8 +166,8 @@ async fn promotion_guard(
     d: &Deployment,
     force: bool,
 ) -> Result<()> {
-    let from_stage = super::one_stage(root, from)?;
-    let clients = Clients::new(super::target_for(&from_stage, global)).await;
+    let from_stage = session::one_stage(root, from)?;
+    let clients = session::clients(session::target_for(&from_stage, global)).await;
     let info = clients
         .cloudformation
         .describe_stack(&deploy::stack_name(from))

@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 
 use crate::aws::cloudformation::{ChangeSetRequest, Created, StackInfo, Stacks, is_no_changes};
 use crate::aws::s3::Artifacts;
-use crate::aws::sts::Identity;
 use crate::error::{Error, Result};
 use crate::outputs::{self, Outputs};
 use crate::package::{self, Package, zip::digest_of_key};
@@ -192,20 +191,6 @@ pub fn rendered_stack(root: &Path, stage: &Stage, outputs: &Outputs) -> Result<S
             stage: stage.name.clone(),
             path: shown.join("stack.yaml"),
         })
-}
-
-/// Refuses credentials of another account than the stage's.
-pub async fn account_guard(sts: &impl Identity, stage: &str, expected: &str) -> Result<()> {
-    let actual = sts.account().await?;
-    if actual == expected {
-        Ok(())
-    } else {
-        Err(Error::AccountMismatch {
-            stage: stage.to_string(),
-            expected: expected.to_string(),
-            actual,
-        })
-    }
 }
 
 /// Which change set a stack in `status` takes, or why it cannot take one. Pure.

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::aws::Target;
 use crate::error::{Error, Result};
 
 /// The emulator's virtualenv, relative to the repository root.
@@ -125,6 +126,25 @@ fn install(root: &Path, venv: &Path) -> Result<()> {
             .arg(root.join(REQUIREMENTS)),
         "pip install -r tools/requirements-moto.txt",
     )
+}
+
+/// For a local stage, fails unless the emulator answers at `target` (plan, down
+/// and status need it running, and say so rather than time out on a connection).
+pub fn running(target: &Target, stage: &str) -> Result<()> {
+    let port = target
+        .endpoint_url
+        .as_deref()
+        .and_then(|u| u.rsplit(':').next())
+        .and_then(|p| p.parse::<u16>().ok())
+        .unwrap_or_default();
+    if probe(port) == Listener::Http {
+        Ok(())
+    } else {
+        Err(Error::EmulatorNotRunning {
+            port,
+            stage: stage.to_string(),
+        })
+    }
 }
 
 /// Waits until an HTTP server answers on `port`, or `patience` runs out.

@@ -27,6 +27,7 @@ use crate::cli::{GlobalArgs, UpArgs};
 use crate::deploy::{self, Deployment, progress::Display};
 use crate::error::{Error, Result};
 use crate::render::context::{self, EnvVar};
+use crate::session::{self, say};
 use crate::stage::Stage;
 use crate::stage::schema::Provider;
 use emulator::Listener;
@@ -99,7 +100,7 @@ pub fn up(root: &Path, global: &GlobalArgs, args: &UpArgs, stage: &Stage) -> Res
     if let lock::Taken::Stale(pid) = taken {
         clean_up_stale(root, pid);
     }
-    let runtime = crate::commands::runtime()?;
+    let runtime = session::runtime()?;
     let result = runtime.block_on(run(root, global, stage, ports, started));
     let _ = std::fs::remove_file(root.join(STATE_FILE));
     result
@@ -123,10 +124,10 @@ fn clean_up_stale(root: &Path, pid: u32) {
             other => other,
         };
         if lock::alive(p.pid, program) {
-            eprintln!(
+            say(&format!(
                 "stopping {} (pid {}) left by an earlier `up local` that did not exit cleanly",
                 p.name, p.pid
-            );
+            ));
             processes::signal_group(p.pid, libc::SIGTERM);
         }
     }
@@ -161,9 +162,12 @@ async fn run(
             return Err(err);
         }
         None => {
-            eprintln!("interrupted while starting: stopping {}", names(&sup));
+            say(&format!(
+                "interrupted while starting: stopping {}",
+                names(&sup)
+            ));
             sup.stop_all(Duration::from_secs(5)).await;
-            eprintln!("stopped");
+            say("stopped");
             return Ok(());
         }
     };
@@ -191,7 +195,7 @@ async fn run(
     println!("api: {}", ready.api);
     println!("logs: {}/", processes::LOGS_DIR);
     println!("ready in {:.1}s", started.elapsed().as_secs_f64());
-    eprintln!(
+    say(&format!(
         "Ctrl-C stops the processes this run started{}. Try: curl -X POST {}/fetch-data/PY",
         if ready.emulator_started {
             " (the emulator too)"
@@ -199,7 +203,7 @@ async fn run(
             " (not the emulator it reused)"
         },
         ready.api
-    );
+    ));
 
     let outcome = tokio::select! {
         _ = sigint.recv() => Ok("Ctrl-C"),
@@ -215,10 +219,10 @@ async fn run(
         }
     };
     if let Ok(why) = &outcome {
-        eprintln!("{why}: stopping {}", names(&sup));
+        say(&format!("{why}: stopping {}", names(&sup)));
     }
     sup.stop_all(Duration::from_secs(5)).await;
-    eprintln!("stopped");
+    say("stopped");
     outcome.map(|_| ())
 }
 
@@ -268,7 +272,6 @@ async fn bring_up(
     ports: Ports,
     sup: &mut Supervisor,
 ) -> Result<Ready> {
-    let say = |m: &str| eprintln!("{m}");
     let with_upstream = runs_offline_upstream(stage);
     port_free(ports.api, "the api", "--api-port")?;
     if with_upstream {
@@ -328,7 +331,7 @@ async fn bring_up(
     }
 
     // 3. Deploy to the emulator, through the same engine as a cloud stage.
-    let clients = Clients::new(Target {
+    let target = Target {
         region: global
             .region
             .clone()
@@ -336,9 +339,8 @@ async fn bring_up(
         profile: None,
         endpoint_url: Some(emulator.clone()),
         emulator_credentials: true,
-    })
-    .await;
-    deploy::account_guard(&clients.sts, &stage.name, &stage.spec.account).await?;
+    };
+    let clients = session::guarded_clients(stage, target).await?;
     clients.s3.ensure_bucket(&d.bucket, &d.region).await?;
     remove_stuck_stack(&clients, &d, &say).await?;
     let plan = deploy::prepare(

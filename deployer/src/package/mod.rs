@@ -15,7 +15,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::render::Digests;
 use crate::stage::schema::Architecture;
 use manifest::{FORMAT, FunctionArtifact, MANIFEST_FILE, Manifest};
 
@@ -24,6 +23,16 @@ pub const FUNCTIONS: [&str; 2] = ["api", "worker"];
 
 /// Where `deployer package` writes, relative to cargo's target folder.
 pub const PACKAGE_SUBDIR: &str = "lambda";
+
+/// SHA-256 digests of the packaged functions, for the stack's parameters and tags and the
+/// rendered context; defined here so `render` imports `package`, not the reverse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Digests {
+    /// Of the api zip.
+    pub api: String,
+    /// Of the worker zip.
+    pub worker: String,
+}
 
 /// A package folder, read and checked: its manifest and the zips' bytes.
 #[derive(Debug, Clone)]

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::outputs::Outputs;
+use crate::package::Digests;
 use crate::stage::Stage;
 use crate::stage::schema::{AlarmSettings, AppSettings, Provider};
 
@@ -210,15 +211,6 @@ pub struct LocalContext {
     pub api_url: String,
     /// The offline upstream server's port.
     pub upstream_port: u16,
-}
-
-/// SHA-256 digests of the packaged functions, once packaging exists.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Digests {
-    /// Of the api zip.
-    pub api: String,
-    /// Of the worker zip.
-    pub worker: String,
 }
 
 /// Builds the context for one stage. `digests` is `None` for generated/ (reviewed files carry no digests).

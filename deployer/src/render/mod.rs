@@ -14,8 +14,9 @@ use similar::TextDiff;
 
 use crate::error::{Error, Result};
 use crate::outputs::Outputs;
+pub use crate::package::Digests;
 use crate::stage::Stage;
-pub use context::{Context, Digests};
+pub use context::Context;
 pub use templates::Templates;
 
 /// The folder of rendered files, relative to the repository root.
