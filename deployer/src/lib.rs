@@ -13,6 +13,7 @@ pub mod cli;
 pub mod commands;
 pub mod deploy;
 pub mod diagnostics;
+pub mod env_contract;
 pub mod error;
 pub mod local;
 pub mod logs;

@@ -5,6 +5,8 @@
 //! Building the value from what CloudFormation and S3 answered is pure
 //! (`Plan::new` and its helpers); the calls are in `deploy`.
 
+pub mod format;
+mod markdown;
 pub mod render;
 
 use std::collections::BTreeMap;

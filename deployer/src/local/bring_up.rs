@@ -1,0 +1,293 @@
+//! Bringing the local stage up: the emulator, the build, the deploy to the
+//! emulator through the deploy engine, then the upstream, api and worker.
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use tokio::process::Command;
+
+use super::emulator::{self, Listener};
+use super::processes::{self, Supervisor};
+use crate::aws::cloudformation::Stacks;
+use crate::aws::s3::Artifacts;
+use crate::aws::{Clients, Target};
+use crate::cli::GlobalArgs;
+use crate::deploy::{self, Deployment, progress::Display};
+use crate::env_contract::{LocalOverrides, process_env};
+use crate::error::{Error, Result};
+use crate::render::context;
+use crate::session::{self, say};
+use crate::stage::Stage;
+use crate::stage::schema::Provider;
+use serde::{Deserialize, Serialize};
+
+/// The three ports a local run uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ports {
+    /// The emulator.
+    pub emulator: u16,
+    /// The api process.
+    pub api: u16,
+    /// The offline upstream.
+    pub upstream: u16,
+}
+
+/// What `bring_up` started, for the state file and the endpoint lines.
+pub(super) struct Ready {
+    pub(super) emulator: String,
+    pub(super) emulator_started: bool,
+    pub(super) upstream: Option<String>,
+    pub(super) api: String,
+}
+
+fn port_free(port: u16, what: &str, flag: &str) -> Result<()> {
+    match TcpListener::bind(("127.0.0.1", port)) {
+        Ok(_) => Ok(()),
+        Err(_) => Err(Error::PortBusy {
+            port,
+            what: what.to_string(),
+            flag: flag.to_string(),
+        }),
+    }
+}
+
+/// Whether the stage's upstream is the offline server this run starts.
+fn runs_offline_upstream(stage: &Stage) -> bool {
+    let up = &stage.spec.app.upstream;
+    up.provider == Provider::V3 && up.base_url.starts_with("http://127.0.0.1:")
+}
+
+pub(super) async fn bring_up(
+    root: &Path,
+    global: &GlobalArgs,
+    stage: &Stage,
+    ports: Ports,
+    sup: &mut Supervisor,
+) -> Result<Ready> {
+    let with_upstream = runs_offline_upstream(stage);
+    port_free(ports.api, "the api", "--api-port")?;
+    if with_upstream {
+        port_free(ports.upstream, "the offline upstream", "--upstream-port")?;
+    }
+
+    // 1. The emulator: reuse, or start (it boots while we build).
+    let emulator = format!("http://127.0.0.1:{}", ports.emulator);
+    let emulator_started = match emulator::probe(ports.emulator) {
+        Listener::Http => {
+            say(&format!(
+                "emulator: reusing the one answering on {emulator}"
+            ));
+            false
+        }
+        Listener::Other => {
+            return Err(Error::PortBusy {
+                port: ports.emulator,
+                what: "the emulator; something that is not an HTTP server listens there".into(),
+                flag: "--emulator-port".into(),
+            });
+        }
+        Listener::Free => {
+            let server = emulator::server_path(root, &say)?;
+            let mut cmd = Command::new(server);
+            cmd.args(["-H", "127.0.0.1", "-p", &ports.emulator.to_string()]);
+            sup.spawn("emulator", cmd, false)?;
+            say(&format!("emulator: starting moto on {emulator}"));
+            true
+        }
+    };
+
+    // 2. Build and package (the same zips a cloud stage gets).
+    let d = Deployment::gather(root, stage, None, None, &["offline-upstream"], &say)?;
+    let binaries = d
+        .package
+        .binaries
+        .clone()
+        .unwrap_or_else(|| crate::package::build::target_dir(root).join("release"));
+    for f in &d.package.manifest.functions {
+        say(&format!(
+            "packaged {}: {} ({})",
+            f.0,
+            crate::plan::render::short(&f.1.digest),
+            crate::plan::render::human_size(f.1.size)
+        ));
+    }
+
+    if emulator_started
+        && !emulator::wait_until_answering(ports.emulator, Duration::from_secs(60)).await
+    {
+        return Err(Error::ProcessFailed {
+            name: "emulator".into(),
+            detail: format!("did not answer on {emulator} within 60 s"),
+            log: PathBuf::from(processes::LOGS_DIR).join("emulator.log"),
+        });
+    }
+
+    // 3. Deploy to the emulator, through the same engine as a cloud stage.
+    let target = Target {
+        region: global
+            .region
+            .clone()
+            .unwrap_or_else(|| stage.spec.region.clone()),
+        profile: None,
+        endpoint_url: Some(emulator.clone()),
+        emulator_credentials: true,
+    };
+    let clients = session::guarded_clients(stage, target).await?;
+    clients.s3.ensure_bucket(&d.bucket, &d.region).await?;
+    remove_stuck_stack(&clients, &d, &say).await?;
+    let plan = deploy::prepare(
+        &clients.cloudformation,
+        &clients.s3,
+        &d,
+        &deploy::now_rfc3339(),
+    )
+    .await?;
+    if plan.changes {
+        if global.verbose > 0 {
+            eprint!(
+                "{}",
+                crate::plan::render::render(&plan, crate::plan::render::Format::Text)
+            );
+        } else {
+            say(&format!(
+                "stack {}: {} (-v shows the plan)",
+                d.stack_name,
+                crate::plan::render::summary(&plan)
+            ));
+        }
+        let display = Display::new(global.json);
+        let deployed = Instant::now();
+        deploy::execute(&clients.cloudformation, &clients.s3, &d, &plan, &display).await?;
+        display.finish();
+        say(&format!(
+            "deployed {} to the emulator in {:.1}s",
+            d.stack_name,
+            deployed.elapsed().as_secs_f64()
+        ));
+    } else {
+        say(&format!("stack {}: no changes", d.stack_name));
+    }
+
+    // 4. The processes, configured from the stack's resources.
+    let resources: BTreeMap<String, String> = clients
+        .cloudformation
+        .resources(&d.stack_name)
+        .await?
+        .into_iter()
+        .filter_map(|r| Some((r.logical_id, r.physical_id?)))
+        .collect();
+    let ctx = context::build(stage, &crate::outputs::local(), None);
+    let overrides = LocalOverrides {
+        endpoint: emulator.clone(),
+        region: d.region.clone(),
+        api_port: ports.api,
+        upstream: with_upstream.then(|| format!("http://127.0.0.1:{}", ports.upstream)),
+        api_key: std::env::var("UPSTREAM_API_KEY")
+            .ok()
+            .filter(|k| !k.is_empty()),
+    };
+    let api_env = process_env(&ctx.functions.api.environment, &resources, &overrides, true)
+        .map_err(|id| missing_resource(&d.stack_name, &id))?;
+    let worker_env = process_env(
+        &ctx.functions.worker.environment,
+        &resources,
+        &overrides,
+        false,
+    )
+    .map_err(|id| missing_resource(&d.stack_name, &id))?;
+
+    let upstream = if with_upstream {
+        let mut cmd = Command::new(binaries.join("offline-upstream"));
+        cmd.args(["--port", &ports.upstream.to_string()]);
+        sup.spawn("upstream", cmd, true)?;
+        if !emulator::wait_until_answering(ports.upstream, Duration::from_secs(10)).await {
+            return Err(failed(
+                "upstream",
+                &format!("did not answer on port {} within 10 s", ports.upstream),
+            ));
+        }
+        Some(format!("http://127.0.0.1:{}", ports.upstream))
+    } else {
+        None
+    };
+
+    let api = format!("http://127.0.0.1:{}", ports.api);
+    sup.spawn("api", child(&binaries.join("api"), &api_env), true)?;
+    if let Err(e) = deploy::smoke::check(&api, Duration::from_secs(20)).await {
+        return Err(failed(
+            "api",
+            &format!("did not pass its smoke test (health and two read routes): {e}"),
+        ));
+    }
+    sup.spawn("worker", child(&binaries.join("worker"), &worker_env), true)?;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    for name in ["upstream", "api", "worker"] {
+        if let Some(status) = sup.poll_exit(name) {
+            return Err(failed(
+                name,
+                &format!("stopped right after starting ({status})"),
+            ));
+        }
+    }
+    Ok(Ready {
+        emulator,
+        emulator_started,
+        upstream,
+        api,
+    })
+}
+
+fn failed(name: &str, detail: &str) -> Error {
+    Error::ProcessFailed {
+        name: name.to_string(),
+        detail: detail.to_string(),
+        log: PathBuf::from(processes::LOGS_DIR).join(format!("{name}.log")),
+    }
+}
+
+fn missing_resource(stack: &str, logical_id: &str) -> Error {
+    Error::EmulatorRejected {
+        stack: stack.to_string(),
+        message: format!("the stack has no physical id for {logical_id}"),
+    }
+}
+
+fn child(program: &Path, env: &[(String, String)]) -> Command {
+    let mut cmd = Command::new(program);
+    for var in [
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_LAMBDA_RUNTIME_API",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    cmd
+}
+
+/// A stack created in the emulator by a change set that then failed stays
+/// half-made (it never rolls back): delete it so the deploy starts afresh.
+async fn remove_stuck_stack(clients: &Clients, d: &Deployment, say: &dyn Fn(&str)) -> Result<()> {
+    for _ in 0..5 {
+        let Some(stack) = clients.cloudformation.describe_stack(&d.stack_name).await? else {
+            return Ok(());
+        };
+        if deploy::change_set_type_for(Some(&stack.status)).is_ok()
+            && stack.status != "REVIEW_IN_PROGRESS"
+        {
+            return Ok(());
+        }
+        say(&format!(
+            "the emulator's stack {} is {} after an earlier failed deploy; deleting it (local data only) and deploying afresh",
+            d.stack_name, stack.status
+        ));
+        clients.cloudformation.delete_stack(&stack.id, None).await?;
+    }
+    Err(Error::StackNotReady {
+        stack: d.stack_name.clone(),
+        problem: "the emulator keeps a stuck copy of it; restart the emulator".into(),
+    })
+}
