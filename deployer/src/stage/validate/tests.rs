@@ -25,15 +25,15 @@ terraform_outputs:
   architecture: arm64
   log_level: info
   api:
-memory_mb: 256
-timeout_seconds: 10
+    memory_mb: 256
+    timeout_seconds: 10
   worker:
-memory_mb: 256
-timeout_seconds: 30
+    memory_mb: 256
+    timeout_seconds: 30
   upstream:
-provider: v5
-base_url: https://api.example.com/v5
-api_key_parameter: /countries/x/key
+    provider: v5
+    base_url: https://api.example.com/v5
+    api_key_parameter: /countries/x/key
 "
     )
 }
