@@ -13,7 +13,7 @@ use std::process::Command;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, OutputsError, Result};
 use crate::stage::Stage;
 
 /// The JSON type an output's `value` must have.
@@ -148,11 +148,11 @@ pub fn read_text(
         Source::File(file) => {
             let shown = file.display().to_string();
             let text = std::fs::read_to_string(root.join(&file)).map_err(|e| {
-                Error::OutputsUnreadable {
+                Error::from(OutputsError::OutputsUnreadable {
                     stage: stage.name.clone(),
                     source_desc: shown.clone(),
                     detail: e.to_string(),
-                }
+                })
             })?;
             Ok(Some((shown, text)))
         }
@@ -163,22 +163,23 @@ pub fn read_text(
                 .args(["output", "-json"])
                 .output()
                 .map_err(|e| match e.kind() {
-                    std::io::ErrorKind::NotFound => Error::TerraformMissing {
+                    std::io::ErrorKind::NotFound => Error::from(OutputsError::TerraformMissing {
                         stage: stage.name.clone(),
                         dir: dir.clone(),
-                    },
-                    _ => Error::OutputsUnreadable {
+                    }),
+                    _ => Error::from(OutputsError::OutputsUnreadable {
                         stage: stage.name.clone(),
                         source_desc: shown.clone(),
                         detail: e.to_string(),
-                    },
+                    }),
                 })?;
             if !output.status.success() {
-                return Err(Error::OutputsUnreadable {
+                return Err(OutputsError::OutputsUnreadable {
                     stage: stage.name.clone(),
                     source_desc: shown,
                     detail: String::from_utf8_lossy(&output.stderr).trim().to_string(),
-                });
+                }
+                .into());
             }
             Ok(Some((
                 shown,
@@ -259,31 +260,38 @@ pub fn inspect(stage: &Stage, text: &str) -> std::result::Result<Vec<OutputRow>,
 
 /// Checks `terraform output -json` text against `REQUIRED` for one stage. Pure.
 pub fn parse(stage: &Stage, source_desc: &str, text: &str) -> Result<Outputs> {
-    let invalid = |name: &str, problem: String| Error::OutputInvalid {
-        stage: stage.name.clone(),
-        name: name.to_string(),
-        source_desc: source_desc.to_string(),
-        problem,
+    let invalid = |name: &str, problem: String| {
+        Error::from(OutputsError::OutputInvalid {
+            stage: stage.name.clone(),
+            name: name.to_string(),
+            source_desc: source_desc.to_string(),
+            problem,
+        })
     };
-    let root: Value = serde_json::from_str(text).map_err(|e| Error::OutputsUnreadable {
-        stage: stage.name.clone(),
-        source_desc: source_desc.to_string(),
-        detail: format!("not `terraform output -json` JSON: {e}"),
+    let root: Value = serde_json::from_str(text).map_err(|e| {
+        Error::from(OutputsError::OutputsUnreadable {
+            stage: stage.name.clone(),
+            source_desc: source_desc.to_string(),
+            detail: format!("not `terraform output -json` JSON: {e}"),
+        })
     })?;
     let Some(all) = root.as_object() else {
-        return Err(Error::OutputsUnreadable {
+        return Err(OutputsError::OutputsUnreadable {
             stage: stage.name.clone(),
             source_desc: source_desc.to_string(),
             detail: "expected a JSON object of outputs".into(),
-        });
+        }
+        .into());
     };
 
     let mut strings = std::collections::BTreeMap::new();
     for required in REQUIRED {
-        let entry = all.get(required.name).ok_or_else(|| Error::OutputMissing {
-            stage: stage.name.clone(),
-            name: required.name.to_string(),
-            source_desc: source_desc.to_string(),
+        let entry = all.get(required.name).ok_or_else(|| {
+            Error::from(OutputsError::OutputMissing {
+                stage: stage.name.clone(),
+                name: required.name.to_string(),
+                source_desc: source_desc.to_string(),
+            })
         })?;
         let value = entry.get("value").ok_or_else(|| {
             invalid(

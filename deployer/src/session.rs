@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::aws::{Clients, Target};
 use crate::cli::GlobalArgs;
-use crate::error::{Error, Result};
+use crate::error::{Error, FsError, Result, SessionError, StageError};
 use crate::render::templates::TEMPLATES_DIR;
 use crate::stage::{STAGES_DIR, Stage};
 
@@ -46,8 +46,10 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| Error::Runtime {
-            detail: e.to_string(),
+        .map_err(|e| {
+            Error::from(SessionError::Runtime {
+                detail: e.to_string(),
+            })
         })
 }
 
@@ -58,9 +60,11 @@ pub fn one_stage(root: &Path, name: &str) -> Result<Stage> {
         .into_iter()
         .next()
         .cloned();
-    stage.ok_or_else(|| Error::UnknownStage {
-        name: name.to_string(),
-        available: stages.iter().map(|s| s.name.clone()).collect(),
+    stage.ok_or_else(|| {
+        Error::from(StageError::UnknownStage {
+            name: name.to_string(),
+            available: stages.iter().map(|s| s.name.clone()).collect(),
+        })
     })
 }
 
@@ -100,9 +104,10 @@ pub fn confirm(question: &str, yes: bool) -> Result<()> {
         return Ok(());
     }
     if !std::io::stdin().is_terminal() {
-        return Err(Error::ConfirmationNeeded {
+        return Err(SessionError::ConfirmationNeeded {
             action: question.to_string(),
-        });
+        }
+        .into());
     }
     eprint!("{question}? [y/N] ");
     let _ = std::io::stderr().flush();
@@ -111,9 +116,10 @@ pub fn confirm(question: &str, yes: bool) -> Result<()> {
     if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
         Ok(())
     } else {
-        Err(Error::Declined {
+        Err(SessionError::Declined {
             action: question.to_string(),
-        })
+        }
+        .into())
     }
 }
 
@@ -130,18 +136,21 @@ pub fn find_root(given: Option<&Path>) -> Result<PathBuf> {
         return if is_root(dir) {
             Ok(dir.to_path_buf())
         } else {
-            Err(Error::RootNotFound {
+            Err(SessionError::RootNotFound {
                 start: dir.to_path_buf(),
-            })
+            }
+            .into())
         };
     }
-    let start = std::env::current_dir().map_err(|source| Error::Read {
-        path: PathBuf::from("."),
-        source,
+    let start = std::env::current_dir().map_err(|source| {
+        Error::from(FsError::Read {
+            path: PathBuf::from("."),
+            source,
+        })
     })?;
     start
         .ancestors()
         .find(|p| is_root(p))
         .map(Path::to_path_buf)
-        .ok_or(Error::RootNotFound { start })
+        .ok_or(Error::from(SessionError::RootNotFound { start }))
 }

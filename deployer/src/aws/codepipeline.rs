@@ -10,7 +10,7 @@ use aws_sdk_codepipeline::Client;
 use aws_sdk_codepipeline::types::{ActionExecutionFilter, ApprovalResult, ApprovalStatus};
 
 use super::describe_error;
-use crate::error::{Error, Result};
+use crate::error::{AwsError, Error, Result};
 
 /// The standard per-service endpoint variable; honoured even when
 /// `--endpoint-url` sends every other service elsewhere (an emulator that lacks
@@ -107,10 +107,10 @@ impl CodePipeline {
 }
 
 fn aws(action: &str, message: String) -> Error {
-    Error::Aws {
+    Error::from(AwsError::Call {
         action: action.to_string(),
         message,
-    }
+    })
 }
 
 fn time(t: Option<&aws_sdk_codepipeline::primitives::DateTime>) -> Option<String> {

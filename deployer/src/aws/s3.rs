@@ -4,7 +4,7 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 
 use super::describe_error;
-use crate::error::{Error, Result};
+use crate::error::{AwsError, Error, Result};
 
 /// The S3 operations the deployer uses.
 #[allow(async_fn_in_trait)]
@@ -40,10 +40,10 @@ impl S3 {
 }
 
 fn aws(action: &str, message: String) -> Error {
-    Error::Aws {
+    Error::from(AwsError::Call {
         action: action.to_string(),
         message,
-    }
+    })
 }
 
 impl Artifacts for S3 {

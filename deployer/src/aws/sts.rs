@@ -3,7 +3,7 @@
 use aws_sdk_sts::Client;
 
 use super::describe_error;
-use crate::error::{Error, Result};
+use crate::error::{AwsError, Error, Result};
 
 /// The STS operation the deployer uses.
 #[allow(async_fn_in_trait)]
@@ -34,9 +34,11 @@ impl Identity for Sts {
             .get_caller_identity()
             .send()
             .await
-            .map_err(|e| Error::Aws {
-                action: "GetCallerIdentity".into(),
-                message: describe_error(&e),
+            .map_err(|e| {
+                Error::from(AwsError::Call {
+                    action: "GetCallerIdentity".into(),
+                    message: describe_error(&e),
+                })
             })?;
         Ok(out.account().unwrap_or_default().to_string())
     }
@@ -49,10 +51,11 @@ pub async fn account_guard(sts: &impl Identity, stage: &str, expected: &str) -> 
     if actual == expected {
         Ok(())
     } else {
-        Err(Error::AccountMismatch {
+        Err(AwsError::AccountMismatch {
             stage: stage.to_string(),
             expected: expected.to_string(),
             actual,
-        })
+        }
+        .into())
     }
 }

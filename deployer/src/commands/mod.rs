@@ -13,7 +13,7 @@ pub mod up;
 pub mod validate;
 
 use crate::cli::{Cli, Command};
-use crate::error::{Error, Result};
+use crate::error::{Error, FsError, Result};
 use crate::session::find_root;
 
 /// Runs the parsed command line.
@@ -27,9 +27,11 @@ pub fn run(cli: &Cli) -> Result<()> {
     // An outputs file given on the command line or in the environment is relative to
     // the current folder (stage files' paths are relative to the repository root).
     if let Some(file) = &global.outputs_file {
-        global.outputs_file = Some(std::path::absolute(file).map_err(|source| Error::Read {
-            path: file.clone(),
-            source,
+        global.outputs_file = Some(std::path::absolute(file).map_err(|source| {
+            Error::from(FsError::Read {
+                path: file.clone(),
+                source,
+            })
         })?);
     }
     match &cli.command {

@@ -17,7 +17,7 @@ use crate::aws::s3::Artifacts;
 use crate::cli::{GlobalArgs, PromoteArgs};
 use crate::deploy::promotion::{self, ApprovalStep, Running};
 use crate::deploy::{self, Deployment, progress::Display};
-use crate::error::{Error, Result};
+use crate::error::{DeployError, Error, Result};
 use crate::plan::render::{self, Format, short};
 use crate::session;
 
@@ -95,9 +95,11 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &PromoteArgs) -> Result<()> {
         .await?;
         // A zip missing from <to>'s bucket is copied from <from>'s (never rebuilt).
         for step in plan.uploads() {
-            let missing = || Error::ArtifactNotInBucket {
-                bucket: from_outputs.artifact_bucket.clone(),
-                key: step.key.clone(),
+            let missing = || {
+                Error::from(DeployError::ArtifactNotInBucket {
+                    bucket: from_outputs.artifact_bucket.clone(),
+                    key: step.key.clone(),
+                })
             };
             if from_outputs.artifact_bucket == d.bucket
                 || !from_clients
@@ -166,13 +168,11 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &PromoteArgs) -> Result<()> {
             smoke = if args.no_smoke_test {
                 "skipped"
             } else {
-                let url = info
-                    .outputs
-                    .get("ApiUrl")
-                    .cloned()
-                    .ok_or_else(|| Error::NoApiUrl {
+                let url = info.outputs.get("ApiUrl").cloned().ok_or_else(|| {
+                    Error::from(DeployError::NoApiUrl {
                         stack: d.stack_name.clone(),
-                    })?;
+                    })
+                })?;
                 deploy::smoke::check(&url, SMOKE_PATIENCE).await?;
                 "passed"
             };

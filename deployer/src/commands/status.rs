@@ -10,7 +10,7 @@ use crate::aws::codepipeline::Pipelines;
 use crate::cli::{GlobalArgs, StatusArgs};
 use crate::deploy::promotion::{self, PipelineRow, WaitingApproval};
 use crate::deploy::{self, Deployed};
-use crate::error::{Error, Result};
+use crate::error::{AwsError, Result};
 use crate::plan::render::{short, table};
 use crate::session;
 use crate::stage::{self, Stage};
@@ -89,7 +89,7 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &StatusArgs) -> Result<()> {
     let failed: Vec<&Row> = rows.iter().filter(|r| r.error.is_some()).collect();
     match failed.first() {
         None => Ok(()),
-        Some(first) => Err(Error::Aws {
+        Some(first) => Err(AwsError::Call {
             action: format!(
                 "reading the stack of {}",
                 failed
@@ -99,7 +99,8 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &StatusArgs) -> Result<()> {
                     .join(", ")
             ),
             message: first.error.clone().unwrap_or_default(),
-        }),
+        }
+        .into()),
     }
 }
 

@@ -10,7 +10,7 @@ use crate::aws::cloudformation::Stacks;
 use crate::aws::s3::Artifacts;
 use crate::cli::{GlobalArgs, UpArgs};
 use crate::deploy::{self, Deployment, progress::Display, promotion};
-use crate::error::{Error, Result};
+use crate::error::{DeployError, Error, LocalError, Result};
 use crate::plan::render::{self, Format};
 use crate::session;
 
@@ -26,7 +26,7 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &UpArgs) -> Result<()> {
             (args.force, "--force"),
         ] {
             if given {
-                return Err(Error::NotForLocal { flag: flag.into() });
+                return Err(LocalError::NotForLocal { flag: flag.into() }.into());
             }
         }
         return crate::local::up(root, global, args, &stage);
@@ -37,10 +37,11 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &UpArgs) -> Result<()> {
         (args.upstream_port, "--upstream-port"),
     ] {
         if given.is_some() {
-            return Err(Error::LocalOnly {
+            return Err(LocalError::LocalOnly {
                 flag: flag.into(),
                 stage: stage.name.clone(),
-            });
+            }
+            .into());
         }
     }
     let started = Instant::now();
@@ -76,10 +77,10 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &UpArgs) -> Result<()> {
             // The zips must be in the bucket already (never rebuilt); the plan shows their sizes.
             for f in d.package.manifest.functions.values_mut() {
                 f.size = clients.s3.size(&d.bucket, &f.key).await?.ok_or_else(|| {
-                    Error::ArtifactNotInBucket {
+                    Error::from(DeployError::ArtifactNotInBucket {
                         bucket: d.bucket.clone(),
                         key: f.key.clone(),
-                    }
+                    })
                 })?;
             }
         }
@@ -126,8 +127,10 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &UpArgs) -> Result<()> {
         let smoke = if args.no_smoke_test {
             "skipped"
         } else {
-            let url = api_url.clone().ok_or_else(|| Error::NoApiUrl {
-                stack: d.stack_name.clone(),
+            let url = api_url.clone().ok_or_else(|| {
+                Error::from(DeployError::NoApiUrl {
+                    stack: d.stack_name.clone(),
+                })
             })?;
             deploy::smoke::check(&url, SMOKE_PATIENCE).await?;
             "passed"

@@ -3,7 +3,7 @@
 
 use crate::aws::cloudformation::{ChangeSetRequest, Created, Stacks, is_no_changes};
 use crate::aws::s3::Artifacts;
-use crate::error::{Error, Result};
+use crate::error::{DeployError, Error, Result};
 use crate::plan::{self, ArtifactStep, ChangeSetRef, ChangeSetType, Plan, Upload};
 
 use super::gather::Deployment;
@@ -20,9 +20,11 @@ pub async fn prepare(
 ) -> Result<Plan> {
     let stack = cfn.describe_stack(&d.stack_name).await?;
     let status = stack.as_ref().map(|s| s.status.clone());
-    let kind = change_set_type_for(status.as_deref()).map_err(|problem| Error::StackNotReady {
-        stack: d.stack_name.clone(),
-        problem,
+    let kind = change_set_type_for(status.as_deref()).map_err(|problem| {
+        Error::from(DeployError::StackNotReady {
+            stack: d.stack_name.clone(),
+            problem,
+        })
     })?;
     let parameters = d.parameters();
     let tags = d.tags(deployed_at);
@@ -115,10 +117,11 @@ pub async fn prepare(
         if is_no_changes(&reason) {
             return Ok(plan);
         }
-        return Err(Error::ChangeSetFailed {
+        return Err(DeployError::ChangeSetFailed {
             stack: d.stack_name.clone(),
             reason,
-        });
+        }
+        .into());
     }
     plan.resources = plan::resource_changes(&info.changes);
     plan.change_set = Some(reference);

@@ -2,7 +2,7 @@
 
 use crate::aws::cloudformation::{StackInfo, Stacks};
 use crate::aws::s3::Artifacts;
-use crate::error::{Error, Result};
+use crate::error::{AwsError, DeployError, Error, Result};
 use crate::plan::{ChangeSetType, Plan};
 
 use super::follow::follow;
@@ -19,21 +19,20 @@ pub async fn execute(
     display: &Display,
 ) -> Result<StackInfo> {
     let Some(cs) = &plan.change_set else {
-        return cfn
-            .describe_stack(&d.stack_name)
-            .await?
-            .ok_or_else(|| Error::StackMissing {
+        return cfn.describe_stack(&d.stack_name).await?.ok_or_else(|| {
+            Error::from(DeployError::StackMissing {
                 stack: d.stack_name.clone(),
-            });
+            })
+        });
     };
     for step in plan.uploads() {
         // A package read from the bucket (promote, --artifact-digest) has no bytes:
         // never upload an empty zip in place of a missing one.
         let bytes = d.package.zips.get(&step.function).cloned().ok_or_else(|| {
-            Error::ArtifactNotInBucket {
+            Error::from(DeployError::ArtifactNotInBucket {
                 bucket: d.bucket.clone(),
                 key: step.key.clone(),
-            }
+            })
         })?;
         display.line(&format!(
             "uploading {} to s3://{}/{} ({})",
@@ -44,12 +43,11 @@ pub async fn execute(
         ));
         s3.put(&d.bucket, &step.key, bytes).await?;
     }
-    let stack = cfn
-        .describe_stack(&d.stack_name)
-        .await?
-        .ok_or_else(|| Error::StackMissing {
+    let stack = cfn.describe_stack(&d.stack_name).await?.ok_or_else(|| {
+        Error::from(DeployError::StackMissing {
             stack: d.stack_name.clone(),
-        })?;
+        })
+    })?;
     let marker = cfn
         .events(&stack.id, None)
         .await?
@@ -67,10 +65,12 @@ pub async fn execute(
     ));
     if let Err(err) = cfn.execute_change_set(&cs.id).await {
         return Err(match (d.local, err) {
-            (true, Error::Aws { message, .. }) => Error::EmulatorRejected {
-                stack: d.stack_name.clone(),
-                message,
-            },
+            (true, Error::Aws(AwsError::Call { message, .. })) => {
+                Error::from(DeployError::EmulatorRejected {
+                    stack: d.stack_name.clone(),
+                    message,
+                })
+            }
             (_, err) => err,
         });
     }

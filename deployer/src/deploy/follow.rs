@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use crate::aws::cloudformation::{StackInfo, Stacks};
-use crate::error::{Error, Result};
+use crate::error::{DeployError, Result};
 
 use super::progress::{self, Display};
 
@@ -59,7 +59,7 @@ pub async fn follow(
             if progress::succeeded(&info.status) {
                 return Ok(info);
             }
-            return Err(Error::DeployFailed {
+            return Err(DeployError::DeployFailed {
                 stack: stack_name.to_string(),
                 status: info.status.clone(),
                 failures: if failures.is_empty() {
@@ -71,17 +71,19 @@ pub async fn follow(
                 } else {
                     failures
                 },
-            });
+            }
+            .into());
         }
         // The emulator works synchronously: a stack still "in progress" after a moment is stuck.
         if local && started.elapsed() > Duration::from_secs(5) {
-            return Err(Error::StackNotReady {
+            return Err(DeployError::StackNotReady {
                 stack: stack_name.to_string(),
                 problem: format!(
                     "the emulator left it in {} (it never rolls back a failed create)",
                     info.status
                 ),
-            });
+            }
+            .into());
         }
         tokio::time::sleep(poll).await;
     }

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::names::{stack_name, tags};
-use crate::error::{Error, Result};
+use crate::error::{Error, RenderError, Result};
 use crate::outputs::{self, Outputs};
 use crate::package::{self, Package};
 use crate::render::{self, GENERATED_DIR, Templates};
@@ -144,21 +144,24 @@ pub fn rendered_stack(root: &Path, stage: &Stage, outputs: &Outputs) -> Result<S
     let shown = Path::new(GENERATED_DIR).join(&stage.name);
     let report = render::check(&root.join(&shown), &shown, &files)?;
     if !report.changed.is_empty() {
-        return Err(Error::RenderStale {
+        return Err(RenderError::RenderStale {
             stage: stage.name.clone(),
             files: report
                 .changed
                 .iter()
                 .map(|f| shown.join(f).display().to_string())
                 .collect(),
-        });
+        }
+        .into());
     }
     files
         .into_iter()
         .find(|f| f.name == "stack.yaml")
         .map(|f| f.text)
-        .ok_or_else(|| Error::NotRendered {
-            stage: stage.name.clone(),
-            path: shown.join("stack.yaml"),
+        .ok_or_else(|| {
+            Error::from(RenderError::NotRendered {
+                stage: stage.name.clone(),
+                path: shown.join("stack.yaml"),
+            })
         })
 }

@@ -16,7 +16,7 @@ use crate::aws::{Clients, Target};
 use crate::cli::GlobalArgs;
 use crate::deploy::{self, Deployment, progress::Display};
 use crate::env_contract::{LocalOverrides, process_env};
-use crate::error::{Error, Result};
+use crate::error::{DeployError, Error, LocalError, Result};
 use crate::render::context;
 use crate::session::{self, say};
 use crate::stage::Stage;
@@ -45,11 +45,12 @@ pub(super) struct Ready {
 fn port_free(port: u16, what: &str, flag: &str) -> Result<()> {
     match TcpListener::bind(("127.0.0.1", port)) {
         Ok(_) => Ok(()),
-        Err(_) => Err(Error::PortBusy {
+        Err(_) => Err(LocalError::PortBusy {
             port,
             what: what.to_string(),
             flag: flag.to_string(),
-        }),
+        }
+        .into()),
     }
 }
 
@@ -82,11 +83,12 @@ pub(super) async fn bring_up(
             false
         }
         Listener::Other => {
-            return Err(Error::PortBusy {
+            return Err(LocalError::PortBusy {
                 port: ports.emulator,
                 what: "the emulator; something that is not an HTTP server listens there".into(),
                 flag: "--emulator-port".into(),
-            });
+            }
+            .into());
         }
         Listener::Free => {
             let server = emulator::server_path(root, &say)?;
@@ -117,11 +119,12 @@ pub(super) async fn bring_up(
     if emulator_started
         && !emulator::wait_until_answering(ports.emulator, Duration::from_secs(60)).await
     {
-        return Err(Error::ProcessFailed {
+        return Err(LocalError::ProcessFailed {
             name: "emulator".into(),
             detail: format!("did not answer on {emulator} within 60 s"),
             log: PathBuf::from(processes::LOGS_DIR).join("emulator.log"),
-        });
+        }
+        .into());
     }
 
     // 3. Deploy to the emulator, through the same engine as a cloud stage.
@@ -240,18 +243,18 @@ pub(super) async fn bring_up(
 }
 
 fn failed(name: &str, detail: &str) -> Error {
-    Error::ProcessFailed {
+    Error::from(LocalError::ProcessFailed {
         name: name.to_string(),
         detail: detail.to_string(),
         log: PathBuf::from(processes::LOGS_DIR).join(format!("{name}.log")),
-    }
+    })
 }
 
 fn missing_resource(stack: &str, logical_id: &str) -> Error {
-    Error::EmulatorRejected {
+    Error::from(DeployError::EmulatorRejected {
         stack: stack.to_string(),
         message: format!("the stack has no physical id for {logical_id}"),
-    }
+    })
 }
 
 fn child(program: &Path, env: &[(String, String)]) -> Command {
@@ -286,8 +289,9 @@ async fn remove_stuck_stack(clients: &Clients, d: &Deployment, say: &dyn Fn(&str
         ));
         clients.cloudformation.delete_stack(&stack.id, None).await?;
     }
-    Err(Error::StackNotReady {
+    Err(DeployError::StackNotReady {
         stack: d.stack_name.clone(),
         problem: "the emulator keeps a stuck copy of it; restart the emulator".into(),
-    })
+    }
+    .into())
 }

@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::aws::Target;
-use crate::error::{Error, Result};
+use crate::error::{Error, FsError, LocalError, Result};
 
 /// The emulator's virtualenv, relative to the repository root.
 pub const VENV: &str = ".countries/venv";
@@ -58,9 +58,11 @@ pub fn server_path(root: &Path, say: &dyn Fn(&str)) -> Result<PathBuf> {
         return Ok(server);
     }
     let lock = root.join(INSTALL_LOCK);
-    std::fs::create_dir_all(root.join(".countries")).map_err(|source| Error::Write {
-        path: root.join(".countries"),
-        source,
+    std::fs::create_dir_all(root.join(".countries")).map_err(|source| {
+        Error::from(FsError::Write {
+            path: root.join(".countries"),
+            source,
+        })
     })?;
     let started = Instant::now();
     while std::fs::create_dir(&lock).is_err() {
@@ -68,12 +70,13 @@ pub fn server_path(root: &Path, say: &dyn Fn(&str)) -> Result<PathBuf> {
             return Ok(server);
         }
         if started.elapsed() > Duration::from_secs(600) {
-            return Err(Error::EmulatorUnavailable {
+            return Err(LocalError::EmulatorUnavailable {
                 detail: format!(
                     "another process has been installing it for 10 minutes; remove {} if none is",
                     lock.display()
                 ),
-            });
+            }
+            .into());
         }
         std::thread::sleep(Duration::from_millis(500));
     }
@@ -86,32 +89,33 @@ pub fn server_path(root: &Path, say: &dyn Fn(&str)) -> Result<PathBuf> {
     if server.is_file() {
         Ok(server)
     } else {
-        Err(Error::EmulatorUnavailable {
+        Err(LocalError::EmulatorUnavailable {
             detail: format!("the install finished but {} is missing", server.display()),
-        })
+        }
+        .into())
     }
 }
 
 fn install(root: &Path, venv: &Path) -> Result<()> {
     let run = |cmd: &mut Command, what: &str| -> Result<()> {
-        let out = cmd
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| Error::EmulatorUnavailable {
+        let out = cmd.stdin(Stdio::null()).output().map_err(|e| {
+            Error::from(LocalError::EmulatorUnavailable {
                 detail: format!("cannot run {what}: {e}"),
-            })?;
+            })
+        })?;
         if out.status.success() {
             Ok(())
         } else {
             let stderr = String::from_utf8_lossy(&out.stderr);
             let tail: Vec<&str> = stderr.lines().rev().take(8).collect();
-            Err(Error::EmulatorUnavailable {
+            Err(LocalError::EmulatorUnavailable {
                 detail: format!(
                     "{what} failed ({}):\n{}",
                     out.status,
                     tail.into_iter().rev().collect::<Vec<_>>().join("\n")
                 ),
-            })
+            }
+            .into())
         }
     };
     if !venv.join("bin/pip").is_file() {
@@ -140,10 +144,11 @@ pub fn running(target: &Target, stage: &str) -> Result<()> {
     if probe(port) == Listener::Http {
         Ok(())
     } else {
-        Err(Error::EmulatorNotRunning {
+        Err(LocalError::EmulatorNotRunning {
             port,
             stage: stage.to_string(),
-        })
+        }
+        .into())
     }
 }
 

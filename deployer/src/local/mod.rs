@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::cli::{GlobalArgs, UpArgs};
-use crate::error::{Error, Result};
+use crate::error::{Error, FsError, LocalError, Result, SessionError};
 use crate::session::{self, say};
 use crate::stage::Stage;
 use processes::Supervisor;
@@ -67,15 +67,17 @@ pub fn ports(stage: &Stage, args: &UpArgs) -> Option<Ports> {
 pub fn up(root: &Path, global: &GlobalArgs, args: &UpArgs, stage: &Stage) -> Result<()> {
     let started = Instant::now();
     if args.artifacts.is_some() {
-        return Err(Error::NotForLocal {
+        return Err(LocalError::NotForLocal {
             flag: "--artifacts".into(),
-        });
+        }
+        .into());
     }
     let Some(ports) = ports(stage, args) else {
-        return Err(Error::LocalOnly {
+        return Err(LocalError::LocalOnly {
             flag: "up local".into(),
             stage: stage.name.clone(),
-        });
+        }
+        .into());
     };
     let (_lock, taken) = lock::acquire(root)?;
     if let lock::Taken::Stale(pid) = taken {
@@ -165,9 +167,11 @@ async fn run(
         &state_path,
         serde_json::to_string_pretty(&state).unwrap_or_default(),
     )
-    .map_err(|source| Error::Write {
-        path: state_path,
-        source,
+    .map_err(|source| {
+        Error::from(FsError::Write {
+            path: state_path,
+            source,
+        })
     })?;
     println!("emulator: {}", ready.emulator);
     if let Some(upstream) = &ready.upstream {
@@ -192,11 +196,11 @@ async fn run(
         _ = sighup.recv() => Ok("SIGHUP"),
         exit = sup.next_exit() => {
             let (name, status) = exit.unwrap_or_else(|| ("a process".into(), Default::default()));
-            Err(Error::ProcessFailed {
+            Err(LocalError::ProcessFailed {
                 log: PathBuf::from(processes::LOGS_DIR).join(format!("{name}.log")),
                 detail: format!("stopped on its own ({status})"),
                 name,
-            })
+            }.into())
         }
     };
     if let Ok(why) = &outcome {
@@ -217,7 +221,7 @@ fn names(sup: &Supervisor) -> String {
 }
 
 fn runtime_error(e: std::io::Error) -> Error {
-    Error::Runtime {
+    Error::from(SessionError::Runtime {
         detail: e.to_string(),
-    }
+    })
 }

@@ -5,7 +5,7 @@ use aws_sdk_cloudwatchlogs::Client;
 
 use super::{Function, LogEvent};
 use crate::aws::describe_error;
-use crate::error::{Error, Result};
+use crate::error::{AwsError, Error, LogsError, Result};
 
 /// One page of FilterLogEvents.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -64,14 +64,14 @@ impl LogSource for CloudWatchLogs {
             .map_err(|e| {
                 let message = describe_error(&e);
                 if message.contains("ResourceNotFound") {
-                    Error::NoLogGroup {
+                    Error::from(LogsError::NoLogGroup {
                         group: group.to_string(),
-                    }
+                    })
                 } else {
-                    Error::Aws {
+                    Error::from(AwsError::Call {
                         action: format!("reading CloudWatch Logs {group}"),
                         message,
-                    }
+                    })
                 }
             })?;
         Ok(Page {
@@ -107,7 +107,7 @@ pub async fn fetch(
         loop {
             let page = match source.filter(&group, start_ms, pattern, next).await {
                 Ok(p) => p,
-                Err(Error::NoLogGroup { .. }) => break,
+                Err(Error::Logs(LogsError::NoLogGroup { .. })) => break,
                 Err(e) => return Err(e),
             };
             // CloudWatch's time is the one `start_ms` and `--follow` work with.

@@ -14,7 +14,7 @@ pub mod zip;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, FsError, PackageError, Result};
 use crate::stage::schema::Architecture;
 use manifest::{FORMAT, FunctionArtifact, MANIFEST_FILE, Manifest};
 
@@ -77,26 +77,32 @@ pub fn package_binaries(
     build: &str,
     git_commit: &str,
 ) -> Result<Package> {
-    std::fs::create_dir_all(out_dir).map_err(|source| Error::Write {
-        path: out_dir.to_path_buf(),
-        source,
+    std::fs::create_dir_all(out_dir).map_err(|source| {
+        Error::from(FsError::Write {
+            path: out_dir.to_path_buf(),
+            source,
+        })
     })?;
     let mut functions = BTreeMap::new();
     let mut zips = BTreeMap::new();
     let mut newest: Option<(u32, u32, String)> = None;
     for name in FUNCTIONS {
         let path = binary_dir.join(name);
-        let binary = std::fs::read(&path).map_err(|source| Error::Read {
-            path: path.clone(),
-            source,
+        let binary = std::fs::read(&path).map_err(|source| {
+            Error::from(FsError::Read {
+                path: path.clone(),
+                source,
+            })
         })?;
-        let needs = glibc::glibc_needs(&binary).map_err(|problem| Error::BinaryUnreadable {
-            path: path.clone(),
-            problem,
+        let needs = glibc::glibc_needs(&binary).map_err(|problem| {
+            Error::from(PackageError::BinaryUnreadable {
+                path: path.clone(),
+                problem,
+            })
         })?;
         let too_new = glibc::newer_than(&needs, glibc::LAMBDA_GLIBC);
         if !too_new.is_empty() {
-            return Err(Error::GlibcTooNew {
+            return Err(PackageError::GlibcTooNew {
                 function: name.to_string(),
                 needs: too_new
                     .iter()
@@ -109,7 +115,8 @@ pub fn package_binaries(
                         format!("{} (symbols: {symbols})", n.name)
                     })
                     .collect(),
-            });
+            }
+            .into());
         }
         let max = glibc::max_version(&needs).map(|n| n.name.clone());
         if let Some(n) = glibc::max_version(&needs)
@@ -117,16 +124,20 @@ pub fn package_binaries(
         {
             newest = Some((n.version.0, n.version.1, n.name.clone()));
         }
-        let bytes = zip::zip_bootstrap(&binary).map_err(|problem| Error::BinaryUnreadable {
-            path: path.clone(),
-            problem: format!("cannot zip it: {problem}"),
+        let bytes = zip::zip_bootstrap(&binary).map_err(|problem| {
+            Error::from(PackageError::BinaryUnreadable {
+                path: path.clone(),
+                problem: format!("cannot zip it: {problem}"),
+            })
         })?;
         let digest = zip::sha256_hex(&bytes);
         let file = format!("{name}.zip");
         let zip_path = out_dir.join(&file);
-        std::fs::write(&zip_path, &bytes).map_err(|source| Error::Write {
-            path: zip_path,
-            source,
+        std::fs::write(&zip_path, &bytes).map_err(|source| {
+            Error::from(FsError::Write {
+                path: zip_path,
+                source,
+            })
         })?;
         functions.insert(
             name.to_string(),
@@ -149,7 +160,8 @@ pub fn package_binaries(
         functions,
     };
     let path = out_dir.join(MANIFEST_FILE);
-    std::fs::write(&path, manifest.to_json()).map_err(|source| Error::Write { path, source })?;
+    std::fs::write(&path, manifest.to_json())
+        .map_err(|source| Error::from(FsError::Write { path, source }))?;
     Ok(Package {
         dir: out_dir.to_path_buf(),
         manifest,
@@ -161,9 +173,11 @@ pub fn package_binaries(
 /// Reads a package folder (`--artifacts DIR`), checking every zip against its digest
 /// and the architecture against the stage's.
 pub fn load(dir: &Path, architecture: Architecture) -> Result<Package> {
-    let invalid = |problem: String| Error::ArtifactsInvalid {
-        dir: dir.to_path_buf(),
-        problem,
+    let invalid = |problem: String| {
+        Error::from(PackageError::ArtifactsInvalid {
+            dir: dir.to_path_buf(),
+            problem,
+        })
     };
     let path = dir.join(MANIFEST_FILE);
     let text = std::fs::read_to_string(&path)
@@ -225,10 +239,12 @@ pub fn build_and_package(
         build::zigbuild_installed(),
         &bins,
     )
-    .map_err(|missing| Error::CrossToolMissing {
-        wanted: missing.wanted.as_str().to_string(),
-        host: missing.host,
-        target: build::triple(missing.wanted).to_string(),
+    .map_err(|missing| {
+        Error::from(PackageError::CrossToolMissing {
+            wanted: missing.wanted.as_str().to_string(),
+            host: missing.host,
+            target: build::triple(missing.wanted).to_string(),
+        })
     })?;
     say(&format!("building: {}", plan.describe()));
     build::run(root, &plan)?;

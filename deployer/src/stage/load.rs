@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Diagnostic, Error, Result};
+use crate::error::{Diagnostic, Error, FsError, Result, StageError};
 use crate::stage::locate::locate_nearest;
 use crate::stage::schema::StageFile;
 
@@ -31,15 +31,19 @@ pub fn parse(file: &Path, text: &str) -> std::result::Result<StageFile, Diagnost
 /// Reads and parses every `*.yaml` in `dir`, sorted by name; `shown_dir` is how
 /// the folder appears in messages (e.g. `stages`).
 pub fn load_dir(dir: &Path, shown_dir: &Path) -> Result<Vec<Stage>> {
-    let entries = std::fs::read_dir(dir).map_err(|source| Error::Read {
-        path: dir.to_path_buf(),
-        source,
+    let entries = std::fs::read_dir(dir).map_err(|source| {
+        Error::from(FsError::Read {
+            path: dir.to_path_buf(),
+            source,
+        })
     })?;
     let mut paths = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|source| Error::Read {
-            path: dir.to_path_buf(),
-            source,
+        let entry = entry.map_err(|source| {
+            Error::from(FsError::Read {
+                path: dir.to_path_buf(),
+                source,
+            })
         })?;
         let path = entry.path();
         if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
@@ -48,9 +52,10 @@ pub fn load_dir(dir: &Path, shown_dir: &Path) -> Result<Vec<Stage>> {
     }
     paths.sort();
     if paths.is_empty() {
-        return Err(Error::NoStages {
+        return Err(StageError::NoStages {
             dir: shown_dir.to_path_buf(),
-        });
+        }
+        .into());
     }
 
     let mut stages = Vec::new();
@@ -79,9 +84,11 @@ pub fn load_dir(dir: &Path, shown_dir: &Path) -> Result<Vec<Stage>> {
             ));
             continue;
         }
-        let bytes = std::fs::read(&path).map_err(|source| Error::Read {
-            path: file.clone(),
-            source,
+        let bytes = std::fs::read(&path).map_err(|source| {
+            Error::from(FsError::Read {
+                path: file.clone(),
+                source,
+            })
         })?;
         let text = match String::from_utf8(bytes) {
             Ok(text) => text,
@@ -114,7 +121,7 @@ pub fn load_dir(dir: &Path, shown_dir: &Path) -> Result<Vec<Stage>> {
     if diagnostics.is_empty() {
         Ok(stages)
     } else {
-        Err(Error::InvalidStage { diagnostics })
+        Err(StageError::InvalidStage { diagnostics }.into())
     }
 }
 
@@ -301,11 +308,14 @@ mod tests {
     fn a_folder_without_stage_files_and_misnamed_files_are_errors() {
         let dir = tempfile::tempdir().unwrap();
         let err = load_dir(dir.path(), Path::new("stages")).unwrap_err();
-        assert!(matches!(err, Error::NoStages { .. }), "{err}");
+        assert!(
+            matches!(err, Error::Stage(StageError::NoStages { .. })),
+            "{err}"
+        );
         std::fs::write(dir.path().join("qa.yml"), "account: '1'\n").unwrap();
         std::fs::create_dir(dir.path().join("odd.yaml")).unwrap();
         std::fs::write(dir.path().join("bin.yaml"), b"account: '1'\nregion: \xff\n").unwrap();
-        let Error::InvalidStage { diagnostics } =
+        let Error::Stage(StageError::InvalidStage { diagnostics }) =
             load_dir(dir.path(), Path::new("stages")).unwrap_err()
         else {
             panic!("expected stage diagnostics");

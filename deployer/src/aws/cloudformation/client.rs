@@ -5,7 +5,7 @@ use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Parameter, Tag};
 
 use super::*;
 use crate::aws::describe_error;
-use crate::error::{Error, Result};
+use crate::error::{AwsError, Error, Result};
 
 /// The real CloudFormation client.
 #[derive(Debug, Clone)]
@@ -23,10 +23,10 @@ impl CloudFormation {
 }
 
 fn aws(action: &str, message: String) -> Error {
-    Error::Aws {
+    Error::from(AwsError::Call {
         action: action.to_string(),
         message,
-    }
+    })
 }
 
 fn time(t: Option<&aws_sdk_cloudformation::primitives::DateTime>) -> Option<String> {

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::aws::cloudformation::StackInfo;
-use crate::error::{Error, Result};
+use crate::error::{DeployError, Error, Result};
 use crate::package::manifest::{FORMAT, FunctionArtifact, Manifest};
 use crate::package::zip::{artifact_key, digest_of_key};
 use crate::package::{FUNCTIONS, Package};
@@ -48,9 +48,11 @@ pub struct Running {
 impl Running {
     /// Reads what a stack runs; refuses a stack that is missing or carries no digests.
     pub fn from_stack(stage: &str, info: Option<&StackInfo>) -> Result<Running> {
-        let refuse = |problem: String| Error::NothingToPromote {
-            stage: stage.to_string(),
-            problem,
+        let refuse = |problem: String| {
+            Error::from(DeployError::NothingToPromote {
+                stage: stage.to_string(),
+                problem,
+            })
         };
         let info =
             info.ok_or_else(|| refuse(format!("its stack countries-{stage} does not exist")))?;
@@ -140,14 +142,15 @@ pub fn package_of(
 /// `promote_from`, and unless both run on the same architecture.
 pub fn check_order(from: &Stage, to: &Stage) -> Result<()> {
     if to.spec.promote_from.as_deref() != Some(from.name.as_str()) {
-        return Err(Error::PromoteOrder {
+        return Err(DeployError::PromoteOrder {
             from: from.name.clone(),
             to: to.name.clone(),
             promote_from: to.spec.promote_from.clone(),
-        });
+        }
+        .into());
     }
     if from.spec.app.architecture != to.spec.app.architecture {
-        return Err(Error::NothingToPromote {
+        return Err(DeployError::NothingToPromote {
             stage: from.name.clone(),
             problem: format!(
                 "it runs on {} but {} runs on {}; its zips cannot run there",
@@ -155,7 +158,8 @@ pub fn check_order(from: &Stage, to: &Stage) -> Result<()> {
                 to.name,
                 to.spec.app.architecture.as_str()
             ),
-        });
+        }
+        .into());
     }
     Ok(())
 }
@@ -172,7 +176,7 @@ pub fn check_up(
     force: bool,
 ) -> Result<Option<String>> {
     let problem = match predecessor {
-        Err(Error::NothingToPromote { problem, .. }) => {
+        Err(Error::Deploy(DeployError::NothingToPromote { problem, .. })) => {
             format!("{from} runs nothing usable: {problem}")
         }
         Err(other) => format!("{from} runs nothing usable: {other}"),
@@ -188,11 +192,12 @@ pub fn check_up(
             "WARNING: --force: deploying to {stage} an artifact that {from} does not run ({problem}); the promotion order is bypassed"
         )))
     } else {
-        Err(Error::NotPromoted {
+        Err(DeployError::NotPromoted {
             stage: stage.to_string(),
             from: from.to_string(),
             problem,
-        })
+        }
+        .into())
     }
 }
 

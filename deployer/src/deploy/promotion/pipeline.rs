@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::{APPROVAL_ACTION, Running};
 use crate::aws::codepipeline::{Execution, StageState};
-use crate::error::{Error, Result};
+use crate::error::{DeployError, Result};
 
 /// A manual approval that waits in the pipeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -72,7 +72,7 @@ pub fn approval_step(from: &Running, waiting: Option<WaitingApproval>) -> Result
     };
     match (&w.commit, &from.commit) {
         (Some(carried), Some(runs)) if carried == runs => Ok(ApprovalStep::Answer(w)),
-        (carried, runs) => Err(Error::ApprovalMismatch {
+        (carried, runs) => Err(DeployError::ApprovalMismatch {
             waiting: format!(
                 "pipeline {}: execution {} waits at {}/{}",
                 w.pipeline, w.execution_id, w.stage, w.action
@@ -83,7 +83,8 @@ pub fn approval_step(from: &Running, waiting: Option<WaitingApproval>) -> Result
                 .unwrap_or_else(|| "an unknown commit".into()),
             from: from.stage.clone(),
             runs: runs.clone().unwrap_or_else(|| "an untagged commit".into()),
-        }),
+        }
+        .into()),
     }
 }
 
