@@ -3,8 +3,8 @@
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 
-use super::describe_error;
-use crate::error::{AwsError, Error, Result};
+use super::call_error;
+use crate::error::{AwsError, AwsKind, Error, Result};
 
 /// The S3 operations the deployer uses.
 #[allow(async_fn_in_trait)]
@@ -39,13 +39,6 @@ impl S3 {
     }
 }
 
-fn aws(action: &str, message: String) -> Error {
-    Error::from(AwsError::Call {
-        action: action.to_string(),
-        message,
-    })
-}
-
 impl Artifacts for S3 {
     async fn exists(&self, bucket: &str, key: &str) -> Result<bool> {
         // The same HeadObject as `size`: a missing object is `None`, any other failure an error.
@@ -70,10 +63,7 @@ impl Artifacts for S3 {
                 {
                     Ok(None)
                 } else {
-                    Err(aws(
-                        &format!("HeadObject s3://{bucket}/{key}"),
-                        describe_error(&err),
-                    ))
+                    Err(call_error(&format!("HeadObject s3://{bucket}/{key}"), &err))
                 }
             }
         }
@@ -87,17 +77,15 @@ impl Artifacts for S3 {
             .key(key)
             .send()
             .await
-            .map_err(|e| {
-                aws(
-                    &format!("GetObject s3://{bucket}/{key}"),
-                    describe_error(&e),
-                )
-            })?;
-        let bytes = out
-            .body
-            .collect()
-            .await
-            .map_err(|e| aws(&format!("GetObject s3://{bucket}/{key}"), e.to_string()))?;
+            .map_err(|e| call_error(&format!("GetObject s3://{bucket}/{key}"), &e))?;
+        let bytes = out.body.collect().await.map_err(|e| {
+            // Reading the body failed after the call succeeded: no SDK error to classify.
+            Error::from(AwsError::Call {
+                action: format!("GetObject s3://{bucket}/{key}"),
+                message: e.to_string(),
+                kind: AwsKind::Other,
+            })
+        })?;
         Ok(bytes.into_bytes().to_vec())
     }
 
@@ -110,12 +98,7 @@ impl Artifacts for S3 {
             .body(ByteStream::from(bytes))
             .send()
             .await
-            .map_err(|e| {
-                aws(
-                    &format!("PutObject s3://{bucket}/{key}"),
-                    describe_error(&e),
-                )
-            })?;
+            .map_err(|e| call_error(&format!("PutObject s3://{bucket}/{key}"), &e))?;
         Ok(())
     }
 
@@ -141,11 +124,13 @@ impl Artifacts for S3 {
         match call.send().await {
             Ok(_) => Ok(()),
             Err(err) => {
-                let message = describe_error(&err);
-                if message.contains("BucketAlreadyOwnedByYou") {
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_bucket_already_owned_by_you())
+                {
                     Ok(())
                 } else {
-                    Err(aws(&format!("CreateBucket {bucket}"), message))
+                    Err(call_error(&format!("CreateBucket {bucket}"), &err))
                 }
             }
         }

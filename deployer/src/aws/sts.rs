@@ -2,8 +2,8 @@
 
 use aws_sdk_sts::Client;
 
-use super::describe_error;
-use crate::error::{AwsError, Error, Result};
+use super::call_error;
+use crate::error::{AwsError, Result};
 
 /// The STS operation the deployer uses.
 #[allow(async_fn_in_trait)]
@@ -34,12 +34,7 @@ impl Identity for Sts {
             .get_caller_identity()
             .send()
             .await
-            .map_err(|e| {
-                Error::from(AwsError::Call {
-                    action: "GetCallerIdentity".into(),
-                    message: describe_error(&e),
-                })
-            })?;
+            .map_err(|e| call_error("GetCallerIdentity", &e))?;
         Ok(out.account().unwrap_or_default().to_string())
     }
 }

@@ -10,7 +10,7 @@ use crate::aws::codepipeline::Pipelines;
 use crate::cli::{GlobalArgs, StatusArgs};
 use crate::deploy::promotion::{self, PipelineRow, WaitingApproval};
 use crate::deploy::{self, Deployed};
-use crate::error::{AwsError, Result};
+use crate::error::{AwsError, AwsKind, Error, Result};
 use crate::plan::render::{short, table};
 use crate::session;
 use crate::stage::{self, Stage};
@@ -33,6 +33,9 @@ pub struct Row {
     pub api_url: Option<String>,
     /// Why the stage could not be read.
     pub error: Option<String>,
+    /// What kind of AWS failure that was (not printed; decides the hint).
+    #[serde(skip)]
+    pub error_kind: Option<AwsKind>,
 }
 
 /// Prints every selected stage's row; exits 1 if one could not be read.
@@ -99,6 +102,7 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &StatusArgs) -> Result<()> {
                     .join(", ")
             ),
             message: first.error.clone().unwrap_or_default(),
+            kind: first.error_kind.unwrap_or(AwsKind::Other).as_failed_read(),
         }
         .into()),
     }
@@ -116,6 +120,7 @@ async fn row(root: &Path, global: &GlobalArgs, s: &Stage) -> Row {
         deployed: Deployed::default(),
         api_url: None,
         error: None,
+        error_kind: None,
     };
     let target = session::target_for(s, global);
     if s.spec.local.is_some() {
@@ -135,7 +140,15 @@ async fn row(root: &Path, global: &GlobalArgs, s: &Stage) -> Row {
                 row.api_url = info.outputs.get("ApiUrl").cloned();
             }
         }
-        Err(e) => row.error = Some(e.to_string()),
+        Err(e) => {
+            row.error = Some(e.to_string());
+            // A row that failed for a reason other than an AWS call reads as "other".
+            row.error_kind = Some(if let Error::Aws(AwsError::Call { kind, .. }) = &e {
+                *kind
+            } else {
+                AwsKind::Other
+            });
+        }
     }
     row
 }

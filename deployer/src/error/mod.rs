@@ -19,7 +19,7 @@ mod render;
 mod session;
 mod stage;
 
-pub use aws::AwsError;
+pub use aws::{AwsError, AwsKind};
 pub use deploy::DeployError;
 pub use fs::FsError;
 pub use help::{ExitClass, Help};

@@ -4,8 +4,8 @@ use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Parameter, Tag};
 
 use super::*;
-use crate::aws::describe_error;
-use crate::error::{AwsError, Error, Result};
+use crate::aws::{call_error, describe_error};
+use crate::error::Result;
 
 /// The real CloudFormation client.
 #[derive(Debug, Clone)]
@@ -22,13 +22,6 @@ impl CloudFormation {
     }
 }
 
-fn aws(action: &str, message: String) -> Error {
-    Error::from(AwsError::Call {
-        action: action.to_string(),
-        message,
-    })
-}
-
 fn time(t: Option<&aws_sdk_cloudformation::primitives::DateTime>) -> Option<String> {
     t.and_then(|t| {
         t.fmt(aws_sdk_cloudformation::primitives::DateTimeFormat::DateTime)
@@ -41,11 +34,15 @@ impl Stacks for CloudFormation {
         let out = match self.client.describe_stacks().stack_name(name).send().await {
             Ok(out) => out,
             Err(err) => {
-                let message = describe_error(&err);
-                if message.contains("does not exist") {
+                // DescribeStacks has no modelled not-found error: a missing stack is a
+                // ValidationError whose message says "does not exist".
+                let code = err.as_service_error().and_then(|e| e.meta().code());
+                if code == Some("ValidationError")
+                    && describe_error(&err).contains("does not exist")
+                {
                     return Ok(None);
                 }
-                return Err(aws("DescribeStacks", message));
+                return Err(call_error("DescribeStacks", &err));
             }
         };
         let Some(stack) = out.stacks().first() else {
@@ -99,7 +96,7 @@ impl Stacks for CloudFormation {
             .stack_name(name)
             .send()
             .await
-            .map_err(|e| aws("GetTemplate", describe_error(&e)))?;
+            .map_err(|e| call_error("GetTemplate", &e))?;
         Ok(out.template_body().unwrap_or_default().to_string())
     }
 
@@ -135,11 +132,11 @@ impl Stacks for CloudFormation {
         match call.send().await {
             Ok(out) => Ok(Created::ChangeSet(out.id().unwrap_or_default().to_string())),
             Err(err) => {
-                let message = describe_error(&err);
-                if is_no_changes(&message) {
+                // "Nothing changed" has no error code of its own: it is the message text.
+                if is_no_changes(&describe_error(&err)) {
                     Ok(Created::NoChanges)
                 } else {
-                    Err(aws("CreateChangeSet", message))
+                    Err(call_error("CreateChangeSet", &err))
                 }
             }
         }
@@ -160,7 +157,7 @@ impl Stacks for CloudFormation {
                 .set_next_token(token.clone())
                 .send()
                 .await
-                .map_err(|e| aws("DescribeChangeSet", describe_error(&e)))?;
+                .map_err(|e| call_error("DescribeChangeSet", &e))?;
             info.status = out
                 .status()
                 .map(|s| s.as_str().to_string())
@@ -194,7 +191,7 @@ impl Stacks for CloudFormation {
             .change_set_name(id)
             .send()
             .await
-            .map_err(|e| aws("ExecuteChangeSet", describe_error(&e)))?;
+            .map_err(|e| call_error("ExecuteChangeSet", &e))?;
         Ok(())
     }
 
@@ -204,7 +201,7 @@ impl Stacks for CloudFormation {
             .change_set_name(id)
             .send()
             .await
-            .map_err(|e| aws("DeleteChangeSet", describe_error(&e)))?;
+            .map_err(|e| call_error("DeleteChangeSet", &e))?;
         Ok(())
     }
 
@@ -219,7 +216,7 @@ impl Stacks for CloudFormation {
                 .set_next_token(token.clone())
                 .send()
                 .await
-                .map_err(|e| aws("DescribeStackEvents", describe_error(&e)))?;
+                .map_err(|e| call_error("DescribeStackEvents", &e))?;
             for e in out.stack_events() {
                 let id = e.event_id().unwrap_or_default().to_string();
                 if after_id == Some(id.as_str()) {
@@ -252,7 +249,7 @@ impl Stacks for CloudFormation {
             .stack_name(stack)
             .send()
             .await
-            .map_err(|e| aws("DescribeStackResources", describe_error(&e)))?;
+            .map_err(|e| call_error("DescribeStackResources", &e))?;
         Ok(out
             .stack_resources()
             .iter()
@@ -275,7 +272,7 @@ impl Stacks for CloudFormation {
             .set_role_arn(role_arn.map(str::to_string))
             .send()
             .await
-            .map_err(|e| aws("DeleteStack", describe_error(&e)))?;
+            .map_err(|e| call_error("DeleteStack", &e))?;
         Ok(())
     }
 }
