@@ -15,7 +15,7 @@ use crate::aws::s3::Artifacts;
 use crate::aws::{Clients, Target};
 use crate::cli::GlobalArgs;
 use crate::deploy::{self, Deployment, progress::Display};
-use crate::env_contract::{LocalOverrides, process_env};
+use crate::env_contract::{LocalOverrides, REMOVED_FROM_PROCESSES, process_env};
 use crate::error::{DeployError, Error, LocalError, Result};
 use crate::render::context;
 use crate::session::{self, say};
@@ -259,12 +259,7 @@ fn missing_resource(stack: &str, logical_id: &str) -> Error {
 
 fn child(program: &Path, env: &[(String, String)]) -> Command {
     let mut cmd = Command::new(program);
-    for var in [
-        "AWS_PROFILE",
-        "AWS_SESSION_TOKEN",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_LAMBDA_RUNTIME_API",
-    ] {
+    for var in REMOVED_FROM_PROCESSES {
         cmd.env_remove(var);
     }
     cmd.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));

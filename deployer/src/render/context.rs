@@ -10,10 +10,12 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+pub use crate::env_contract::EnvVar;
+use crate::env_contract::{self, Resources};
 use crate::outputs::Outputs;
 use crate::package::Digests;
 use crate::stage::Stage;
-use crate::stage::schema::{AlarmSettings, AppSettings, Provider};
+use crate::stage::schema::{AlarmSettings, AppSettings};
 
 pub use super::sqs::{
     BATCH_SIZE, DLQ_RETENTION_SECONDS, MAX_RECEIVE_COUNT, MAX_VISIBILITY_TIMEOUT_SECONDS,
@@ -155,17 +157,6 @@ pub struct FunctionContext {
     pub local_environment: Vec<EnvVar>,
 }
 
-/// One environment variable.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EnvVar {
-    /// The variable name (docs/contract.md).
-    pub name: String,
-    /// Its value as the function sees it.
-    pub value: String,
-    /// In the stack, take the value from `!Ref <this logical id>` instead of the literal.
-    pub stack_ref: Option<String>,
-}
-
 /// A function's code in the artifact bucket.
 #[derive(Debug, Clone, Serialize)]
 pub struct ArtifactRef {
@@ -259,15 +250,19 @@ pub fn build(stage: &Stage, outputs: &Outputs, digests: Option<&Digests>) -> Con
             local_environment,
         }
     };
-    let (api_env, worker_env) = environments(stage, &tables, &queue);
+    let (api_env, worker_env) = env_contract::lambda(
+        stage,
+        &Resources {
+            countries_table: &tables.countries,
+            status_table: &tables.status,
+            breaker_table: &tables.breaker,
+            queue_url: &queue.url,
+            dlq_url: &queue.dlq_url,
+        },
+    );
+    // generated/ shows the stage file's ports; `up local` calls the same function with the ports it runs on.
     let (api_local, worker_local) = match &local {
-        Some(l) => (
-            vec![
-                var("PORT", l.api_port.to_string()),
-                var("AWS_ENDPOINT_URL", l.endpoint_url.clone()),
-            ],
-            vec![var("AWS_ENDPOINT_URL", l.endpoint_url.clone())],
-        ),
+        Some(l) => env_contract::local_extras(&l.endpoint_url, l.api_port),
         None => (vec![], vec![]),
     };
 
@@ -309,74 +304,6 @@ pub fn build(stage: &Stage, outputs: &Outputs, digests: Option<&Digests>) -> Con
     }
 }
 
-/// The api's and the worker's Lambda environments, per docs/contract.md.
-fn environments(
-    stage: &Stage,
-    tables: &Tables,
-    queue: &QueueContext,
-) -> (Vec<EnvVar>, Vec<EnvVar>) {
-    let app = &stage.spec.app;
-    let up = &app.upstream;
-    let common = [
-        var("STAGE", stage.name.clone()),
-        var("LOG_LEVEL", app.log_level.as_str().to_string()),
-        reference("COUNTRIES_TABLE", &tables.countries, "CountriesTable"),
-        reference("STATUS_TABLE", &tables.status, "StatusTable"),
-    ];
-    let mut api = common.to_vec();
-    api.extend([
-        reference("QUEUE_URL", &queue.url, "FetchQueue"),
-        var(
-            "VIEW_CACHE_TTL_SECONDS",
-            app.cache.view_ttl_seconds.to_string(),
-        ),
-        var(
-            "HTTP_MAX_AGE_SECONDS",
-            app.cache.http_max_age_seconds.to_string(),
-        ),
-    ]);
-    let mut worker = common.to_vec();
-    worker.extend([
-        reference("BREAKER_TABLE", &tables.breaker, "BreakerTable"),
-        reference("QUEUE_URL", &queue.url, "FetchQueue"),
-        reference("DLQ_URL", &queue.dlq_url, "FetchDeadLetterQueue"),
-        var("UPSTREAM_PROVIDER", up.provider.as_str().to_string()),
-        var("UPSTREAM_BASE_URL", up.base_url.clone()),
-    ]);
-    if let (Provider::V5, Some(parameter)) = (up.provider, &up.api_key_parameter) {
-        worker.push(var("UPSTREAM_API_KEY_PARAMETER", parameter.clone()));
-    }
-    worker.extend([
-        var("UPSTREAM_TIMEOUT_MS", up.timeout_ms.to_string()),
-        var("BREAKER_THRESHOLD", app.breaker.threshold.to_string()),
-        var(
-            "BREAKER_WINDOW_SECONDS",
-            app.breaker.window_seconds.to_string(),
-        ),
-        var(
-            "REFRESH_AFTER_SECONDS",
-            up.refresh_after_seconds.to_string(),
-        ),
-    ]);
-    (api, worker)
-}
-
-fn var(name: &str, value: String) -> EnvVar {
-    EnvVar {
-        name: name.to_string(),
-        value,
-        stack_ref: None,
-    }
-}
-
-fn reference(name: &str, value: &str, logical_id: &str) -> EnvVar {
-    EnvVar {
-        name: name.to_string(),
-        value: value.to_string(),
-        stack_ref: Some(logical_id.to_string()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,47 +330,6 @@ app:
   worker: {memory_mb: 512, timeout_seconds: 20}
   upstream: {provider: v5, base_url: 'https://u', api_key_parameter: /k}
 ";
-
-    fn names(vars: &[EnvVar]) -> Vec<&str> {
-        vars.iter().map(|v| v.name.as_str()).collect()
-    }
-
-    #[test]
-    fn environments_follow_the_contract() {
-        let ctx = build(&stage(V5, "dev"), &crate::outputs::local(), None);
-        assert_eq!(
-            names(&ctx.functions.api.environment),
-            [
-                "STAGE",
-                "LOG_LEVEL",
-                "COUNTRIES_TABLE",
-                "STATUS_TABLE",
-                "QUEUE_URL",
-                "VIEW_CACHE_TTL_SECONDS",
-                "HTTP_MAX_AGE_SECONDS"
-            ]
-        );
-        assert_eq!(
-            names(&ctx.functions.worker.environment),
-            [
-                "STAGE",
-                "LOG_LEVEL",
-                "COUNTRIES_TABLE",
-                "STATUS_TABLE",
-                "BREAKER_TABLE",
-                "QUEUE_URL",
-                "DLQ_URL",
-                "UPSTREAM_PROVIDER",
-                "UPSTREAM_BASE_URL",
-                "UPSTREAM_API_KEY_PARAMETER",
-                "UPSTREAM_TIMEOUT_MS",
-                "BREAKER_THRESHOLD",
-                "BREAKER_WINDOW_SECONDS",
-                "REFRESH_AFTER_SECONDS"
-            ]
-        );
-        assert!(ctx.functions.api.local_environment.is_empty());
-    }
 
     #[test]
     fn derived_names() {
