@@ -2,7 +2,7 @@
 //! later commands can use.
 //!
 //! Pure logic (`stage::validate`, `stage::locate`, `render::context`,
-//! `outputs::parse`, `plan`, `package::{zip, glibc, manifest}`,
+//! `outputs::parse`, `plan`, `package::{zip, elf, manifest}`,
 //! `deploy::progress`, `logs::format`, `diagnostics`) has no I/O; the edges
 //! (`stage::load`, `outputs::read`, `render::write`, `package::build`, `aws`,
 //! `local`, `logs::{reader, cloudwatch}`, `commands`) read and write files,

@@ -19,6 +19,14 @@ pub enum PackageError {
         needs: Vec<String>,
     },
 
+    /// A binary is built for another architecture than the stage runs on.
+    #[error("{} is built for {found}, but the stage runs on {wanted}", path.display())]
+    WrongArchitecture {
+        path: PathBuf,
+        found: String,
+        wanted: String,
+    },
+
     /// `--artifacts DIR` is not a usable package folder.
     #[error("the package folder {dir} cannot be used: {problem}")]
     ArtifactsInvalid { dir: PathBuf, problem: String },
@@ -49,6 +57,10 @@ impl PackageError {
         match self {
             PackageError::BinaryUnreadable { .. } => Help::new(ExitClass::Failed, "package Linux binaries built by `cargo build --release -p countries` (or pass --artifacts with a package folder)".into()),
             PackageError::GlibcTooNew { .. } => Help::new(ExitClass::Failed, "install cargo-zigbuild (`pip install ziglang cargo-zigbuild`): the deployer then builds with `cargo zigbuild --target <arch>-unknown-linux-gnu.2.34`, which links against glibc 2.34".into()),
+            PackageError::WrongArchitecture { .. } => Help::new(
+                ExitClass::Failed,
+                "build for the stage's architecture: `deployer package <stage>` picks the target (cargo-zigbuild for a cross build)".into(),
+            ),
             PackageError::ArtifactsInvalid { .. } => Help::new(ExitClass::Usage, "pass the folder `deployer package <stage>` wrote (target/lambda), unchanged, built for the stage's architecture".into()),
             PackageError::CrossToolMissing { target, .. } => Help::new(ExitClass::Usage, { format!(
                 "pip install ziglang cargo-zigbuild && rustup target add {target}  (or build on a {target} machine and give `up`/`plan` its package with --artifacts DIR)"

@@ -2,12 +2,12 @@
 //! each zipped deterministically as `bootstrap`, checked against Lambda's
 //! glibc, with a manifest naming each zip's digest (DESIGN §3.4).
 //!
-//! The pure parts are `zip`, `glibc`, `manifest` and `build::choose`; this
+//! The pure parts are `zip`, `elf`, `manifest` and `build::choose`; this
 //! module reads and writes the package folder.
 
 pub mod build;
+pub mod elf;
 pub mod git;
-pub mod glibc;
 pub mod manifest;
 pub mod zip;
 
@@ -69,7 +69,7 @@ impl Package {
     }
 }
 
-/// Zips already-built binaries from `binary_dir` into `out_dir`, checking glibc; writes the manifest.
+/// Zips already-built binaries from `binary_dir` into `out_dir`, checking each binary's architecture and glibc; writes the manifest.
 pub fn package_binaries(
     binary_dir: &Path,
     out_dir: &Path,
@@ -94,13 +94,22 @@ pub fn package_binaries(
                 source,
             })
         })?;
-        let needs = glibc::glibc_needs(&binary).map_err(|problem| {
+        let info = elf::inspect(&binary).map_err(|problem| {
             Error::from(PackageError::BinaryUnreadable {
                 path: path.clone(),
                 problem,
             })
         })?;
-        let too_new = glibc::newer_than(&needs, glibc::LAMBDA_GLIBC);
+        if info.architecture != architecture {
+            return Err(PackageError::WrongArchitecture {
+                path: path.clone(),
+                found: info.architecture.as_str().to_string(),
+                wanted: architecture.as_str().to_string(),
+            }
+            .into());
+        }
+        let needs = info.glibc;
+        let too_new = elf::newer_than(&needs, elf::LAMBDA_GLIBC);
         if !too_new.is_empty() {
             return Err(PackageError::GlibcTooNew {
                 function: name.to_string(),
@@ -118,8 +127,8 @@ pub fn package_binaries(
             }
             .into());
         }
-        let max = glibc::max_version(&needs).map(|n| n.name.clone());
-        if let Some(n) = glibc::max_version(&needs)
+        let max = elf::max_version(&needs).map(|n| n.name.clone());
+        if let Some(n) = elf::max_version(&needs)
             && newest.as_ref().is_none_or(|(a, b, _)| (*a, *b) < n.version)
         {
             newest = Some((n.version.0, n.version.1, n.name.clone()));
@@ -257,4 +266,42 @@ pub fn build_and_package(
         &plan.describe(),
         &commit,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A binary of this machine packaged for the other architecture is refused.
+    #[test]
+    fn a_binary_of_another_architecture_is_refused() {
+        let host = build::host_architecture().expect("x86_64 or arm64 host");
+        let other = match host {
+            Architecture::X86_64 => Architecture::Arm64,
+            Architecture::Arm64 => Architecture::X86_64,
+        };
+        let dir = std::env::temp_dir().join(format!("deployer-arch-{}", std::process::id()));
+        let bin = dir.join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let me = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+        for name in FUNCTIONS {
+            std::fs::write(bin.join(name), &me).unwrap();
+        }
+        let err = package_binaries(&bin, &dir.join("out"), other, "test", "c1").unwrap_err();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(
+            matches!(err, Error::Package(PackageError::WrongArchitecture { .. })),
+            "{err}"
+        );
+        let message = err.to_string();
+        assert!(
+            message.contains(&format!(
+                "is built for {}, but the stage runs on {}",
+                host.as_str(),
+                other.as_str()
+            )),
+            "{message}"
+        );
+        assert_eq!(err.exit_code(), 1);
+    }
 }
