@@ -17,8 +17,11 @@ pub trait Artifacts {
     async fn get(&self, bucket: &str, key: &str) -> Result<Vec<u8>>;
     /// Uploads the object.
     async fn put(&self, bucket: &str, key: &str, bytes: Vec<u8>) -> Result<()>;
-    /// Creates the bucket unless it exists (the local stage; Terraform owns the cloud buckets).
-    async fn ensure_bucket(&self, bucket: &str, region: &str) -> Result<()>;
+    /// True when the bucket exists and is ours (HeadBucket).
+    async fn bucket_exists(&self, bucket: &str) -> Result<bool>;
+    /// Creates the bucket; one we already own counts as created (the local
+    /// stage; Terraform owns the cloud buckets).
+    async fn create_bucket(&self, bucket: &str, region: &str) -> Result<()>;
 }
 
 /// The real S3 client.
@@ -102,17 +105,18 @@ impl Artifacts for S3 {
         Ok(())
     }
 
-    async fn ensure_bucket(&self, bucket: &str, region: &str) -> Result<()> {
-        if self
+    async fn bucket_exists(&self, bucket: &str) -> Result<bool> {
+        // Any failure reads as "missing": creating it then says what is wrong.
+        Ok(self
             .client
             .head_bucket()
             .bucket(bucket)
             .send()
             .await
-            .is_ok()
-        {
-            return Ok(());
-        }
+            .is_ok())
+    }
+
+    async fn create_bucket(&self, bucket: &str, region: &str) -> Result<()> {
         let mut call = self.client.create_bucket().bucket(bucket);
         if region != "us-east-1" {
             call = call.create_bucket_configuration(

@@ -83,7 +83,7 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &DownArgs) -> Result<()> {
         let marker = cfn.events(&stack.id, None).await?.first().map(|e| e.id.clone());
         cfn.delete_stack(&stack.id, if local { None } else { role.as_deref() }).await?;
         let display = Display::new(global.json);
-        let poll = if local { std::time::Duration::from_millis(100) } else { std::time::Duration::from_secs(3) };
+        let poll = deploy::policy::poll(local);
         let result = deploy::follow(cfn, &stack.id, &name, marker, poll, local, &display).await;
         display.finish();
         let info = result?;

@@ -5,6 +5,8 @@ use std::path::Path;
 
 use crate::aws::cloudformation::Stacks;
 use crate::cli::{GlobalArgs, PlanArgs};
+use crate::deploy::engine::{self, Remote};
+use crate::deploy::policy::Policy;
 use crate::deploy::{self, Deployment};
 use crate::error::Result;
 use crate::plan::ChangeSetType;
@@ -35,14 +37,17 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &PlanArgs) -> Result<()> {
         args.format
     };
     runtime.block_on(async {
-        let plan = deploy::prepare(
-            &clients.cloudformation,
-            &clients.s3,
-            &d,
-            &deploy::now_rfc3339(),
-        )
-        .await?;
-        let discarded = deploy::discard(&clients.cloudformation, &plan).await;
+        let remote = Remote::of(&clients);
+        let dp = engine::plan(&remote, d, &Policy::display(&stage), &deploy::now_rfc3339()).await?;
+        let (plan, d) = (&dp.plan, &dp.deployment);
+        let discarded = engine::discard(&clients.cloudformation, plan).await;
+        // The steps `up` takes before the change set (a local stage's missing bucket or
+        // stuck stack); the JSON stays the plan value alone.
+        match format {
+            Format::Text => print!("{}", render::steps_text(&dp.prelude)),
+            Format::Markdown => print!("{}", render::steps_markdown(&dp.prelude)),
+            Format::Json => {}
+        }
         if format == Format::Markdown && plan.changes {
             // A reviewer needs what the merge changes in the running stage: the
             // committed generated/<stage>/stack.yaml (checked equal to a fresh
@@ -55,9 +60,9 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &PlanArgs) -> Result<()> {
             };
             let path = format!("{GENERATED_DIR}/{}/stack.yaml", stage.name);
             let diff = ConfigDiff::new(&path, deployed.as_deref(), &d.template);
-            print!("{}", render::markdown_with_diff(&plan, Some(&diff)));
+            print!("{}", render::markdown_with_diff(plan, Some(&diff)));
         } else {
-            print!("{}", render::render(&plan, format));
+            print!("{}", render::render(plan, format));
         }
         discarded
     })

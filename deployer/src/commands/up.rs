@@ -2,20 +2,20 @@
 //! follow, smoke test. A local stage goes to `local::up`.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::json;
 
 use crate::aws::cloudformation::Stacks;
 use crate::aws::s3::Artifacts;
 use crate::cli::{GlobalArgs, UpArgs};
-use crate::deploy::{self, Deployment, progress::Display, promotion};
+use crate::deploy::engine::{self, Remote, Ui};
+use crate::deploy::policy::Policy;
+use crate::deploy::{self, Deployment, promotion};
 use crate::error::{DeployError, Error, LocalError, Result};
+use crate::plan::Plan;
 use crate::plan::render::{self, Format};
 use crate::session;
-
-/// How long the smoke test keeps asking a freshly deployed API.
-const SMOKE_PATIENCE: Duration = Duration::from_secs(60);
 
 /// Deploys the stage.
 pub fn run(root: &Path, global: &GlobalArgs, args: &UpArgs) -> Result<()> {
@@ -84,57 +84,28 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &UpArgs) -> Result<()> {
                 })?;
             }
         }
-        let plan = deploy::prepare(
-            &clients.cloudformation,
-            &clients.s3,
-            &d,
-            &deploy::now_rfc3339(),
-        )
-        .await?;
-        if !plan.changes {
+        let remote = Remote::of(&clients);
+        let policy = Policy::up(&stage, global.yes, global.json, args.no_smoke_test);
+        let dp = engine::plan(&remote, d, &policy, &deploy::now_rfc3339()).await?;
+        let out = engine::apply(&remote, &dp, &policy, &UpUi { json: global.json }).await?;
+        let plan = out.plan;
+        let Some(info) = out.stack else {
             if global.json {
                 println!(
                     "{:#}",
                     json!({"command": "up", "stage": stage.name, "changes": false, "plan": plan})
                 );
             } else {
-                print!("{}", render::render(&plan, Format::Text));
                 println!(
                     "nothing to deploy ({:.1}s)",
                     started.elapsed().as_secs_f64()
                 );
             }
             return Ok(());
-        }
-        if global.json {
-            eprint!("{}", render::render(&plan, Format::Text));
-        } else {
-            print!("{}", render::render(&plan, Format::Text));
-        }
-        if (stage.spec.approval || stage.name == "prod")
-            && let Err(err) =
-                session::confirm(&format!("deploy this to {}", stage.name), global.yes)
-        {
-            deploy::discard(&clients.cloudformation, &plan).await?;
-            return Err(err);
-        }
-        let display = Display::new(global.json);
-        let result =
-            deploy::execute(&clients.cloudformation, &clients.s3, &d, &plan, &display).await;
-        display.finish();
-        let info = result?;
-        let api_url = info.outputs.get("ApiUrl").cloned();
-        let smoke = if args.no_smoke_test {
-            "skipped"
-        } else {
-            let url = api_url.clone().ok_or_else(|| {
-                Error::from(DeployError::NoApiUrl {
-                    stack: d.stack_name.clone(),
-                })
-            })?;
-            deploy::smoke::check(&url, SMOKE_PATIENCE).await?;
-            "passed"
         };
+        let d = &dp.deployment;
+        let api_url = info.outputs.get("ApiUrl").cloned();
+        let smoke = out.smoke.as_str();
         let took = started.elapsed().as_secs_f64();
         if global.json {
             println!(
@@ -188,4 +159,21 @@ async fn promotion_guard(
         eprintln!("{bar}\n{warning}\n{bar}");
     }
     Ok(())
+}
+
+/// How `up` shows the plan: on stdout, or on stderr when `--json` keeps stdout
+/// for the result; a plan without changes only in text mode.
+struct UpUi {
+    json: bool,
+}
+
+impl Ui for UpUi {
+    fn plan(&self, plan: &Plan) {
+        let text = render::render(plan, Format::Text);
+        match (plan.changes, self.json) {
+            (true, true) => eprint!("{text}"),
+            (_, false) => print!("{text}"),
+            (false, true) => {}
+        }
+    }
 }

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::names::{stack_name, tags};
+use super::policy;
 use crate::error::{Error, RenderError, Result};
 use crate::outputs::{self, Outputs};
 use crate::package::{self, Package};
@@ -118,11 +119,12 @@ impl Deployment {
 
     /// How often to poll CloudFormation: the emulator answers at once.
     pub fn poll(&self) -> Duration {
-        if self.local {
-            Duration::from_millis(100)
-        } else {
-            Duration::from_secs(3)
-        }
+        policy::poll(self.local)
+    }
+
+    /// How long the change set may take to be created.
+    pub fn change_set_deadline(&self) -> Duration {
+        policy::change_set_deadline(self.local)
     }
 }
 

@@ -5,17 +5,19 @@
 //! `plan` and `up` call the same `prepare`; `plan` then discards the change
 //! set, `up` executes it. The AWS calls go through the traits in `aws`.
 
+pub mod change_set;
 pub mod engine;
 pub mod execute;
 pub mod follow;
 pub mod gather;
 pub mod names;
+pub mod policy;
 pub mod progress;
 pub mod promotion;
 pub mod smoke;
 pub mod stack_state;
 
-pub use engine::{discard, prepare};
+pub use change_set::{discard, prepare};
 pub use execute::execute;
 pub use follow::follow;
 pub use gather::{Deployment, rendered_stack};

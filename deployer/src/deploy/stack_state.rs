@@ -30,6 +30,13 @@ pub fn change_set_type_for(status: Option<&str>) -> std::result::Result<ChangeSe
     }
 }
 
+/// A stack the emulator left half-made: no change set can take it (its create
+/// failed, or is "in progress" for good: the emulator never rolls back), or a
+/// change set's create that was never executed. Pure.
+pub fn is_stuck(status: &str) -> bool {
+    change_set_type_for(Some(status)).is_err() || status == "REVIEW_IN_PROGRESS"
+}
+
 /// What `status` shows for a stack: digests from the parameters (the emulator keeps
 /// those current), commit and time from the tags.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]

@@ -14,6 +14,10 @@ pub enum DeployError {
     #[error("the change set for {stack} failed: {reason}")]
     ChangeSetFailed { stack: String, reason: String },
 
+    /// The change set was not created within the deadline.
+    #[error("the change set for {stack} was not ready after {waited} s")]
+    ChangeSetTimeout { stack: String, waited: u64 },
+
     /// The stack vanished between two calls.
     #[error("stack {stack} does not exist")]
     StackMissing { stack: String },
@@ -89,6 +93,10 @@ impl DeployError {
         match self {
             DeployError::StackNotReady { .. } => Help::new(ExitClass::Failed, "`deployer status <stage>` shows the stack's state; the message above says what it needs".into()),
             DeployError::ChangeSetFailed { .. } => Help::new(ExitClass::Failed, "fix the template or the stage file the reason points at, re-render, and retry".into()),
+            DeployError::ChangeSetTimeout { .. } => Help::new(
+                ExitClass::Failed,
+                "`deployer status <stage>` shows the stack; CloudFormation may be throttled: retry".into(),
+            ),
             DeployError::StackMissing { .. } => Help::new(ExitClass::Failed, "run `deployer up <stage>` to create it".into()),
             DeployError::EmulatorRejected { .. } => Help::new(ExitClass::Failed, "the emulator (moto) lacks or rejects something in the template (see ../shared/FIELD-NOTES.md); the next `deployer up local` removes the half-made stack and tries again".into()),
             DeployError::DeployFailed { .. } => Help::new(ExitClass::Failed, "fix what the failing events above say and run `deployer up` again; CloudFormation has rolled the stack back".into()),

@@ -1,6 +1,7 @@
 //! Bringing the local stage up: the emulator, the build, the deploy to the
 //! emulator through the deploy engine, then the upstream, api and worker.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -10,13 +11,16 @@ use tokio::process::Command;
 
 use super::emulator::{self, Listener};
 use super::processes::{self, Supervisor};
+use crate::aws::Target;
 use crate::aws::cloudformation::Stacks;
-use crate::aws::s3::Artifacts;
-use crate::aws::{Clients, Target};
 use crate::cli::GlobalArgs;
-use crate::deploy::{self, Deployment, progress::Display};
+use crate::deploy::engine::{self, Remote, Ui};
+use crate::deploy::policy::{EMULATOR_PATIENCE, LOCAL_API_PATIENCE, Policy, UPSTREAM_PATIENCE};
+use crate::deploy::{self, Deployment};
 use crate::env_contract::{LocalOverrides, REMOVED_FROM_PROCESSES, process_env};
 use crate::error::{DeployError, Error, LocalError, Result};
+use crate::plan::Plan;
+use crate::plan::render::{Format, render, summary};
 use crate::render::context;
 use crate::session::{self, say};
 use crate::stage::Stage;
@@ -116,12 +120,14 @@ pub(super) async fn bring_up(
         ));
     }
 
-    if emulator_started
-        && !emulator::wait_until_answering(ports.emulator, Duration::from_secs(60)).await
+    if emulator_started && !emulator::wait_until_answering(ports.emulator, EMULATOR_PATIENCE).await
     {
         return Err(LocalError::ProcessFailed {
             name: "emulator".into(),
-            detail: format!("did not answer on {emulator} within 60 s"),
+            detail: format!(
+                "did not answer on {emulator} within {} s",
+                EMULATOR_PATIENCE.as_secs()
+            ),
             log: PathBuf::from(processes::LOGS_DIR).join("emulator.log"),
         }
         .into());
@@ -138,39 +144,21 @@ pub(super) async fn bring_up(
         emulator_credentials: true,
     };
     let clients = session::guarded_clients(stage, target).await?;
-    clients.s3.ensure_bucket(&d.bucket, &d.region).await?;
-    remove_stuck_stack(&clients, &d, &say).await?;
-    let plan = deploy::prepare(
-        &clients.cloudformation,
-        &clients.s3,
-        &d,
-        &deploy::now_rfc3339(),
-    )
-    .await?;
-    if plan.changes {
-        if global.verbose > 0 {
-            eprint!(
-                "{}",
-                crate::plan::render::render(&plan, crate::plan::render::Format::Text)
-            );
-        } else {
-            say(&format!(
-                "stack {}: {} (-v shows the plan)",
-                d.stack_name,
-                crate::plan::render::summary(&plan)
-            ));
-        }
-        let display = Display::new(global.json);
-        let deployed = Instant::now();
-        deploy::execute(&clients.cloudformation, &clients.s3, &d, &plan, &display).await?;
-        display.finish();
+    let remote = Remote::of(&clients);
+    let policy = Policy::local(global.json);
+    let dp = engine::plan(&remote, d, &policy, &deploy::now_rfc3339()).await?;
+    let ui = LocalUi {
+        verbose: global.verbose > 0,
+        shown: Cell::new(None),
+    };
+    let out = engine::apply(&remote, &dp, &policy, &ui).await?;
+    let d = &dp.deployment;
+    if let (true, Some(shown)) = (out.plan.changes, ui.shown.get()) {
         say(&format!(
             "deployed {} to the emulator in {:.1}s",
             d.stack_name,
-            deployed.elapsed().as_secs_f64()
+            shown.elapsed().as_secs_f64()
         ));
-    } else {
-        say(&format!("stack {}: no changes", d.stack_name));
     }
 
     // 4. The processes, configured from the stack's resources.
@@ -205,10 +193,14 @@ pub(super) async fn bring_up(
         let mut cmd = Command::new(binaries.join("offline-upstream"));
         cmd.args(["--port", &ports.upstream.to_string()]);
         sup.spawn("upstream", cmd, true)?;
-        if !emulator::wait_until_answering(ports.upstream, Duration::from_secs(10)).await {
+        if !emulator::wait_until_answering(ports.upstream, UPSTREAM_PATIENCE).await {
             return Err(failed(
                 "upstream",
-                &format!("did not answer on port {} within 10 s", ports.upstream),
+                &format!(
+                    "did not answer on port {} within {} s",
+                    ports.upstream,
+                    UPSTREAM_PATIENCE.as_secs()
+                ),
             ));
         }
         Some(format!("http://127.0.0.1:{}", ports.upstream))
@@ -218,7 +210,7 @@ pub(super) async fn bring_up(
 
     let api = format!("http://127.0.0.1:{}", ports.api);
     sup.spawn("api", child(&binaries.join("api"), &api_env), true)?;
-    if let Err(e) = deploy::smoke::check(&api, Duration::from_secs(20)).await {
+    if let Err(e) = deploy::smoke::check(&api, LOCAL_API_PATIENCE).await {
         return Err(failed(
             "api",
             &format!("did not pass its smoke test (health and two read routes): {e}"),
@@ -266,27 +258,28 @@ fn child(program: &Path, env: &[(String, String)]) -> Command {
     cmd
 }
 
-/// A stack created in the emulator by a change set that then failed stays
-/// half-made (it never rolls back): delete it so the deploy starts afresh.
-async fn remove_stuck_stack(clients: &Clients, d: &Deployment, say: &dyn Fn(&str)) -> Result<()> {
-    for _ in 0..5 {
-        let Some(stack) = clients.cloudformation.describe_stack(&d.stack_name).await? else {
-            return Ok(());
-        };
-        if deploy::change_set_type_for(Some(&stack.status)).is_ok()
-            && stack.status != "REVIEW_IN_PROGRESS"
-        {
-            return Ok(());
+/// How `up local` shows the plan: a one-line summary (`-v`: the whole plan),
+/// or that the stack has no changes; remembers when, to time the deploy.
+struct LocalUi {
+    verbose: bool,
+    shown: Cell<Option<Instant>>,
+}
+
+impl Ui for LocalUi {
+    fn plan(&self, plan: &Plan) {
+        if !plan.changes {
+            say(&format!("stack {}: no changes", plan.stack_name));
+            return;
         }
-        say(&format!(
-            "the emulator's stack {} is {} after an earlier failed deploy; deleting it (local data only) and deploying afresh",
-            d.stack_name, stack.status
-        ));
-        clients.cloudformation.delete_stack(&stack.id, None).await?;
+        if self.verbose {
+            eprint!("{}", render(plan, Format::Text));
+        } else {
+            say(&format!(
+                "stack {}: {} (-v shows the plan)",
+                plan.stack_name,
+                summary(plan)
+            ));
+        }
+        self.shown.set(Some(Instant::now()));
     }
-    Err(DeployError::StackNotReady {
-        stack: d.stack_name.clone(),
-        problem: "the emulator keeps a stuck copy of it; restart the emulator".into(),
-    }
-    .into())
 }

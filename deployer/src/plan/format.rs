@@ -1,7 +1,7 @@
 //! The small text pieces every plan format shares: sizes, short digests, the
 //! header and summary lines, aligned tables. Pure.
 
-use super::{Plan, Upload};
+use super::{Plan, Step, Upload};
 
 /// `1.2 MiB`, `830 KiB`, `12 B`.
 pub fn human_size(bytes: u64) -> String {
@@ -92,5 +92,42 @@ pub fn table(rows: &[Vec<String>]) -> String {
         out.push_str(line.trim_end());
         out.push('\n');
     }
+    out
+}
+
+/// One line per step, as `plan` prints it before the change set.
+pub fn step_line(step: &Step) -> String {
+    match step {
+        Step::EnsureBucket { bucket, region } => {
+            format!("create bucket {bucket} in {region} (the local stage's artifact bucket)")
+        }
+        Step::RemoveStuckStack { stack, status } => format!(
+            "delete stack {stack} ({status}: left half-made by an earlier failed deploy; local data only)"
+        ),
+    }
+}
+
+/// The steps before the change set, as text (nothing when there are none).
+pub fn steps_text(steps: &[Step]) -> String {
+    if steps.is_empty() {
+        return String::new();
+    }
+    let mut out = "before the change set:\n".to_string();
+    for step in steps {
+        out.push_str(&format!("  {}\n", step_line(step)));
+    }
+    out
+}
+
+/// The steps before the change set, as a Markdown list (nothing when there are none).
+pub fn steps_markdown(steps: &[Step]) -> String {
+    if steps.is_empty() {
+        return String::new();
+    }
+    let mut out = "**Before the change set**\n\n".to_string();
+    for step in steps {
+        out.push_str(&format!("- {}\n", step_line(step)));
+    }
+    out.push('\n');
     out
 }

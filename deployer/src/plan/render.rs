@@ -3,7 +3,7 @@
 
 use super::Plan;
 use super::format::{header, no_changes_line, upload_text};
-pub use super::format::{human_size, short, summary, table};
+pub use super::format::{human_size, short, steps_markdown, steps_text, summary, table};
 use super::markdown::markdown;
 pub use super::markdown::{ConfigDiff, markdown_with_diff};
 

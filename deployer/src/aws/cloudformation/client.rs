@@ -5,7 +5,7 @@ use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Parameter, Tag};
 
 use super::*;
 use crate::aws::{call_error, describe_error};
-use crate::error::Result;
+use crate::error::{AwsError, AwsKind, DeployError, Error, Result};
 
 /// The real CloudFormation client.
 #[derive(Debug, Clone)]
@@ -139,6 +139,40 @@ impl Stacks for CloudFormation {
                     Err(call_error("CreateChangeSet", &err))
                 }
             }
+        }
+    }
+
+    async fn wait_change_set(
+        &self,
+        stack: &str,
+        id: &str,
+        deadline: std::time::Duration,
+    ) -> Result<ChangeSetInfo> {
+        use aws_sdk_cloudformation::client::Waiters;
+        use aws_sdk_cloudformation::waiters::change_set_create_complete::WaitUntilChangeSetCreateCompleteError as WaitError;
+        // The SDK's waiter: an immediate first poll, then at least 30 s between polls
+        // (see deploy::policy::change_set_deadline for the trade-off).
+        let waited = self
+            .client
+            .wait_until_change_set_create_complete()
+            .change_set_name(id)
+            .wait(deadline)
+            .await;
+        match waited {
+            // Created, or failed (FAILED, e.g. "no changes"): the caller reads the status and
+            // reason, as before, from every page of the description.
+            Ok(_) | Err(WaitError::FailureState(_)) => self.describe_change_set(id).await,
+            Err(WaitError::ExceededMaxWait(_)) => Err(DeployError::ChangeSetTimeout {
+                stack: stack.to_string(),
+                waited: deadline.as_secs(),
+            }
+            .into()),
+            Err(WaitError::OperationFailed(e)) => Err(call_error("DescribeChangeSet", e.error())),
+            Err(other) => Err(Error::from(AwsError::Call {
+                action: "DescribeChangeSet".into(),
+                message: other.to_string(),
+                kind: AwsKind::Other,
+            })),
         }
     }
 

@@ -126,6 +126,14 @@ pub trait Stacks {
     async fn create_change_set(&self, request: &ChangeSetRequest) -> Result<Created>;
     /// Describes a change set (every page of changes).
     async fn describe_change_set(&self, id: &str) -> Result<ChangeSetInfo>;
+    /// Waits until the change set is created (or failed) and describes it; fails
+    /// with `ChangeSetTimeout` after `deadline`.
+    async fn wait_change_set(
+        &self,
+        stack: &str,
+        id: &str,
+        deadline: std::time::Duration,
+    ) -> Result<ChangeSetInfo>;
     /// Executes a change set.
     async fn execute_change_set(&self, id: &str) -> Result<()>;
     /// Deletes a change set.

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::error::Diagnostic;
 use crate::stage::load::Stage;
 use crate::stage::locate::locate_nearest;
+use crate::stage::rules;
 use crate::stage::schema::{FunctionSettings, Provider};
 
 /// Lambda's memory range in MB.
@@ -276,13 +277,8 @@ fn check_stage(stage: &Stage, names: &BTreeSet<&str>, out: &mut Vec<Diagnostic>)
     }
 
     // Last: it reports at a fallback position, so it pushes directly.
-    if let (Some(from), "prod", false) = (&s.promote_from, stage.name.as_str(), s.approval) {
-        out.push(at_or(
-            stage,
-            "approval",
-            "promote_from",
-            format!("prod is promoted from `{from}` and must set `approval: true`: a person approves every prod deploy"),
-        ));
+    if let Some(message) = rules::approval_missing(stage) {
+        out.push(at_or(stage, "approval", "promote_from", message));
     }
 }
 
