@@ -8,7 +8,7 @@ mod support;
 use countries::worker::lambda;
 use reqwest::StatusCode;
 use serde_json::Value;
-use support::{Stack, contract, http, serve_api, sqs_batch, upstream};
+use support::{Stack, contract, get_json, http, serve_api, sqs_batch, upstream};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn fetch_then_view_then_status() {
@@ -28,14 +28,7 @@ async fn fetch_then_view_then_status() {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["Code"], "NotFoundError");
     assert!(body["Message"].as_str().unwrap().contains("/fetch-data/PY"));
-    let status: Value = client
-        .get(format!("{api}/status/PY"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status: Value = get_json(format!("{api}/status/PY")).await;
     assert_eq!(status, serde_json::json!([]));
 
     // Queue, work, view.
@@ -54,25 +47,11 @@ async fn fetch_then_view_then_status() {
     assert_eq!(stack.poller().run_until_idle(&worker, 1).await.unwrap(), 1);
 
     // The document, its validators and conditional GETs: see support::contract.
-    let country: Value = client
-        .get(format!("{api}/view-data/PY/"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let country: Value = get_json(format!("{api}/view-data/PY/")).await;
     assert_eq!(country["name"]["common"], "Paraguay");
 
     // Status: the attempt, carrying the request id from the api.
-    let status: Value = client
-        .get(format!("{api}/status/py"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status: Value = get_json(format!("{api}/status/py")).await;
     let attempts = status.as_array().unwrap();
     assert_eq!(attempts.len(), 1);
     assert_eq!(attempts[0]["fetched_country"], "PY");
@@ -89,28 +68,13 @@ async fn status_is_newest_first_with_a_limit_and_refetch_is_guarded() {
     let up = upstream().await;
     let api = serve_api(stack.api_state(&[])).await;
     let worker = stack.worker(&up.url, &[]).await;
-    let client = http();
     let mut ids = Vec::new();
     for force in ["", "?force=true", ""] {
-        let queued: Value = client
-            .get(format!("{api}/fetch-data/DE{force}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let queued: Value = get_json(format!("{api}/fetch-data/DE{force}")).await;
         ids.push(queued["request_id"].as_str().unwrap().to_string());
         stack.poller().run_until_idle(&worker, 1).await.unwrap();
     }
-    let status: Value = client
-        .get(format!("{api}/status/de?limit=10"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status: Value = get_json(format!("{api}/status/de?limit=10")).await;
     let attempts = status.as_array().unwrap();
     assert_eq!(attempts.len(), 3);
     let seen: Vec<&str> = attempts
@@ -133,23 +97,9 @@ async fn status_is_newest_first_with_a_limit_and_refetch_is_guarded() {
         2
     );
 
-    let two: Value = client
-        .get(format!("{api}/status/DE/?limit=2"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let two: Value = get_json(format!("{api}/status/DE/?limit=2")).await;
     assert_eq!(two.as_array().unwrap().len(), 2);
-    let default: Value = client
-        .get(format!("{api}/status/DE"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let default: Value = get_json(format!("{api}/status/DE")).await;
     assert_eq!(default.as_array().unwrap().len(), 1);
 }
 

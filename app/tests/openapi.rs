@@ -7,13 +7,13 @@ mod support;
 
 use serde_json::Value;
 use std::process::Command;
-use support::{Stack, http, serve_api};
+use support::{Stack, get_json, http, serve_api};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_document_lists_every_route_and_the_error_shape() {
     let stack = Stack::create(2, 4).await;
     let api = serve_api(stack.api_state(&[])).await;
-    let doc: Value = http().get(format!("{api}/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let doc: Value = get_json(format!("{api}/openapi.json")).await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
     let paths = doc["paths"].as_object().unwrap();
     for path in ["/", "/fetch-data/{code}", "/view-data/{code}", "/status/{code}", "/health"] {

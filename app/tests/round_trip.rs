@@ -4,7 +4,7 @@
 mod support;
 
 use serde_json::Value;
-use support::{Stack, dataset, http, serve_api, upstream};
+use support::{Stack, dataset, get_json, http, serve_api, upstream};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_country_round_trips() {
@@ -32,9 +32,9 @@ async fn every_country_round_trips() {
         assert_eq!(&served, country, "{code} did not round-trip");
     }
     // The oddities survive: nulls, empty strings, decimals, user-assigned codes.
-    let xk: Value = client.get(format!("{api}/view-data/xk")).send().await.unwrap().json().await.unwrap();
+    let xk: Value = get_json(format!("{api}/view-data/xk")).await;
     assert_eq!(xk["status"], "user-assigned");
     assert_eq!(xk["ccn3"], "");
-    let va: Value = client.get(format!("{api}/view-data/VA")).send().await.unwrap().json().await.unwrap();
+    let va: Value = get_json(format!("{api}/view-data/VA")).await;
     assert!(va["area"].is_f64(), "{}", va["area"]);
 }

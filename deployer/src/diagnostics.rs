@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::error::{Diagnostic, Error};
+use crate::error::{Diagnostic, Error, RenderError, StageError};
 
 /// The text of 1-based `line` in `text`, for a snippet (none past the end).
 pub fn line_text(text: &str, line: usize) -> Option<String> {
@@ -108,7 +108,7 @@ pub fn report(err: &Error, color: bool) -> String {
     };
     let mut out = String::new();
     match err {
-        Error::InvalidStage { diagnostics } => {
+        Error::Stage(StageError::InvalidStage { diagnostics }) => {
             for d in diagnostics {
                 out.push_str(&format!("{red}error{reset}{bold}: {d}{reset}\n"));
                 out.push_str(&snippet(
@@ -122,13 +122,13 @@ pub fn report(err: &Error, color: bool) -> String {
                 ));
             }
         }
-        Error::Template {
+        Error::Render(RenderError::Template {
             template,
             line: Some(line),
             column,
             message,
             source_line,
-        } => {
+        }) => {
             out.push_str(&format!("{red}error{reset}{bold}: {err}{reset}\n"));
             out.push_str(&snippet(
                 template,
@@ -154,7 +154,7 @@ pub fn report(err: &Error, color: bool) -> String {
 /// position with file, line, column, field, message, hint and the source line.
 pub fn json(err: &Error) -> Value {
     let diagnostics: Vec<Value> = match err {
-        Error::InvalidStage { diagnostics } => diagnostics
+        Error::Stage(StageError::InvalidStage { diagnostics }) => diagnostics
             .iter()
             .map(|d| {
                 json!({
@@ -168,13 +168,13 @@ pub fn json(err: &Error) -> Value {
                 })
             })
             .collect(),
-        Error::Template {
+        Error::Render(RenderError::Template {
             template,
             line,
             column,
             message,
             source_line,
-        } => vec![json!({
+        }) => vec![json!({
             "file": template,
             "line": line,
             "column": column,

@@ -2,7 +2,7 @@
 //! later commands can use.
 //!
 //! Pure logic (`stage::validate`, `stage::locate`, `render::context`,
-//! `outputs::parse`, `plan`, `package::{zip, glibc, manifest}`,
+//! `outputs::parse`, `plan`, `package::{zip, elf, manifest}`,
 //! `deploy::progress`, `logs::format`, `diagnostics`) has no I/O; the edges
 //! (`stage::load`, `outputs::read`, `render::write`, `package::build`, `aws`,
 //! `local`, `logs::{reader, cloudwatch}`, `commands`) read and write files,
@@ -13,6 +13,7 @@ pub mod cli;
 pub mod commands;
 pub mod deploy;
 pub mod diagnostics;
+pub mod env_contract;
 pub mod error;
 pub mod local;
 pub mod logs;
@@ -20,6 +21,7 @@ pub mod outputs;
 pub mod package;
 pub mod plan;
 pub mod render;
+pub mod session;
 pub mod stage;
 
 pub use error::{Error, Result};

@@ -144,7 +144,10 @@ fn validate_fails_on_a_bad_stack() {
     // Installs cfn-lint and checkov into .countries/venv-lint on first use, or
     // fails saying how to install them: never skips.
     let checkov = testkit::python_tool("venv-lint", "tools/requirements-lint.txt", "checkov");
-    let venv = checkov.parent().and_then(|bin| bin.parent()).expect("venv/bin/checkov");
+    let venv = checkov
+        .parent()
+        .and_then(|bin| bin.parent())
+        .expect("venv/bin/checkov");
     let root = common::fixture_root();
     assert!(common::run(root.path(), &["render", "qa"]).status.success());
     std::fs::create_dir_all(root.path().join(".countries")).expect("mkdir");

@@ -5,8 +5,11 @@
 
 mod common;
 
-use std::path::Path;
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
+use deployer::env_contract::UNSET_IN_LAMBDA;
 use deployer::render::unified_diff;
 
 const FILES: &[&str] = &["app-config.json", "stack.yaml"];
@@ -62,51 +65,100 @@ fn fixture_stages_match_the_golden_files() {
     );
 }
 
-#[test]
-fn rendering_is_deterministic() {
-    let root = common::fixture_root();
-    let (a, b) = (root.path().join("a"), root.path().join("b"));
-    render_into(root.path(), &a);
-    render_into(root.path(), &b);
-    for stage in STAGES {
-        for file in FILES {
-            let x = std::fs::read(a.join(stage).join(file)).expect("a");
-            let y = std::fs::read(b.join(stage).join(file)).expect("b");
-            assert_eq!(x, y, "{stage}/{file} differs between two renders");
-        }
-    }
+/// The variables a rendered stack gives each function, with a plausible value for
+/// each `!Ref` (the stack resolves those to the physical ids).
+fn stack_environment(stack: &yaml_serde::Value, logical_id: &str) -> Vec<(String, String)> {
+    stack["Resources"][logical_id]["Properties"]["Environment"]["Variables"]
+        .as_mapping()
+        .expect("variables")
+        .iter()
+        .map(|(k, v)| {
+            let name = k.as_str().expect("name").to_string();
+            let value = match (v, v.as_str()) {
+                (yaml_serde::Value::Tagged(_), _) | (_, None) => {
+                    format!("https://sqs.us-east-1.amazonaws.com/111111111111/{name}")
+                }
+                (_, Some(text)) => text.to_string(),
+            };
+            (name, value)
+        })
+        .collect()
 }
 
-/// The stack's Lambda environments and app-config.json list the same variables.
+/// The names a function's config reads (asked of the app itself, through its
+/// lookup), and whether it accepted the environment.
+fn read_by_app(function: &str, env: &[(String, String)]) -> (BTreeSet<String>, bool) {
+    let asked = RefCell::new(BTreeSet::new());
+    let lookup = |k: &str| {
+        asked.borrow_mut().insert(k.to_string());
+        env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+    };
+    let ok = match function {
+        "api" => countries::config::ApiConfig::from_lookup(lookup).is_ok(),
+        _ => countries::config::WorkerConfig::from_lookup(lookup).is_ok(),
+    };
+    (asked.into_inner(), ok)
+}
+
+/// Every variable the app reads is set in each rendered stack, for each function,
+/// except the ones the contract leaves unset in Lambda, and nothing else is set;
+/// app-config.json lists the same variables as the stack.
 #[test]
-fn app_config_lists_the_stack_environment() {
+fn rendered_environments_are_what_the_app_reads() {
     let root = common::fixture_root();
     let out = root.path().join("out");
     render_into(root.path(), &out);
-    for stage in STAGES {
+    let mut dirs: Vec<(String, PathBuf)> = STAGES
+        .iter()
+        .map(|s| (s.to_string(), out.join(s)))
+        .collect();
+    for stage in ["dev", "staging", "prod", "local"] {
+        dirs.push((
+            stage.into(),
+            common::repo_root().join("generated").join(stage),
+        ));
+    }
+    for (stage, dir) in dirs {
+        let stack: yaml_serde::Value =
+            yaml_serde::from_str(&std::fs::read_to_string(dir.join("stack.yaml")).expect("read"))
+                .expect("stack.yaml is YAML");
         let config: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(out.join(stage).join("app-config.json")).expect("read"),
+            &std::fs::read_to_string(dir.join("app-config.json")).expect("read"),
         )
         .expect("app-config.json is JSON");
-        let stack: yaml_serde::Value = yaml_serde::from_str(
-            &std::fs::read_to_string(out.join(stage).join("stack.yaml")).expect("read"),
-        )
-        .expect("stack.yaml is YAML");
         for (function, logical_id) in [("api", "ApiFunction"), ("worker", "WorkerFunction")] {
-            let in_stack: Vec<String> = stack["Resources"][logical_id]["Properties"]["Environment"]
-                ["Variables"]
-                .as_mapping()
-                .expect("variables")
-                .keys()
-                .map(|k| k.as_str().expect("name").to_string())
+            let env = stack_environment(&stack, logical_id);
+            let set: BTreeSet<String> = env.iter().map(|(k, _)| k.clone()).collect();
+            let (read, ok) = read_by_app(function, &env);
+            assert!(ok, "{stage} {function}: the app rejects {env:?}");
+            let extra: Vec<_> = set.difference(&read).collect();
+            assert!(
+                extra.is_empty(),
+                "{stage} {function}: set but never read: {extra:?}"
+            );
+            let unset_in_lambda = UNSET_IN_LAMBDA
+                .iter()
+                .find(|(f, _)| *f == function)
+                .map(|(_, names)| *names)
+                .expect("listed");
+            let missing: Vec<_> = read
+                .difference(&set)
+                .filter(|n| !unset_in_lambda.contains(&n.as_str()))
                 .collect();
-            let in_config: Vec<String> = config["functions"][function]["environment"]
+            assert!(
+                missing.is_empty(),
+                "{stage} {function}: read but not set: {missing:?}"
+            );
+            let in_config: BTreeSet<String> = config["functions"][function]["environment"]
                 .as_object()
                 .expect("environment")
                 .keys()
                 .cloned()
                 .collect();
-            assert_eq!(in_stack, in_config, "{stage} {function}");
+            assert_eq!(
+                set, in_config,
+                "{stage} {function}: app-config.json vs stack.yaml"
+            );
         }
     }
 }

@@ -276,6 +276,12 @@ pub async fn serve_api(state: ApiState) -> String {
     url
 }
 
+/// GETs `url` and parses its JSON body: the one-line read most tests need.
+#[allow(dead_code)] // not every test binary reads JSON this way
+pub async fn get_json(url: impl reqwest::IntoUrl) -> Value {
+    http().get(url).send().await.unwrap().json().await.unwrap()
+}
+
 /// A plain HTTP client for the tests.
 pub fn http() -> reqwest::Client {
     reqwest::Client::builder()

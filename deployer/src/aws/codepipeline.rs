@@ -9,8 +9,8 @@
 use aws_sdk_codepipeline::Client;
 use aws_sdk_codepipeline::types::{ActionExecutionFilter, ApprovalResult, ApprovalStatus};
 
-use super::describe_error;
-use crate::error::{Error, Result};
+use super::call_error;
+use crate::error::{AwsError, AwsKind, Error, Result};
 
 /// The standard per-service endpoint variable; honoured even when
 /// `--endpoint-url` sends every other service elsewhere (an emulator that lacks
@@ -106,13 +106,6 @@ impl CodePipeline {
     }
 }
 
-fn aws(action: &str, message: String) -> Error {
-    Error::Aws {
-        action: action.to_string(),
-        message,
-    }
-}
-
 fn time(t: Option<&aws_sdk_codepipeline::primitives::DateTime>) -> Option<String> {
     t.and_then(|t| {
         t.fmt(aws_sdk_codepipeline::primitives::DateTimeFormat::DateTime)
@@ -128,7 +121,7 @@ impl Pipelines for CodePipeline {
             .name(pipeline)
             .send()
             .await
-            .map_err(|e| aws(&format!("GetPipelineState {pipeline}"), describe_error(&e)))?;
+            .map_err(|e| call_error(&format!("GetPipelineState {pipeline}"), &e))?;
         Ok(out
             .stage_states()
             .iter()
@@ -168,12 +161,7 @@ impl Pipelines for CodePipeline {
             .max_results(max)
             .send()
             .await
-            .map_err(|e| {
-                aws(
-                    &format!("ListPipelineExecutions {pipeline}"),
-                    describe_error(&e),
-                )
-            })?;
+            .map_err(|e| call_error(&format!("ListPipelineExecutions {pipeline}"), &e))?;
         Ok(out
             .pipeline_execution_summaries()
             .iter()
@@ -208,9 +196,9 @@ impl Pipelines for CodePipeline {
             .send()
             .await
             .map_err(|e| {
-                aws(
+                call_error(
                     &format!("ListActionExecutions {pipeline} {execution_id}"),
-                    describe_error(&e),
+                    &e,
                 )
             })?;
         Ok(out
@@ -234,7 +222,14 @@ impl Pipelines for CodePipeline {
             .status(ApprovalStatus::Approved)
             .summary(summary)
             .build()
-            .map_err(|e| aws("PutApprovalResult", e.to_string()))?;
+            .map_err(|e| {
+                // The request could not be built: no SDK error to classify.
+                Error::from(AwsError::Call {
+                    action: "PutApprovalResult".into(),
+                    message: e.to_string(),
+                    kind: AwsKind::Other,
+                })
+            })?;
         self.client
             .put_approval_result()
             .pipeline_name(pipeline)
@@ -245,9 +240,9 @@ impl Pipelines for CodePipeline {
             .send()
             .await
             .map_err(|e| {
-                aws(
+                call_error(
                     &format!("PutApprovalResult {pipeline}/{stage}/{action}"),
-                    describe_error(&e),
+                    &e,
                 )
             })?;
         Ok(())

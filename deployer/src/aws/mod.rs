@@ -9,6 +9,9 @@ pub mod s3;
 pub mod sts;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+
+use crate::error::{AwsError, AwsKind, Error};
 
 /// Where and as whom AWS calls go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,14 +76,83 @@ impl Clients {
     }
 }
 
-/// A one-line description of an SDK error: the service's code and message, or the
-/// transport problem (no credentials, endpoint unreachable, ...).
-pub fn describe_error<E, R>(err: &aws_sdk_sts::error::SdkError<E, R>) -> String
+/// Service error codes that mean the credentials themselves are refused.
+const BAD_CREDENTIALS: &[&str] = &[
+    "InvalidClientTokenId",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "UnrecognizedClientException",
+    "SignatureDoesNotMatch",
+    "InvalidAccessKeyId",
+    "IncompleteSignature",
+    "MissingAuthenticationToken",
+];
+
+/// Service error codes that mean a permission is missing.
+const ACCESS_DENIED: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "AuthorizationError",
+];
+
+/// What kind of failure an SDK error is, from its type and error code: the one
+/// place AWS errors are classified (exit class and hint follow from the kind).
+pub fn classify<E, R>(err: &SdkError<E, R>) -> AwsKind
 where
-    E: aws_sdk_sts::error::ProvideErrorMetadata + std::error::Error + 'static,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
 {
-    use aws_sdk_sts::error::SdkError;
+    use aws_credential_types::provider::error::CredentialsError;
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = current {
+        if let Some(c) = e.downcast_ref::<CredentialsError>() {
+            return if matches!(c, CredentialsError::ProviderError(_)) {
+                AwsKind::NoCredentials
+            } else {
+                AwsKind::Credentials
+            };
+        }
+        current = e.source();
+    }
+    if let SdkError::ServiceError(service) = err {
+        let code = service.err().code().unwrap_or_default();
+        if BAD_CREDENTIALS.contains(&code) {
+            return AwsKind::Credentials;
+        }
+        if ACCESS_DENIED.contains(&code) {
+            return AwsKind::AccessDenied;
+        }
+    }
+    if matches!(
+        err,
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
+    ) {
+        return AwsKind::Network;
+    }
+    AwsKind::Other
+}
+
+/// The error of a failed call: the message of [`describe_error`] and the kind of [`classify`].
+pub fn call_error<E, R>(action: impl Into<String>, err: &SdkError<E, R>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    Error::from(AwsError::Call {
+        action: action.into(),
+        message: describe_error(err),
+        kind: classify(err),
+    })
+}
+
+/// A one-line description of an SDK error: the service's code and message, or the
+/// transport problem (no credentials, endpoint unreachable, ...).
+pub fn describe_error<E, R>(err: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
     match err {
         SdkError::ServiceError(service) => {
             let e = service.err();
@@ -93,7 +165,7 @@ where
         }
         _ => {
             let chain = error_chain(err);
-            if chain.contains("loading credentials") {
+            if classify(err) == AwsKind::NoCredentials {
                 format!("no usable AWS credentials ({chain})")
             } else {
                 chain

@@ -3,8 +3,8 @@
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 
-use super::describe_error;
-use crate::error::{Error, Result};
+use super::call_error;
+use crate::error::{AwsError, AwsKind, Error, Result};
 
 /// The S3 operations the deployer uses.
 #[allow(async_fn_in_trait)]
@@ -17,8 +17,11 @@ pub trait Artifacts {
     async fn get(&self, bucket: &str, key: &str) -> Result<Vec<u8>>;
     /// Uploads the object.
     async fn put(&self, bucket: &str, key: &str, bytes: Vec<u8>) -> Result<()>;
-    /// Creates the bucket unless it exists (the local stage; Terraform owns the cloud buckets).
-    async fn ensure_bucket(&self, bucket: &str, region: &str) -> Result<()>;
+    /// True when the bucket exists and is ours (HeadBucket).
+    async fn bucket_exists(&self, bucket: &str) -> Result<bool>;
+    /// Creates the bucket; one we already own counts as created (the local
+    /// stage; Terraform owns the cloud buckets).
+    async fn create_bucket(&self, bucket: &str, region: &str) -> Result<()>;
 }
 
 /// The real S3 client.
@@ -36,13 +39,6 @@ impl S3 {
         S3 {
             client: Client::from_conf(conf),
         }
-    }
-}
-
-fn aws(action: &str, message: String) -> Error {
-    Error::Aws {
-        action: action.to_string(),
-        message,
     }
 }
 
@@ -70,10 +66,7 @@ impl Artifacts for S3 {
                 {
                     Ok(None)
                 } else {
-                    Err(aws(
-                        &format!("HeadObject s3://{bucket}/{key}"),
-                        describe_error(&err),
-                    ))
+                    Err(call_error(&format!("HeadObject s3://{bucket}/{key}"), &err))
                 }
             }
         }
@@ -87,17 +80,15 @@ impl Artifacts for S3 {
             .key(key)
             .send()
             .await
-            .map_err(|e| {
-                aws(
-                    &format!("GetObject s3://{bucket}/{key}"),
-                    describe_error(&e),
-                )
-            })?;
-        let bytes = out
-            .body
-            .collect()
-            .await
-            .map_err(|e| aws(&format!("GetObject s3://{bucket}/{key}"), e.to_string()))?;
+            .map_err(|e| call_error(&format!("GetObject s3://{bucket}/{key}"), &e))?;
+        let bytes = out.body.collect().await.map_err(|e| {
+            // Reading the body failed after the call succeeded: no SDK error to classify.
+            Error::from(AwsError::Call {
+                action: format!("GetObject s3://{bucket}/{key}"),
+                message: e.to_string(),
+                kind: AwsKind::Other,
+            })
+        })?;
         Ok(bytes.into_bytes().to_vec())
     }
 
@@ -110,26 +101,22 @@ impl Artifacts for S3 {
             .body(ByteStream::from(bytes))
             .send()
             .await
-            .map_err(|e| {
-                aws(
-                    &format!("PutObject s3://{bucket}/{key}"),
-                    describe_error(&e),
-                )
-            })?;
+            .map_err(|e| call_error(&format!("PutObject s3://{bucket}/{key}"), &e))?;
         Ok(())
     }
 
-    async fn ensure_bucket(&self, bucket: &str, region: &str) -> Result<()> {
-        if self
+    async fn bucket_exists(&self, bucket: &str) -> Result<bool> {
+        // Any failure reads as "missing": creating it then says what is wrong.
+        Ok(self
             .client
             .head_bucket()
             .bucket(bucket)
             .send()
             .await
-            .is_ok()
-        {
-            return Ok(());
-        }
+            .is_ok())
+    }
+
+    async fn create_bucket(&self, bucket: &str, region: &str) -> Result<()> {
         let mut call = self.client.create_bucket().bucket(bucket);
         if region != "us-east-1" {
             call = call.create_bucket_configuration(
@@ -141,11 +128,13 @@ impl Artifacts for S3 {
         match call.send().await {
             Ok(_) => Ok(()),
             Err(err) => {
-                let message = describe_error(&err);
-                if message.contains("BucketAlreadyOwnedByYou") {
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_bucket_already_owned_by_you())
+                {
                     Ok(())
                 } else {
-                    Err(aws(&format!("CreateBucket {bucket}"), message))
+                    Err(call_error(&format!("CreateBucket {bucket}"), &err))
                 }
             }
         }

@@ -2,8 +2,8 @@
 
 use aws_sdk_sts::Client;
 
-use super::describe_error;
-use crate::error::{Error, Result};
+use super::call_error;
+use crate::error::{AwsError, Result};
 
 /// The STS operation the deployer uses.
 #[allow(async_fn_in_trait)]
@@ -34,10 +34,23 @@ impl Identity for Sts {
             .get_caller_identity()
             .send()
             .await
-            .map_err(|e| Error::Aws {
-                action: "GetCallerIdentity".into(),
-                message: describe_error(&e),
-            })?;
+            .map_err(|e| call_error("GetCallerIdentity", &e))?;
         Ok(out.account().unwrap_or_default().to_string())
+    }
+}
+
+/// Refuses credentials of another account than the stage's, before anything
+/// is read or changed: the one account check every stage-changing command runs.
+pub async fn account_guard(sts: &impl Identity, stage: &str, expected: &str) -> Result<()> {
+    let actual = sts.account().await?;
+    if actual == expected {
+        Ok(())
+    } else {
+        Err(AwsError::AccountMismatch {
+            stage: stage.to_string(),
+            expected: expected.to_string(),
+            actual,
+        }
+        .into())
     }
 }

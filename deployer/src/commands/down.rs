@@ -6,12 +6,12 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::aws::Clients;
 use crate::aws::cloudformation::Stacks;
 use crate::cli::{DownArgs, GlobalArgs};
 use crate::deploy::{self, progress::Display};
 use crate::error::Result;
 use crate::outputs;
+use crate::session;
 
 /// Logical ids of a template's resources with `DeletionPolicy: Retain`. Pure.
 pub fn retained_resources(template: &str) -> Vec<String> {
@@ -32,18 +32,18 @@ pub fn retained_resources(template: &str) -> Vec<String> {
 
 /// Deletes the stack.
 pub fn run(root: &Path, global: &GlobalArgs, args: &DownArgs) -> Result<()> {
-    let stage = super::one_stage(root, &args.stage)?;
-    let target = super::target_for(&stage, global);
+    let stage = session::one_stage(root, &args.stage)?;
+    let target = session::target_for(&stage, global);
     let local = stage.spec.local.is_some();
     if local {
-        super::emulator_running(&target, &stage.name)?;
+        crate::local::emulator::running(&target, &stage.name)?;
     }
     let role = outputs::read(root, &stage, global.outputs_file.as_deref())?
         .cloudformation_execution_role_arn;
     let name = deploy::stack_name(&stage.name);
-    super::runtime()?.block_on(async {
-        let clients = Clients::new(target).await;
-        deploy::account_guard(&clients.sts, &stage.name, &stage.spec.account).await?;
+    let runtime = session::runtime()?;
+    let clients = session::checked_clients(&runtime, &stage, global)?;
+    runtime.block_on(async {
         let cfn = &clients.cloudformation;
         let Some(stack) = cfn.describe_stack(&name).await? else {
             if global.json {
@@ -79,11 +79,11 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &DownArgs) -> Result<()> {
             ));
             say("a later `deployer up` cannot create the stack while they exist: delete or import them first");
         }
-        super::confirm(&format!("delete stack {name}"), global.yes)?;
+        session::confirm(&format!("delete stack {name}"), global.yes)?;
         let marker = cfn.events(&stack.id, None).await?.first().map(|e| e.id.clone());
         cfn.delete_stack(&stack.id, if local { None } else { role.as_deref() }).await?;
         let display = Display::new(global.json);
-        let poll = if local { std::time::Duration::from_millis(100) } else { std::time::Duration::from_secs(3) };
+        let poll = deploy::policy::poll(local);
         let result = deploy::follow(cfn, &stack.id, &name, marker, poll, local, &display).await;
         display.finish();
         let info = result?;

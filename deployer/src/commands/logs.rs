@@ -12,6 +12,7 @@ use crate::local::processes::LOGS_DIR;
 use crate::logs::cloudwatch::{self, CloudWatchLogs};
 use crate::logs::format::{self, filter_pattern, parse_since};
 use crate::logs::{Function, LogEvent, reader};
+use crate::session;
 
 /// How often `--follow` looks for new lines.
 const LOCAL_POLL: Duration = Duration::from_millis(500);
@@ -19,7 +20,7 @@ const CLOUD_POLL: Duration = Duration::from_secs(2);
 
 /// Prints the selected lines, and with `--follow` keeps printing new ones.
 pub fn run(root: &Path, global: &GlobalArgs, args: &LogsArgs) -> Result<()> {
-    let stage = super::one_stage(root, &args.stage)?;
+    let stage = session::one_stage(root, &args.stage)?;
     let start_ms = now_ms() - parse_since(&args.since)?.as_millis() as i64;
     let functions = Function::selected(args.function);
     let id = args.request_id.as_deref();
@@ -51,9 +52,9 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &LogsArgs) -> Result<()> {
             std::thread::sleep(LOCAL_POLL);
         }
     } else {
-        let target = super::target_for(&stage, global);
+        let target = session::target_for(&stage, global);
         let pattern = id.map(filter_pattern);
-        super::runtime()?.block_on(async {
+        session::runtime()?.block_on(async {
             let logs = CloudWatchLogs::new(&crate::aws::sdk_config(&target).await);
             let mut from = start_ms;
             let mut seen: HashSet<(Function, i64, String)> = HashSet::new();
@@ -81,7 +82,7 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &LogsArgs) -> Result<()> {
     }
     if printed == 0 && !args.follow {
         let what = id.map_or_else(String::new, |id| format!(" of request {id}"));
-        super::say(&format!(
+        session::say(&format!(
             "no log lines{what} in the last {} (widen it with --since, e.g. --since 1d)",
             args.since
         ));

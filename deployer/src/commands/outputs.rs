@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::cli::{GlobalArgs, OutputsArgs};
-use crate::error::{Error, Result};
+use crate::error::{OutputsError, Result};
 use crate::outputs::{self, OutputRow, REQUIRED};
 use crate::plan::render::table;
 use crate::stage;
@@ -127,6 +127,6 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &OutputsArgs) -> Result<()> {
     if missing.is_empty() {
         Ok(())
     } else {
-        Err(Error::OutputsIncomplete { missing })
+        Err(OutputsError::OutputsIncomplete { missing }.into())
     }
 }

@@ -3,21 +3,24 @@
 use std::path::Path;
 
 use crate::cli::{GlobalArgs, PackageArgs};
-use crate::error::{Error, Result};
+use crate::error::{Error, PackageError, Result};
 use crate::package::{self, build, manifest::MANIFEST_FILE};
 use crate::plan::render::{human_size, table};
+use crate::session;
 
 /// Builds and packages for the stage's architecture (or this machine's).
 pub fn run(root: &Path, global: &GlobalArgs, args: &PackageArgs) -> Result<()> {
     let arch = match &args.stage {
-        Some(name) => super::one_stage(root, name)?.spec.app.architecture,
-        None => build::host_architecture().ok_or_else(|| Error::CrossToolMissing {
-            wanted: "a Lambda architecture".into(),
-            host: std::env::consts::ARCH.into(),
-            target: "x86_64-unknown-linux-gnu".into(),
+        Some(name) => session::one_stage(root, name)?.spec.app.architecture,
+        None => build::host_architecture().ok_or_else(|| {
+            Error::from(PackageError::CrossToolMissing {
+                wanted: "a Lambda architecture".into(),
+                host: std::env::consts::ARCH.into(),
+                target: "x86_64-unknown-linux-gnu".into(),
+            })
         })?,
     };
-    let package = package::build_and_package(root, arch, &[], &super::say)?;
+    let package = package::build_and_package(root, arch, &[], &session::say)?;
     let shown = package
         .dir
         .strip_prefix(root)

@@ -5,28 +5,31 @@ use std::path::Path;
 
 use crate::aws::cloudformation::Stacks;
 use crate::cli::{GlobalArgs, PlanArgs};
+use crate::deploy::engine::{self, Remote};
+use crate::deploy::policy::Policy;
 use crate::deploy::{self, Deployment};
 use crate::error::Result;
 use crate::plan::ChangeSetType;
 use crate::plan::render::{self, ConfigDiff, Format};
 use crate::render::GENERATED_DIR;
+use crate::session;
 
 /// Builds the plan for a stage, prints it, and discards the change set.
 pub fn run(root: &Path, global: &GlobalArgs, args: &PlanArgs) -> Result<()> {
-    let stage = super::one_stage(root, &args.stage)?;
-    let target = super::target_for(&stage, global);
+    let stage = session::one_stage(root, &args.stage)?;
+    let target = session::target_for(&stage, global);
     if stage.spec.local.is_some() {
-        super::emulator_running(&target, &stage.name)?;
+        crate::local::emulator::running(&target, &stage.name)?;
     }
-    let runtime = super::runtime()?;
-    let clients = super::checked_clients(&runtime, &stage, global)?;
+    let runtime = session::runtime()?;
+    let clients = session::checked_clients(&runtime, &stage, global)?;
     let d = Deployment::gather(
         root,
         &stage,
         global.outputs_file.as_deref(),
         args.artifacts.as_deref(),
         &[],
-        &super::say,
+        &session::say,
     )?;
     let format = if global.json {
         Format::Json
@@ -34,14 +37,17 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &PlanArgs) -> Result<()> {
         args.format
     };
     runtime.block_on(async {
-        let plan = deploy::prepare(
-            &clients.cloudformation,
-            &clients.s3,
-            &d,
-            &deploy::now_rfc3339(),
-        )
-        .await?;
-        let discarded = deploy::discard(&clients.cloudformation, &plan).await;
+        let remote = Remote::of(&clients);
+        let dp = engine::plan(&remote, d, &Policy::display(&stage), &deploy::now_rfc3339()).await?;
+        let (plan, d) = (&dp.plan, &dp.deployment);
+        let discarded = engine::discard(&clients.cloudformation, plan).await;
+        // The steps `up` takes before the change set (a local stage's missing bucket or
+        // stuck stack); the JSON stays the plan value alone.
+        match format {
+            Format::Text => print!("{}", render::steps_text(&dp.prelude)),
+            Format::Markdown => print!("{}", render::steps_markdown(&dp.prelude)),
+            Format::Json => {}
+        }
         if format == Format::Markdown && plan.changes {
             // A reviewer needs what the merge changes in the running stage: the
             // committed generated/<stage>/stack.yaml (checked equal to a fresh
@@ -54,9 +60,9 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &PlanArgs) -> Result<()> {
             };
             let path = format!("{GENERATED_DIR}/{}/stack.yaml", stage.name);
             let diff = ConfigDiff::new(&path, deployed.as_deref(), &d.template);
-            print!("{}", render::markdown_with_diff(&plan, Some(&diff)));
+            print!("{}", render::markdown_with_diff(plan, Some(&diff)));
         } else {
-            print!("{}", render::render(&plan, format));
+            print!("{}", render::render(plan, format));
         }
         discarded
     })

@@ -7,50 +7,50 @@
 //! `deploy::promotion`; this module makes the calls around them.
 
 use std::path::Path;
-use std::time::Duration;
 
 use serde_json::json;
 
-use crate::aws::Clients;
 use crate::aws::cloudformation::Stacks;
 use crate::aws::codepipeline::Pipelines;
 use crate::aws::s3::Artifacts;
 use crate::cli::{GlobalArgs, PromoteArgs};
+use crate::deploy::engine::{self, Remote, Ui};
+use crate::deploy::policy::Policy;
 use crate::deploy::promotion::{self, ApprovalStep, Running};
-use crate::deploy::{self, Deployment, progress::Display};
-use crate::error::{Error, Result};
+use crate::deploy::{self, Deployment};
+use crate::error::{DeployError, Error, Result};
+use crate::plan::Plan;
 use crate::plan::render::{self, Format, short};
-
-/// How long the smoke test keeps asking a freshly deployed API.
-const SMOKE_PATIENCE: Duration = Duration::from_secs(60);
+use crate::session;
 
 /// How many recent executions are searched for the one waiting at the approval.
 const EXECUTIONS_SEARCHED: i32 = 50;
 
 /// Promotes `<from>`'s running artifact to `<to>`.
 pub fn run(root: &Path, global: &GlobalArgs, args: &PromoteArgs) -> Result<()> {
-    let from = super::one_stage(root, &args.from)?;
-    let to = super::one_stage(root, &args.to)?;
+    let from = session::one_stage(root, &args.from)?;
+    let to = session::one_stage(root, &args.to)?;
     promotion::check_order(&from, &to)?;
     let override_file = global.outputs_file.as_deref();
     let to_outputs = crate::outputs::read(root, &to, override_file)?;
     let from_outputs = crate::outputs::read(root, &from, override_file)?;
-    let from_target = super::target_for(&from, global);
-    let to_target = super::target_for(&to, global);
-    super::runtime()?.block_on(async {
-        let to_clients = Clients::new(to_target.clone()).await;
+    let from_target = session::target_for(&from, global);
+    let to_target = session::target_for(&to, global);
+    let runtime = session::runtime()?;
+    let to_clients = session::checked_clients(&runtime, &to, global)?;
+    runtime.block_on(async {
+        // <from> is only read: its stack and its bucket's zips.
         let from_clients = if from_target == to_target {
             to_clients.clone()
         } else {
-            Clients::new(from_target).await
+            session::clients(from_target).await
         };
-        deploy::account_guard(&to_clients.sts, &to.name, &to.spec.account).await?;
         let from_stack = from_clients
             .cloudformation
             .describe_stack(&deploy::stack_name(&from.name))
             .await?;
         let running = Running::from_stack(&from.name, from_stack.as_ref())?;
-        super::say(&format!(
+        session::say(&format!(
             "{} runs api {} and worker {} (commit {})",
             from.name,
             short(&running.digests["api"]),
@@ -84,21 +84,20 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &PromoteArgs) -> Result<()> {
                 f.size = size;
             }
         }
-        let mut d = Deployment::with_package(root, &to, override_file, package)?;
-        let plan = deploy::prepare(
-            &to_clients.cloudformation,
-            &to_clients.s3,
-            &d,
-            &deploy::now_rfc3339(),
-        )
-        .await?;
+        let d = Deployment::with_package(root, &to, override_file, package)?;
+        let remote = Remote::of(&to_clients);
+        let policy = Policy::promote(&from, &to, global.yes, global.json, args.no_smoke_test);
+        let mut dp = engine::plan(&remote, d, &policy, &deploy::now_rfc3339()).await?;
+        let plan = dp.plan.clone();
         // A zip missing from <to>'s bucket is copied from <from>'s (never rebuilt).
         for step in plan.uploads() {
-            let missing = || Error::ArtifactNotInBucket {
-                bucket: from_outputs.artifact_bucket.clone(),
-                key: step.key.clone(),
+            let missing = || {
+                Error::from(DeployError::ArtifactNotInBucket {
+                    bucket: from_outputs.artifact_bucket.clone(),
+                    key: step.key.clone(),
+                })
             };
-            if from_outputs.artifact_bucket == d.bucket
+            if from_outputs.artifact_bucket == dp.deployment.bucket
                 || !from_clients
                     .s3
                     .exists(&from_outputs.artifact_bucket, &step.key)
@@ -116,7 +115,10 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &PromoteArgs) -> Result<()> {
                     deploy::discard(&to_clients.cloudformation, &plan).await?;
                     return Err(missing());
                 }
-                d.package.zips.insert(step.function.clone(), bytes);
+                dp.deployment
+                    .package
+                    .zips
+                    .insert(step.function.clone(), bytes);
             }
         }
 
@@ -135,47 +137,13 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &PromoteArgs) -> Result<()> {
             return discarded;
         }
 
-        if global.json {
-            eprint!("{}", render::render(&plan, Format::Text));
-        } else {
-            print!("{}", render::render(&plan, Format::Text));
-        }
-        let mut stack_status = plan.stack_status.clone();
-        let mut smoke = "not needed";
-        if plan.changes {
-            if (to.spec.approval || to.name == "prod")
-                && let Err(err) =
-                    super::confirm(&format!("promote {} to {}", from.name, to.name), global.yes)
-            {
-                deploy::discard(&to_clients.cloudformation, &plan).await?;
-                return Err(err);
-            }
-            let display = Display::new(global.json);
-            let result = deploy::execute(
-                &to_clients.cloudformation,
-                &to_clients.s3,
-                &d,
-                &plan,
-                &display,
-            )
-            .await;
-            display.finish();
-            let info = result?;
-            stack_status = Some(info.status.clone());
-            smoke = if args.no_smoke_test {
-                "skipped"
-            } else {
-                let url = info
-                    .outputs
-                    .get("ApiUrl")
-                    .cloned()
-                    .ok_or_else(|| Error::NoApiUrl {
-                        stack: d.stack_name.clone(),
-                    })?;
-                deploy::smoke::check(&url, SMOKE_PATIENCE).await?;
-                "passed"
-            };
-        }
+        let out = engine::apply(&remote, &dp, &policy, &PromoteUi { json: global.json }).await?;
+        let plan = out.plan;
+        let stack_status = match &out.stack {
+            Some(info) => Some(info.status.clone()),
+            None => plan.stack_status.clone(),
+        };
+        let smoke = out.smoke.as_str();
 
         // Answer the approval only after the deploy, so the pipeline's own action finds nothing to do.
         let mut approved = false;
@@ -249,5 +217,22 @@ fn approval_line(step: &ApprovalStep, approved: bool) -> String {
             w.action,
             w.token
         ),
+    }
+}
+
+/// How `promote` shows the plan: always as text, on stderr when `--json` keeps
+/// stdout for the result.
+struct PromoteUi {
+    json: bool,
+}
+
+impl Ui for PromoteUi {
+    fn plan(&self, plan: &Plan) {
+        let text = render::render(plan, Format::Text);
+        if self.json {
+            eprint!("{text}");
+        } else {
+            print!("{text}");
+        }
     }
 }

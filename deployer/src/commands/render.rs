@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use crate::cli::{GlobalArgs, RenderArgs};
-use crate::error::{Error, Result};
+use crate::error::{RenderError, Result};
 use crate::render::{self, GENERATED_DIR, Templates};
 use crate::{outputs, stage};
 
@@ -79,7 +79,7 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &RenderArgs) -> Result<()> {
     if stale.is_empty() {
         Ok(())
     } else {
-        Err(Error::Stale { paths: stale })
+        Err(RenderError::Stale { paths: stale }.into())
     }
 }
 

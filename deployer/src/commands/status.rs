@@ -5,14 +5,14 @@ use std::path::Path;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::aws::Clients;
 use crate::aws::cloudformation::Stacks;
 use crate::aws::codepipeline::Pipelines;
 use crate::cli::{GlobalArgs, StatusArgs};
 use crate::deploy::promotion::{self, PipelineRow, WaitingApproval};
 use crate::deploy::{self, Deployed};
-use crate::error::{Error, Result};
+use crate::error::{AwsError, AwsKind, Error, Result};
 use crate::plan::render::{short, table};
+use crate::session;
 use crate::stage::{self, Stage};
 
 /// One stage's row.
@@ -33,20 +33,23 @@ pub struct Row {
     pub api_url: Option<String>,
     /// Why the stage could not be read.
     pub error: Option<String>,
+    /// What kind of AWS failure that was (not printed; decides the hint).
+    #[serde(skip)]
+    pub error_kind: Option<AwsKind>,
 }
 
 /// Prints every selected stage's row; exits 1 if one could not be read.
 pub fn run(root: &Path, global: &GlobalArgs, args: &StatusArgs) -> Result<()> {
     let stages = stage::load_all(root)?;
     let selected = stage::select(&stages, args.stage.as_deref())?;
-    let rows = super::runtime()?.block_on(async {
+    let rows = session::runtime()?.block_on(async {
         let mut rows = Vec::new();
         for s in &selected {
             rows.push(row(root, global, s).await);
         }
         rows
     });
-    let pipeline = super::runtime()?.block_on(pipeline_status(root, global, &selected));
+    let pipeline = session::runtime()?.block_on(pipeline_status(root, global, &selected));
     if global.json {
         println!(
             "{:#}",
@@ -89,7 +92,7 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &StatusArgs) -> Result<()> {
     let failed: Vec<&Row> = rows.iter().filter(|r| r.error.is_some()).collect();
     match failed.first() {
         None => Ok(()),
-        Some(first) => Err(Error::Aws {
+        Some(first) => Err(AwsError::Call {
             action: format!(
                 "reading the stack of {}",
                 failed
@@ -99,7 +102,9 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &StatusArgs) -> Result<()> {
                     .join(", ")
             ),
             message: first.error.clone().unwrap_or_default(),
-        }),
+            kind: first.error_kind.unwrap_or(AwsKind::Other).as_failed_read(),
+        }
+        .into()),
     }
 }
 
@@ -115,16 +120,17 @@ async fn row(root: &Path, global: &GlobalArgs, s: &Stage) -> Row {
         deployed: Deployed::default(),
         api_url: None,
         error: None,
+        error_kind: None,
     };
-    let target = super::target_for(s, global);
+    let target = session::target_for(s, global);
     if s.spec.local.is_some() {
-        if super::emulator_running(&target, &s.name).is_err() {
+        if crate::local::emulator::running(&target, &s.name).is_err() {
             row.status = "EMULATOR_NOT_RUNNING".into();
             return row;
         }
         row.api_url = crate::local::running_state(root).map(|st| st.api);
     }
-    let clients = Clients::new(target).await;
+    let clients = session::clients(target).await;
     match clients.cloudformation.describe_stack(&row.stack).await {
         Ok(None) => row.status = "NOT_DEPLOYED".into(),
         Ok(Some(info)) => {
@@ -134,7 +140,15 @@ async fn row(root: &Path, global: &GlobalArgs, s: &Stage) -> Row {
                 row.api_url = info.outputs.get("ApiUrl").cloned();
             }
         }
-        Err(e) => row.error = Some(e.to_string()),
+        Err(e) => {
+            row.error = Some(e.to_string());
+            // A row that failed for a reason other than an AWS call reads as "other".
+            row.error_kind = Some(if let Error::Aws(AwsError::Call { kind, .. }) = &e {
+                *kind
+            } else {
+                AwsKind::Other
+            });
+        }
     }
     row
 }
@@ -181,7 +195,7 @@ async fn pipeline_status(root: &Path, global: &GlobalArgs, selected: &[&Stage]) 
         return p;
     };
     p.name = Some(name.clone());
-    let clients = Clients::new(super::target_for(stage, global)).await;
+    let clients = session::clients(session::target_for(stage, global)).await;
     let cp = &clients.codepipeline;
     let state = match cp.state(&name).await {
         Ok(state) => state,

@@ -2,31 +2,31 @@
 //! follow, smoke test. A local stage goes to `local::up`.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::json;
 
-use crate::aws::Clients;
 use crate::aws::cloudformation::Stacks;
 use crate::aws::s3::Artifacts;
 use crate::cli::{GlobalArgs, UpArgs};
-use crate::deploy::{self, Deployment, progress::Display, promotion};
-use crate::error::{Error, Result};
+use crate::deploy::engine::{self, Remote, Ui};
+use crate::deploy::policy::Policy;
+use crate::deploy::{self, Deployment, promotion};
+use crate::error::{DeployError, Error, LocalError, Result};
+use crate::plan::Plan;
 use crate::plan::render::{self, Format};
-
-/// How long the smoke test keeps asking a freshly deployed API.
-const SMOKE_PATIENCE: Duration = Duration::from_secs(60);
+use crate::session;
 
 /// Deploys the stage.
 pub fn run(root: &Path, global: &GlobalArgs, args: &UpArgs) -> Result<()> {
-    let stage = super::one_stage(root, &args.stage)?;
+    let stage = session::one_stage(root, &args.stage)?;
     if stage.spec.local.is_some() {
         for (given, flag) in [
             (args.artifact_digest.is_some(), "--artifact-digest"),
             (args.force, "--force"),
         ] {
             if given {
-                return Err(Error::NotForLocal { flag: flag.into() });
+                return Err(LocalError::NotForLocal { flag: flag.into() }.into());
             }
         }
         return crate::local::up(root, global, args, &stage);
@@ -37,15 +37,16 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &UpArgs) -> Result<()> {
         (args.upstream_port, "--upstream-port"),
     ] {
         if given.is_some() {
-            return Err(Error::LocalOnly {
+            return Err(LocalError::LocalOnly {
                 flag: flag.into(),
                 stage: stage.name.clone(),
-            });
+            }
+            .into());
         }
     }
     let started = Instant::now();
-    let runtime = super::runtime()?;
-    let clients = super::checked_clients(&runtime, &stage, global)?;
+    let runtime = session::runtime()?;
+    let clients = session::checked_clients(&runtime, &stage, global)?;
     let mut d = match &args.artifact_digest {
         // A rollback: zips already in the bucket, named by digest.
         Some(digests) => Deployment::with_package(
@@ -65,7 +66,7 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &UpArgs) -> Result<()> {
             global.outputs_file.as_deref(),
             args.artifacts.as_deref(),
             &[],
-            &super::say,
+            &session::say,
         )?,
     };
     runtime.block_on(async {
@@ -76,61 +77,35 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &UpArgs) -> Result<()> {
             // The zips must be in the bucket already (never rebuilt); the plan shows their sizes.
             for f in d.package.manifest.functions.values_mut() {
                 f.size = clients.s3.size(&d.bucket, &f.key).await?.ok_or_else(|| {
-                    Error::ArtifactNotInBucket {
+                    Error::from(DeployError::ArtifactNotInBucket {
                         bucket: d.bucket.clone(),
                         key: f.key.clone(),
-                    }
+                    })
                 })?;
             }
         }
-        let plan = deploy::prepare(
-            &clients.cloudformation,
-            &clients.s3,
-            &d,
-            &deploy::now_rfc3339(),
-        )
-        .await?;
-        if !plan.changes {
+        let remote = Remote::of(&clients);
+        let policy = Policy::up(&stage, global.yes, global.json, args.no_smoke_test);
+        let dp = engine::plan(&remote, d, &policy, &deploy::now_rfc3339()).await?;
+        let out = engine::apply(&remote, &dp, &policy, &UpUi { json: global.json }).await?;
+        let plan = out.plan;
+        let Some(info) = out.stack else {
             if global.json {
                 println!(
                     "{:#}",
                     json!({"command": "up", "stage": stage.name, "changes": false, "plan": plan})
                 );
             } else {
-                print!("{}", render::render(&plan, Format::Text));
                 println!(
                     "nothing to deploy ({:.1}s)",
                     started.elapsed().as_secs_f64()
                 );
             }
             return Ok(());
-        }
-        if global.json {
-            eprint!("{}", render::render(&plan, Format::Text));
-        } else {
-            print!("{}", render::render(&plan, Format::Text));
-        }
-        if (stage.spec.approval || stage.name == "prod")
-            && let Err(err) = super::confirm(&format!("deploy this to {}", stage.name), global.yes)
-        {
-            deploy::discard(&clients.cloudformation, &plan).await?;
-            return Err(err);
-        }
-        let display = Display::new(global.json);
-        let result =
-            deploy::execute(&clients.cloudformation, &clients.s3, &d, &plan, &display).await;
-        display.finish();
-        let info = result?;
-        let api_url = info.outputs.get("ApiUrl").cloned();
-        let smoke = if args.no_smoke_test {
-            "skipped"
-        } else {
-            let url = api_url.clone().ok_or_else(|| Error::NoApiUrl {
-                stack: d.stack_name.clone(),
-            })?;
-            deploy::smoke::check(&url, SMOKE_PATIENCE).await?;
-            "passed"
         };
+        let d = &dp.deployment;
+        let api_url = info.outputs.get("ApiUrl").cloned();
+        let smoke = out.smoke.as_str();
         let took = started.elapsed().as_secs_f64();
         if global.json {
             println!(
@@ -165,8 +140,8 @@ async fn promotion_guard(
     d: &Deployment,
     force: bool,
 ) -> Result<()> {
-    let from_stage = super::one_stage(root, from)?;
-    let clients = Clients::new(super::target_for(&from_stage, global)).await;
+    let from_stage = session::one_stage(root, from)?;
+    let clients = session::clients(session::target_for(&from_stage, global)).await;
     let info = clients
         .cloudformation
         .describe_stack(&deploy::stack_name(from))
@@ -184,4 +159,21 @@ async fn promotion_guard(
         eprintln!("{bar}\n{warning}\n{bar}");
     }
     Ok(())
+}
+
+/// How `up` shows the plan: on stdout, or on stderr when `--json` keeps stdout
+/// for the result; a plan without changes only in text mode.
+struct UpUi {
+    json: bool,
+}
+
+impl Ui for UpUi {
+    fn plan(&self, plan: &Plan) {
+        let text = render::render(plan, Format::Text);
+        match (plan.changes, self.json) {
+            (true, true) => eprint!("{text}"),
+            (_, false) => print!("{text}"),
+            (false, true) => {}
+        }
+    }
 }

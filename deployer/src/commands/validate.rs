@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use serde_json::json;
 
 use crate::cli::{GlobalArgs, StageSelection};
-use crate::error::{Error, Result};
+use crate::error::{Error, RenderError, Result};
 use crate::render::GENERATED_DIR;
 use crate::stage;
 
@@ -57,10 +57,11 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &StageSelection) -> Result<()
             .join(&s.name)
             .join("stack.yaml");
         if !root.join(&file).is_file() {
-            return Err(Error::NotRendered {
+            return Err(RenderError::NotRendered {
                 stage: s.name.clone(),
                 path: file,
-            });
+            }
+            .into());
         }
         files.push(file);
     }
@@ -68,10 +69,11 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &StageSelection) -> Result<()
     for tool in TOOLS {
         let path = bin.join(tool.name);
         if !path.is_file() {
-            return Err(Error::LintToolMissing {
+            return Err(RenderError::LintToolMissing {
                 tool: tool.name.into(),
                 path: PathBuf::from(LINT_VENV).join("bin").join(tool.name),
-            });
+            }
+            .into());
         }
     }
 
@@ -101,20 +103,20 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &StageSelection) -> Result<()
         }
         let (ok, output) = if global.json {
             let out = cmd.stdin(Stdio::null()).output().map_err(|source| {
-                Error::LintToolFailedToStart {
+                Error::from(RenderError::LintToolFailedToStart {
                     tool: tool.name.into(),
                     source,
-                }
+                })
             })?;
             let text = String::from_utf8_lossy(&out.stdout).into_owned()
                 + &String::from_utf8_lossy(&out.stderr);
             (out.status.success(), text)
         } else {
             let status = cmd.stdin(Stdio::null()).status().map_err(|source| {
-                Error::LintToolFailedToStart {
+                Error::from(RenderError::LintToolFailedToStart {
                     tool: tool.name.into(),
                     source,
-                }
+                })
             })?;
             (status.success(), String::new())
         };
@@ -135,9 +137,10 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &StageSelection) -> Result<()
     }
     match failed.first() {
         None => Ok(()),
-        Some(_) => Err(Error::LintFailed {
+        Some(_) => Err(RenderError::LintFailed {
             tool: failed.join(" and "),
             files: files.iter().map(|f| f.display().to_string()).collect(),
-        }),
+        }
+        .into()),
     }
 }

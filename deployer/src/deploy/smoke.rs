@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::error::{Error, Result};
+use crate::error::{DeployError, Error, Result};
 
 /// Decides whether an answer (status, body) is right; `Err` says what it was instead.
 type Accept = fn(u16, &[u8]) -> std::result::Result<(), String>;
@@ -33,9 +33,11 @@ pub async fn check(base: &str, patience: Duration) -> Result<()> {
         .timeout(Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .map_err(|e| Error::SmokeTestFailed {
-            url: base.to_string(),
-            detail: e.to_string(),
+        .map_err(|e| {
+            Error::from(DeployError::SmokeTestFailed {
+                url: base.to_string(),
+                detail: e.to_string(),
+            })
         })?;
     let deadline = Instant::now() + patience;
     for (path, accept) in CHECKS {
@@ -65,10 +67,11 @@ async fn poll(
             Err(e) => format!("no answer: {e}"),
         };
         if Instant::now() >= deadline {
-            return Err(Error::SmokeTestFailed {
+            return Err(DeployError::SmokeTestFailed {
                 url: url.to_string(),
                 detail: last,
-            });
+            }
+            .into());
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
@@ -184,7 +187,7 @@ mod tests {
         )
         .await;
         let err = check(&base, PATIENCE).await.unwrap_err();
-        let Error::SmokeTestFailed { url, detail } = &err else {
+        let Error::Deploy(DeployError::SmokeTestFailed { url, detail }) = &err else {
             panic!("{err:?}")
         };
         assert_eq!(url, &format!("{base}/status/PY?limit=1"));
@@ -205,7 +208,7 @@ mod tests {
             let base = api(status, view).await;
             let err = check(&base, PATIENCE).await.unwrap_err();
             assert!(
-                matches!(err, Error::SmokeTestFailed { .. }),
+                matches!(err, Error::Deploy(DeployError::SmokeTestFailed { .. })),
                 "{status:?} {view:?}: {err:?}"
             );
         }
@@ -221,7 +224,7 @@ mod tests {
         let err = check(&format!("http://127.0.0.1:{port}"), PATIENCE)
             .await
             .unwrap_err();
-        let Error::SmokeTestFailed { url, detail } = &err else {
+        let Error::Deploy(DeployError::SmokeTestFailed { url, detail }) = &err else {
             panic!("{err:?}")
         };
         assert!(

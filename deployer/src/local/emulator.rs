@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::error::{Error, Result};
+use crate::aws::Target;
+use crate::error::{Error, FsError, LocalError, Result};
 
 /// The emulator's virtualenv, relative to the repository root.
 pub const VENV: &str = ".countries/venv";
@@ -57,9 +58,11 @@ pub fn server_path(root: &Path, say: &dyn Fn(&str)) -> Result<PathBuf> {
         return Ok(server);
     }
     let lock = root.join(INSTALL_LOCK);
-    std::fs::create_dir_all(root.join(".countries")).map_err(|source| Error::Write {
-        path: root.join(".countries"),
-        source,
+    std::fs::create_dir_all(root.join(".countries")).map_err(|source| {
+        Error::from(FsError::Write {
+            path: root.join(".countries"),
+            source,
+        })
     })?;
     let started = Instant::now();
     while std::fs::create_dir(&lock).is_err() {
@@ -67,12 +70,13 @@ pub fn server_path(root: &Path, say: &dyn Fn(&str)) -> Result<PathBuf> {
             return Ok(server);
         }
         if started.elapsed() > Duration::from_secs(600) {
-            return Err(Error::EmulatorUnavailable {
+            return Err(LocalError::EmulatorUnavailable {
                 detail: format!(
                     "another process has been installing it for 10 minutes; remove {} if none is",
                     lock.display()
                 ),
-            });
+            }
+            .into());
         }
         std::thread::sleep(Duration::from_millis(500));
     }
@@ -85,32 +89,33 @@ pub fn server_path(root: &Path, say: &dyn Fn(&str)) -> Result<PathBuf> {
     if server.is_file() {
         Ok(server)
     } else {
-        Err(Error::EmulatorUnavailable {
+        Err(LocalError::EmulatorUnavailable {
             detail: format!("the install finished but {} is missing", server.display()),
-        })
+        }
+        .into())
     }
 }
 
 fn install(root: &Path, venv: &Path) -> Result<()> {
     let run = |cmd: &mut Command, what: &str| -> Result<()> {
-        let out = cmd
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| Error::EmulatorUnavailable {
+        let out = cmd.stdin(Stdio::null()).output().map_err(|e| {
+            Error::from(LocalError::EmulatorUnavailable {
                 detail: format!("cannot run {what}: {e}"),
-            })?;
+            })
+        })?;
         if out.status.success() {
             Ok(())
         } else {
             let stderr = String::from_utf8_lossy(&out.stderr);
             let tail: Vec<&str> = stderr.lines().rev().take(8).collect();
-            Err(Error::EmulatorUnavailable {
+            Err(LocalError::EmulatorUnavailable {
                 detail: format!(
                     "{what} failed ({}):\n{}",
                     out.status,
                     tail.into_iter().rev().collect::<Vec<_>>().join("\n")
                 ),
-            })
+            }
+            .into())
         }
     };
     if !venv.join("bin/pip").is_file() {
@@ -125,6 +130,26 @@ fn install(root: &Path, venv: &Path) -> Result<()> {
             .arg(root.join(REQUIREMENTS)),
         "pip install -r tools/requirements-moto.txt",
     )
+}
+
+/// For a local stage, fails unless the emulator answers at `target` (plan, down
+/// and status need it running, and say so rather than time out on a connection).
+pub fn running(target: &Target, stage: &str) -> Result<()> {
+    let port = target
+        .endpoint_url
+        .as_deref()
+        .and_then(|u| u.rsplit(':').next())
+        .and_then(|p| p.parse::<u16>().ok())
+        .unwrap_or_default();
+    if probe(port) == Listener::Http {
+        Ok(())
+    } else {
+        Err(LocalError::EmulatorNotRunning {
+            port,
+            stage: stage.to_string(),
+        }
+        .into())
+    }
 }
 
 /// Waits until an HTTP server answers on `port`, or `patience` runs out.

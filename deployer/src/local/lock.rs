@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, FsError, LocalError, Result};
 
 /// The lock file, relative to the repository root.
 pub const LOCK_FILE: &str = ".countries/local/up.lock";
@@ -28,9 +28,11 @@ pub enum Taken {
 pub fn acquire(root: &Path) -> Result<(Lock, Taken)> {
     let path = root.join(LOCK_FILE);
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|source| Error::Write {
-            path: dir.to_path_buf(),
-            source,
+        std::fs::create_dir_all(dir).map_err(|source| {
+            Error::from(FsError::Write {
+                path: dir.to_path_buf(),
+                source,
+            })
         })?;
     }
     let mut taken = Taken::Fresh;
@@ -41,9 +43,11 @@ pub fn acquire(root: &Path) -> Result<(Lock, Taken)> {
             .open(&path)
         {
             Ok(mut file) => {
-                writeln!(file, "{}", std::process::id()).map_err(|source| Error::Write {
-                    path: path.clone(),
-                    source,
+                writeln!(file, "{}", std::process::id()).map_err(|source| {
+                    Error::from(FsError::Write {
+                        path: path.clone(),
+                        source,
+                    })
                 })?;
                 return Ok((Lock { path }, taken));
             }
@@ -51,10 +55,11 @@ pub fn acquire(root: &Path) -> Result<(Lock, Taken)> {
                 let text = std::fs::read_to_string(&path).unwrap_or_default();
                 match parse_pid(&text) {
                     Some(pid) if pid != std::process::id() && alive(pid, "deployer") => {
-                        return Err(Error::LocalAlreadyRunning {
+                        return Err(LocalError::LocalAlreadyRunning {
                             pid,
                             lock: PathBuf::from(LOCK_FILE),
-                        });
+                        }
+                        .into());
                     }
                     other => {
                         taken = Taken::Stale(other.unwrap_or(0));
@@ -62,13 +67,14 @@ pub fn acquire(root: &Path) -> Result<(Lock, Taken)> {
                     }
                 }
             }
-            Err(source) => return Err(Error::Write { path, source }),
+            Err(source) => return Err(FsError::Write { path, source }.into()),
         }
     }
-    Err(Error::Write {
+    Err(FsError::Write {
         path,
         source: std::io::Error::other("the lock file keeps reappearing"),
-    })
+    }
+    .into())
 }
 
 /// The pid written in a lock file. Pure.

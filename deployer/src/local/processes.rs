@@ -13,7 +13,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::Command;
 use tokio::sync::mpsc;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, FsError, LocalError, Result};
 
 /// The logs folder, relative to the repository root.
 pub const LOGS_DIR: &str = ".countries/local/logs";
@@ -45,9 +45,11 @@ impl Supervisor {
     /// A supervisor writing logs under `root/.countries/local/logs`.
     pub fn new(root: &Path) -> Result<Self> {
         let logs = root.join(LOGS_DIR);
-        std::fs::create_dir_all(&logs).map_err(|source| Error::Write {
-            path: logs.clone(),
-            source,
+        std::fs::create_dir_all(&logs).map_err(|source| {
+            Error::from(FsError::Write {
+                path: logs.clone(),
+                source,
+            })
         })?;
         let (exits_tx, exits_rx) = mpsc::unbounded_channel();
         Ok(Supervisor {
@@ -77,9 +79,11 @@ impl Supervisor {
             .create(true)
             .append(true)
             .open(&log_path)
-            .map_err(|source| Error::Write {
-                path: log_path.clone(),
-                source,
+            .map_err(|source| {
+                Error::from(FsError::Write {
+                    path: log_path.clone(),
+                    source,
+                })
             })?;
         let _ = writeln!(
             log,
@@ -94,10 +98,12 @@ impl Supervisor {
             .process_group(0)
             .kill_on_drop(true);
         parent_death_signal(&mut command);
-        let mut child = command.spawn().map_err(|e| Error::ProcessFailed {
-            name: name.to_string(),
-            detail: format!("could not start: {e}"),
-            log: log_path.clone(),
+        let mut child = command.spawn().map_err(|e| {
+            Error::from(LocalError::ProcessFailed {
+                name: name.to_string(),
+                detail: format!("could not start: {e}"),
+                log: log_path.clone(),
+            })
         })?;
         let pid = child.id().unwrap_or_default();
         let width = 8;

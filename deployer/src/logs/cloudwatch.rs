@@ -4,8 +4,8 @@
 use aws_sdk_cloudwatchlogs::Client;
 
 use super::{Function, LogEvent};
-use crate::aws::describe_error;
-use crate::error::{Error, Result};
+use crate::aws::call_error;
+use crate::error::{Error, LogsError, Result};
 
 /// One page of FilterLogEvents.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -62,16 +62,14 @@ impl LogSource for CloudWatchLogs {
             .send()
             .await
             .map_err(|e| {
-                let message = describe_error(&e);
-                if message.contains("ResourceNotFound") {
-                    Error::NoLogGroup {
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception())
+                {
+                    Error::from(LogsError::NoLogGroup {
                         group: group.to_string(),
-                    }
+                    })
                 } else {
-                    Error::Aws {
-                        action: format!("reading CloudWatch Logs {group}"),
-                        message,
-                    }
+                    call_error(format!("reading CloudWatch Logs {group}"), &e)
                 }
             })?;
         Ok(Page {
@@ -107,7 +105,7 @@ pub async fn fetch(
         loop {
             let page = match source.filter(&group, start_ms, pattern, next).await {
                 Ok(p) => p,
-                Err(Error::NoLogGroup { .. }) => break,
+                Err(Error::Logs(LogsError::NoLogGroup { .. })) => break,
                 Err(e) => return Err(e),
             };
             // CloudWatch's time is the one `start_ms` and `--follow` work with.

@@ -6,17 +6,19 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::{Function, LogEvent};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SessionError};
 
 /// Parses `--since`: a number and a unit (`s`, `m`, `h`, `d`), e.g. `10m`;
 /// at most ten years back, so the start time is always a real time.
 pub fn parse_since(text: &str) -> Result<Duration> {
     const MAX_SECONDS: u64 = 3650 * 86_400;
     let text = text.trim();
-    let invalid = || Error::InvalidArgument {
-        flag: "--since".into(),
-        value: text.into(),
-        expected: "a number and a unit, at most ten years: 30s, 10m, 2h or 1d".into(),
+    let invalid = || {
+        Error::from(SessionError::InvalidArgument {
+            flag: "--since".into(),
+            value: text.into(),
+            expected: "a number and a unit, at most ten years: 30s, 10m, 2h or 1d".into(),
+        })
     };
     let split = text
         .find(|c: char| !c.is_ascii_digit())

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::format::line_timestamp_ms;
 use super::{Function, LogEvent};
-use crate::error::{Error, Result};
+use crate::error::{FsError, LogsError, Result};
 
 /// The local log file of a function under `logs_dir`.
 pub fn log_file(logs_dir: &Path, function: Function) -> PathBuf {
@@ -46,7 +46,7 @@ pub fn read_new(
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(source) => return Err(Error::Read { path, source }),
+            Err(source) => return Err(FsError::Read { path, source }.into()),
         };
         found = true;
         let start = if (offsets[i] as usize) <= bytes.len() {
@@ -66,9 +66,10 @@ pub fn read_new(
         offsets[i] = end as u64;
     }
     if !found {
-        return Err(Error::NoLocalLogs {
+        return Err(LogsError::NoLocalLogs {
             dir: logs_dir.to_path_buf(),
-        });
+        }
+        .into());
     }
     Ok(events)
 }

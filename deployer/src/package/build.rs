@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, PackageError, Result};
 use crate::stage::schema::Architecture;
 
 /// The glibc version cargo-zigbuild links against (Lambda's provided.al2023).
@@ -168,9 +168,10 @@ pub fn run(root: &Path, plan: &BuildPlan) -> Result<()> {
     if let Some(target) = &plan.target
         && !rust_target_installed(target)
     {
-        return Err(Error::RustTargetMissing {
+        return Err(PackageError::RustTargetMissing {
             target: target.clone(),
-        });
+        }
+        .into());
     }
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(root)
@@ -179,17 +180,20 @@ pub fn run(root: &Path, plan: &BuildPlan) -> Result<()> {
         .stdout(Stdio::inherit())
         .stderr(Stdio::inherit())
         .status()
-        .map_err(|e| Error::BuildFailed {
-            command: plan.describe(),
-            detail: format!("cannot start cargo: {e}"),
+        .map_err(|e| {
+            Error::from(PackageError::BuildFailed {
+                command: plan.describe(),
+                detail: format!("cannot start cargo: {e}"),
+            })
         })?;
     if status.success() {
         Ok(())
     } else {
-        Err(Error::BuildFailed {
+        Err(PackageError::BuildFailed {
             command: plan.describe(),
             detail: format!("it exited with {status}"),
-        })
+        }
+        .into())
     }
 }
 

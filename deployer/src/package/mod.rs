@@ -2,20 +2,19 @@
 //! each zipped deterministically as `bootstrap`, checked against Lambda's
 //! glibc, with a manifest naming each zip's digest (DESIGN §3.4).
 //!
-//! The pure parts are `zip`, `glibc`, `manifest` and `build::choose`; this
+//! The pure parts are `zip`, `elf`, `manifest` and `build::choose`; this
 //! module reads and writes the package folder.
 
 pub mod build;
+pub mod elf;
 pub mod git;
-pub mod glibc;
 pub mod manifest;
 pub mod zip;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
-use crate::render::Digests;
+use crate::error::{Error, FsError, PackageError, Result};
 use crate::stage::schema::Architecture;
 use manifest::{FORMAT, FunctionArtifact, MANIFEST_FILE, Manifest};
 
@@ -24,6 +23,16 @@ pub const FUNCTIONS: [&str; 2] = ["api", "worker"];
 
 /// Where `deployer package` writes, relative to cargo's target folder.
 pub const PACKAGE_SUBDIR: &str = "lambda";
+
+/// SHA-256 digests of the packaged functions, for the stack's parameters and tags and the
+/// rendered context; defined here so `render` imports `package`, not the reverse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Digests {
+    /// Of the api zip.
+    pub api: String,
+    /// Of the worker zip.
+    pub worker: String,
+}
 
 /// A package folder, read and checked: its manifest and the zips' bytes.
 #[derive(Debug, Clone)]
@@ -60,7 +69,7 @@ impl Package {
     }
 }
 
-/// Zips already-built binaries from `binary_dir` into `out_dir`, checking glibc; writes the manifest.
+/// Zips already-built binaries from `binary_dir` into `out_dir`, checking each binary's architecture and glibc; writes the manifest.
 pub fn package_binaries(
     binary_dir: &Path,
     out_dir: &Path,
@@ -68,26 +77,41 @@ pub fn package_binaries(
     build: &str,
     git_commit: &str,
 ) -> Result<Package> {
-    std::fs::create_dir_all(out_dir).map_err(|source| Error::Write {
-        path: out_dir.to_path_buf(),
-        source,
+    std::fs::create_dir_all(out_dir).map_err(|source| {
+        Error::from(FsError::Write {
+            path: out_dir.to_path_buf(),
+            source,
+        })
     })?;
     let mut functions = BTreeMap::new();
     let mut zips = BTreeMap::new();
     let mut newest: Option<(u32, u32, String)> = None;
     for name in FUNCTIONS {
         let path = binary_dir.join(name);
-        let binary = std::fs::read(&path).map_err(|source| Error::Read {
-            path: path.clone(),
-            source,
+        let binary = std::fs::read(&path).map_err(|source| {
+            Error::from(FsError::Read {
+                path: path.clone(),
+                source,
+            })
         })?;
-        let needs = glibc::glibc_needs(&binary).map_err(|problem| Error::BinaryUnreadable {
-            path: path.clone(),
-            problem,
+        let info = elf::inspect(&binary).map_err(|problem| {
+            Error::from(PackageError::BinaryUnreadable {
+                path: path.clone(),
+                problem,
+            })
         })?;
-        let too_new = glibc::newer_than(&needs, glibc::LAMBDA_GLIBC);
+        if info.architecture != architecture {
+            return Err(PackageError::WrongArchitecture {
+                path: path.clone(),
+                found: info.architecture.as_str().to_string(),
+                wanted: architecture.as_str().to_string(),
+            }
+            .into());
+        }
+        let needs = info.glibc;
+        let too_new = elf::newer_than(&needs, elf::LAMBDA_GLIBC);
         if !too_new.is_empty() {
-            return Err(Error::GlibcTooNew {
+            return Err(PackageError::GlibcTooNew {
                 function: name.to_string(),
                 needs: too_new
                     .iter()
@@ -100,24 +124,29 @@ pub fn package_binaries(
                         format!("{} (symbols: {symbols})", n.name)
                     })
                     .collect(),
-            });
+            }
+            .into());
         }
-        let max = glibc::max_version(&needs).map(|n| n.name.clone());
-        if let Some(n) = glibc::max_version(&needs)
+        let max = elf::max_version(&needs).map(|n| n.name.clone());
+        if let Some(n) = elf::max_version(&needs)
             && newest.as_ref().is_none_or(|(a, b, _)| (*a, *b) < n.version)
         {
             newest = Some((n.version.0, n.version.1, n.name.clone()));
         }
-        let bytes = zip::zip_bootstrap(&binary).map_err(|problem| Error::BinaryUnreadable {
-            path: path.clone(),
-            problem: format!("cannot zip it: {problem}"),
+        let bytes = zip::zip_bootstrap(&binary).map_err(|problem| {
+            Error::from(PackageError::BinaryUnreadable {
+                path: path.clone(),
+                problem: format!("cannot zip it: {problem}"),
+            })
         })?;
         let digest = zip::sha256_hex(&bytes);
         let file = format!("{name}.zip");
         let zip_path = out_dir.join(&file);
-        std::fs::write(&zip_path, &bytes).map_err(|source| Error::Write {
-            path: zip_path,
-            source,
+        std::fs::write(&zip_path, &bytes).map_err(|source| {
+            Error::from(FsError::Write {
+                path: zip_path,
+                source,
+            })
         })?;
         functions.insert(
             name.to_string(),
@@ -140,7 +169,8 @@ pub fn package_binaries(
         functions,
     };
     let path = out_dir.join(MANIFEST_FILE);
-    std::fs::write(&path, manifest.to_json()).map_err(|source| Error::Write { path, source })?;
+    std::fs::write(&path, manifest.to_json())
+        .map_err(|source| Error::from(FsError::Write { path, source }))?;
     Ok(Package {
         dir: out_dir.to_path_buf(),
         manifest,
@@ -152,9 +182,11 @@ pub fn package_binaries(
 /// Reads a package folder (`--artifacts DIR`), checking every zip against its digest
 /// and the architecture against the stage's.
 pub fn load(dir: &Path, architecture: Architecture) -> Result<Package> {
-    let invalid = |problem: String| Error::ArtifactsInvalid {
-        dir: dir.to_path_buf(),
-        problem,
+    let invalid = |problem: String| {
+        Error::from(PackageError::ArtifactsInvalid {
+            dir: dir.to_path_buf(),
+            problem,
+        })
     };
     let path = dir.join(MANIFEST_FILE);
     let text = std::fs::read_to_string(&path)
@@ -216,10 +248,12 @@ pub fn build_and_package(
         build::zigbuild_installed(),
         &bins,
     )
-    .map_err(|missing| Error::CrossToolMissing {
-        wanted: missing.wanted.as_str().to_string(),
-        host: missing.host,
-        target: build::triple(missing.wanted).to_string(),
+    .map_err(|missing| {
+        Error::from(PackageError::CrossToolMissing {
+            wanted: missing.wanted.as_str().to_string(),
+            host: missing.host,
+            target: build::triple(missing.wanted).to_string(),
+        })
     })?;
     say(&format!("building: {}", plan.describe()));
     build::run(root, &plan)?;
@@ -232,4 +266,42 @@ pub fn build_and_package(
         &plan.describe(),
         &commit,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A binary of this machine packaged for the other architecture is refused.
+    #[test]
+    fn a_binary_of_another_architecture_is_refused() {
+        let host = build::host_architecture().expect("x86_64 or arm64 host");
+        let other = match host {
+            Architecture::X86_64 => Architecture::Arm64,
+            Architecture::Arm64 => Architecture::X86_64,
+        };
+        let dir = std::env::temp_dir().join(format!("deployer-arch-{}", std::process::id()));
+        let bin = dir.join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let me = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+        for name in FUNCTIONS {
+            std::fs::write(bin.join(name), &me).unwrap();
+        }
+        let err = package_binaries(&bin, &dir.join("out"), other, "test", "c1").unwrap_err();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(
+            matches!(err, Error::Package(PackageError::WrongArchitecture { .. })),
+            "{err}"
+        );
+        let message = err.to_string();
+        assert!(
+            message.contains(&format!(
+                "is built for {}, but the stage runs on {}",
+                host.as_str(),
+                other.as_str()
+            )),
+            "{message}"
+        );
+        assert_eq!(err.exit_code(), 1);
+    }
 }

@@ -5,6 +5,8 @@
 //! Building the value from what CloudFormation and S3 answered is pure
 //! (`Plan::new` and its helpers); the calls are in `deploy`.
 
+pub mod format;
+mod markdown;
 pub mod render;
 
 use std::collections::BTreeMap;
@@ -83,6 +85,27 @@ pub struct ChangeSetRef {
     pub name: String,
     /// Its ARN.
     pub id: String,
+}
+
+/// A step a deploy takes before its change set, outside CloudFormation: `plan`
+/// prints it, `engine::apply` runs it. Never part of the `Plan` value (its JSON
+/// stays what it was); only the local stage has such steps today.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Step {
+    /// Create the missing artifact bucket (the emulator starts empty).
+    EnsureBucket {
+        /// The bucket.
+        bucket: String,
+        /// Its region.
+        region: String,
+    },
+    /// Delete the stack the emulator left half-made, then deploy afresh.
+    RemoveStuckStack {
+        /// The stack.
+        stack: String,
+        /// The status it is stuck in.
+        status: String,
+    },
 }
 
 /// Everything one deploy of a stage does.

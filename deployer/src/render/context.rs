@@ -10,33 +10,17 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+pub use crate::env_contract::EnvVar;
+use crate::env_contract::{self, Resources};
 use crate::outputs::Outputs;
+use crate::package::Digests;
 use crate::stage::Stage;
-use crate::stage::schema::{AlarmSettings, AppSettings, Provider};
+use crate::stage::schema::{AlarmSettings, AppSettings};
 
-/// Lambda sees a message again after this many receives, then it goes to the DLQ (docs/contract.md).
-pub const MAX_RECEIVE_COUNT: u32 = 4;
-/// The queue's visibility timeout is this multiple of the worker timeout (AWS's advice for Lambda consumers).
-pub const VISIBILITY_TIMEOUT_FACTOR: u32 = 6;
-/// SQS's longest visibility timeout (12 hours).
-pub const MAX_VISIBILITY_TIMEOUT_SECONDS: u32 = 43_200;
-
-/// The fetch queue's visibility timeout: [`VISIBILITY_TIMEOUT_FACTOR`] x the
-/// worker timeout, and longer if need be so that the last of a message's
-/// receives comes after a breaker window: a message that finds the breaker
-/// open is retried once per visibility timeout, and must not be dead-lettered
-/// before the upstream is asked again.
-pub fn visibility_timeout(worker_timeout_seconds: u32, breaker_window_seconds: u32) -> u32 {
-    let outlasts_window = breaker_window_seconds / (MAX_RECEIVE_COUNT - 1) + 1;
-    (VISIBILITY_TIMEOUT_FACTOR * worker_timeout_seconds)
-        .max(outlasts_window)
-        .min(MAX_VISIBILITY_TIMEOUT_SECONDS)
-}
-
-/// The DLQ keeps messages 14 days, SQS's maximum.
-pub const DLQ_RETENTION_SECONDS: u32 = 1_209_600;
-/// Messages per worker invocation.
-pub const BATCH_SIZE: u32 = 10;
+pub use super::sqs::{
+    BATCH_SIZE, DLQ_RETENTION_SECONDS, MAX_RECEIVE_COUNT, MAX_VISIBILITY_TIMEOUT_SECONDS,
+    VISIBILITY_TIMEOUT_FACTOR, visibility_timeout,
+};
 
 /// Everything the templates render from. Serialized to JSON for Handlebars.
 #[derive(Debug, Clone, Serialize)]
@@ -173,17 +157,6 @@ pub struct FunctionContext {
     pub local_environment: Vec<EnvVar>,
 }
 
-/// One environment variable.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EnvVar {
-    /// The variable name (docs/contract.md).
-    pub name: String,
-    /// Its value as the function sees it.
-    pub value: String,
-    /// In the stack, take the value from `!Ref <this logical id>` instead of the literal.
-    pub stack_ref: Option<String>,
-}
-
 /// A function's code in the artifact bucket.
 #[derive(Debug, Clone, Serialize)]
 pub struct ArtifactRef {
@@ -210,15 +183,6 @@ pub struct LocalContext {
     pub api_url: String,
     /// The offline upstream server's port.
     pub upstream_port: u16,
-}
-
-/// SHA-256 digests of the packaged functions, once packaging exists.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Digests {
-    /// Of the api zip.
-    pub api: String,
-    /// Of the worker zip.
-    pub worker: String,
 }
 
 /// Builds the context for one stage. `digests` is `None` for generated/ (reviewed files carry no digests).
@@ -286,15 +250,19 @@ pub fn build(stage: &Stage, outputs: &Outputs, digests: Option<&Digests>) -> Con
             local_environment,
         }
     };
-    let (api_env, worker_env) = environments(stage, &tables, &queue);
+    let (api_env, worker_env) = env_contract::lambda(
+        stage,
+        &Resources {
+            countries_table: &tables.countries,
+            status_table: &tables.status,
+            breaker_table: &tables.breaker,
+            queue_url: &queue.url,
+            dlq_url: &queue.dlq_url,
+        },
+    );
+    // generated/ shows the stage file's ports; `up local` calls the same function with the ports it runs on.
     let (api_local, worker_local) = match &local {
-        Some(l) => (
-            vec![
-                var("PORT", l.api_port.to_string()),
-                var("AWS_ENDPOINT_URL", l.endpoint_url.clone()),
-            ],
-            vec![var("AWS_ENDPOINT_URL", l.endpoint_url.clone())],
-        ),
+        Some(l) => env_contract::local_extras(&l.endpoint_url, l.api_port),
         None => (vec![], vec![]),
     };
 
@@ -336,188 +304,5 @@ pub fn build(stage: &Stage, outputs: &Outputs, digests: Option<&Digests>) -> Con
     }
 }
 
-/// The api's and the worker's Lambda environments, per docs/contract.md.
-fn environments(
-    stage: &Stage,
-    tables: &Tables,
-    queue: &QueueContext,
-) -> (Vec<EnvVar>, Vec<EnvVar>) {
-    let app = &stage.spec.app;
-    let up = &app.upstream;
-    let common = [
-        var("STAGE", stage.name.clone()),
-        var("LOG_LEVEL", app.log_level.as_str().to_string()),
-        reference("COUNTRIES_TABLE", &tables.countries, "CountriesTable"),
-        reference("STATUS_TABLE", &tables.status, "StatusTable"),
-    ];
-    let mut api = common.to_vec();
-    api.extend([
-        reference("QUEUE_URL", &queue.url, "FetchQueue"),
-        var(
-            "VIEW_CACHE_TTL_SECONDS",
-            app.cache.view_ttl_seconds.to_string(),
-        ),
-        var(
-            "HTTP_MAX_AGE_SECONDS",
-            app.cache.http_max_age_seconds.to_string(),
-        ),
-    ]);
-    let mut worker = common.to_vec();
-    worker.extend([
-        reference("BREAKER_TABLE", &tables.breaker, "BreakerTable"),
-        reference("QUEUE_URL", &queue.url, "FetchQueue"),
-        reference("DLQ_URL", &queue.dlq_url, "FetchDeadLetterQueue"),
-        var("UPSTREAM_PROVIDER", up.provider.as_str().to_string()),
-        var("UPSTREAM_BASE_URL", up.base_url.clone()),
-    ]);
-    if let (Provider::V5, Some(parameter)) = (up.provider, &up.api_key_parameter) {
-        worker.push(var("UPSTREAM_API_KEY_PARAMETER", parameter.clone()));
-    }
-    worker.extend([
-        var("UPSTREAM_TIMEOUT_MS", up.timeout_ms.to_string()),
-        var("BREAKER_THRESHOLD", app.breaker.threshold.to_string()),
-        var(
-            "BREAKER_WINDOW_SECONDS",
-            app.breaker.window_seconds.to_string(),
-        ),
-        var(
-            "REFRESH_AFTER_SECONDS",
-            up.refresh_after_seconds.to_string(),
-        ),
-    ]);
-    (api, worker)
-}
-
-fn var(name: &str, value: String) -> EnvVar {
-    EnvVar {
-        name: name.to_string(),
-        value,
-        stack_ref: None,
-    }
-}
-
-fn reference(name: &str, value: &str, logical_id: &str) -> EnvVar {
-    EnvVar {
-        name: name.to_string(),
-        value: value.to_string(),
-        stack_ref: Some(logical_id.to_string()),
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::stage::load::parse;
-    use std::path::PathBuf;
-
-    fn stage(text: &str, name: &str) -> Stage {
-        let file = PathBuf::from(format!("stages/{name}.yaml"));
-        Stage {
-            name: name.into(),
-            spec: parse(&file, text).expect("parses"),
-            file,
-            text: text.into(),
-        }
-    }
-
-    const V5: &str = "account: '111111111111'
-region: eu-west-1
-terraform_outputs: {file: o.json}
-app:
-  architecture: arm64
-  log_level: warn
-  api: {memory_mb: 256, timeout_seconds: 10}
-  worker: {memory_mb: 512, timeout_seconds: 20}
-  upstream: {provider: v5, base_url: 'https://u', api_key_parameter: /k}
-";
-
-    fn names(vars: &[EnvVar]) -> Vec<&str> {
-        vars.iter().map(|v| v.name.as_str()).collect()
-    }
-
-    #[test]
-    fn environments_follow_the_contract() {
-        let ctx = build(&stage(V5, "dev"), &crate::outputs::local(), None);
-        assert_eq!(
-            names(&ctx.functions.api.environment),
-            [
-                "STAGE",
-                "LOG_LEVEL",
-                "COUNTRIES_TABLE",
-                "STATUS_TABLE",
-                "QUEUE_URL",
-                "VIEW_CACHE_TTL_SECONDS",
-                "HTTP_MAX_AGE_SECONDS"
-            ]
-        );
-        assert_eq!(
-            names(&ctx.functions.worker.environment),
-            [
-                "STAGE",
-                "LOG_LEVEL",
-                "COUNTRIES_TABLE",
-                "STATUS_TABLE",
-                "BREAKER_TABLE",
-                "QUEUE_URL",
-                "DLQ_URL",
-                "UPSTREAM_PROVIDER",
-                "UPSTREAM_BASE_URL",
-                "UPSTREAM_API_KEY_PARAMETER",
-                "UPSTREAM_TIMEOUT_MS",
-                "BREAKER_THRESHOLD",
-                "BREAKER_WINDOW_SECONDS",
-                "REFRESH_AFTER_SECONDS"
-            ]
-        );
-        assert!(ctx.functions.api.local_environment.is_empty());
-    }
-
-    #[test]
-    fn retries_outlast_the_breaker_window() {
-        assert_eq!(visibility_timeout(30, 300), 180, "6 x the worker timeout");
-        assert_eq!(
-            visibility_timeout(10, 300),
-            101,
-            "three retries outlast a 300 s window"
-        );
-        for (timeout, window) in [(1, 1), (10, 300), (30, 3600), (900, 86_400)] {
-            let v = visibility_timeout(timeout, window);
-            assert!(
-                v * (MAX_RECEIVE_COUNT - 1) > window,
-                "{timeout} {window}: {v}"
-            );
-            assert!(v >= 6 * timeout && v <= MAX_VISIBILITY_TIMEOUT_SECONDS);
-        }
-    }
-
-    #[test]
-    fn derived_names() {
-        let ctx = build(&stage(V5, "dev"), &crate::outputs::local(), None);
-        assert_eq!(ctx.tables.breaker, "circuit-breaker-state-dev");
-        assert_eq!(
-            ctx.queue.url,
-            "https://sqs.eu-west-1.amazonaws.com/111111111111/countries-fetch-dev"
-        );
-        assert_eq!(ctx.queue.visibility_timeout_seconds, 120);
-        assert_eq!(ctx.functions.worker.artifact.parameter, "WorkerArtifactKey");
-        assert_eq!(
-            ctx.functions.worker.artifact.key,
-            "functions/worker/<sha256>.zip"
-        );
-        assert!(ctx.stage.protect_data);
-    }
-
-    #[test]
-    fn digests_fill_the_artifact_keys() {
-        let d = Digests {
-            api: "a".repeat(64),
-            worker: "b".repeat(64),
-        };
-        let ctx = build(&stage(V5, "dev"), &crate::outputs::local(), Some(&d));
-        assert_eq!(
-            ctx.functions.api.artifact.key,
-            format!("functions/api/{}.zip", "a".repeat(64))
-        );
-        assert!(!ctx.functions.api.artifact.placeholder);
-    }
-}
+mod tests;

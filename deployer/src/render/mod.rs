@@ -5,6 +5,7 @@
 //! shows exactly what a change does to each stage.
 
 pub mod context;
+pub mod sqs;
 pub mod syntax;
 pub mod templates;
 
@@ -12,10 +13,11 @@ use std::path::{Path, PathBuf};
 
 use similar::TextDiff;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, FsError, RenderError, Result};
 use crate::outputs::Outputs;
+pub use crate::package::Digests;
 use crate::stage::Stage;
-pub use context::{Context, Digests};
+pub use context::Context;
 pub use templates::Templates;
 
 /// The folder of rendered files, relative to the repository root.
@@ -54,12 +56,14 @@ pub fn render_stage(
     outputs: &Outputs,
 ) -> Result<Vec<RenderedFile>> {
     let ctx = context::build(stage, outputs, None);
-    let data = serde_json::to_value(&ctx).map_err(|e| Error::Template {
-        template: "(context)".into(),
-        line: None,
-        column: None,
-        message: e.to_string(),
-        source_line: None,
+    let data = serde_json::to_value(&ctx).map_err(|e| {
+        Error::from(RenderError::Template {
+            template: "(context)".into(),
+            line: None,
+            column: None,
+            message: e.to_string(),
+            source_line: None,
+        })
     })?;
     let files = templates.render_all(&data)?;
     Ok(files
@@ -71,17 +75,21 @@ pub fn render_stage(
 /// Writes the files into `dir`, removing earlier renders that no template
 /// produces any more (never a file without [`GENERATED_MARKER`]); reports what changed.
 pub fn write(dir: &Path, files: &[RenderedFile]) -> Result<FolderReport> {
-    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
-        path: dir.to_path_buf(),
-        source,
+    std::fs::create_dir_all(dir).map_err(|source| {
+        Error::from(FsError::Write {
+            path: dir.to_path_buf(),
+            source,
+        })
     })?;
     let mut report = FolderReport::default();
     for file in files {
         let path = dir.join(&file.name);
         if std::fs::read(&path).ok().as_deref() != Some(file.text.as_bytes()) {
-            std::fs::write(&path, &file.text).map_err(|source| Error::Write {
-                path: path.clone(),
-                source,
+            std::fs::write(&path, &file.text).map_err(|source| {
+                Error::from(FsError::Write {
+                    path: path.clone(),
+                    source,
+                })
             })?;
             report.changed.push(file.name.clone());
         }
@@ -89,7 +97,8 @@ pub fn write(dir: &Path, files: &[RenderedFile]) -> Result<FolderReport> {
     for name in extra_files(dir, files)? {
         let path = dir.join(&name);
         if made_by_render(&path) {
-            std::fs::remove_file(&path).map_err(|source| Error::Write { path, source })?;
+            std::fs::remove_file(&path)
+                .map_err(|source| Error::from(FsError::Write { path, source }))?;
             report.extra.push(name);
         } else {
             report.foreign.push(name);
@@ -166,9 +175,11 @@ fn extra_files(dir: &Path, files: &[RenderedFile]) -> Result<Vec<String>> {
 
 /// The entries of `dir`: each one's path and file name.
 fn dir_entries(dir: &Path) -> Result<Vec<(PathBuf, String)>> {
-    let read_error = |source| Error::Read {
-        path: dir.to_path_buf(),
-        source,
+    let read_error = |source| {
+        Error::from(FsError::Read {
+            path: dir.to_path_buf(),
+            source,
+        })
     };
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(read_error)? {
@@ -188,10 +199,11 @@ fn read_if_exists(path: &Path) -> Result<Option<String>> {
     match std::fs::read(path) {
         Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(Error::Read {
+        Err(source) => Err(FsError::Read {
             path: path.to_path_buf(),
             source,
-        }),
+        }
+        .into()),
     }
 }
 

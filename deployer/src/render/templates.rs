@@ -14,7 +14,7 @@ use handlebars::{
 };
 use serde_json::Value;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, FsError, RenderError as RenderFailure, Result};
 
 /// The folder of templates, relative to the repository root.
 pub const TEMPLATES_DIR: &str = "templates";
@@ -68,13 +68,13 @@ impl Templates {
                     Some((line, column, what)) => (Some((line, column)), what),
                     None => (e.pos(), e.reason().to_string()),
                 };
-                Error::Template {
+                Error::from(RenderFailure::Template {
                     template: name.to_string(),
                     line: pos.map(|p| p.0),
                     column: pos.map(|p| p.1),
                     message,
                     source_line: pos.and_then(|p| crate::diagnostics::line_text(text, p.0)),
-                }
+                })
             })?;
         self.names.push(name.to_string());
         self.sources.insert(name.to_string(), text.to_string());
@@ -85,9 +85,11 @@ impl Templates {
     /// Loads every `*.hbs` under `root/templates` (not recursive).
     pub fn load(root: &Path) -> Result<Self> {
         let dir = root.join(TEMPLATES_DIR);
-        let read_err = |source| Error::Read {
-            path: dir.clone(),
-            source,
+        let read_err = |source| {
+            Error::from(FsError::Read {
+                path: dir.clone(),
+                source,
+            })
         };
         let mut files = Vec::new();
         for entry in std::fs::read_dir(&dir).map_err(read_err)? {
@@ -97,16 +99,19 @@ impl Templates {
             }
         }
         if files.is_empty() {
-            return Err(Error::NoTemplates {
+            return Err(RenderFailure::NoTemplates {
                 dir: PathBuf::from(TEMPLATES_DIR),
-            });
+            }
+            .into());
         }
         files.sort();
         let mut templates = Templates::new();
         for path in files {
-            let text = std::fs::read_to_string(&path).map_err(|source| Error::Read {
-                path: path.clone(),
-                source,
+            let text = std::fs::read_to_string(&path).map_err(|source| {
+                Error::from(FsError::Read {
+                    path: path.clone(),
+                    source,
+                })
             })?;
             let file_name = path.file_name().unwrap_or_default().to_string_lossy();
             templates.add(&format!("{TEMPLATES_DIR}/{file_name}"), &text)?;
@@ -163,13 +168,13 @@ fn template_error(
         .line_no
         .zip(sources.get(&template))
         .and_then(|(line, text)| crate::diagnostics::line_text(text, line));
-    Error::Template {
+    Error::from(RenderFailure::Template {
         template,
         line: e.line_no,
         column: e.column_no,
         message,
         source_line,
-    }
+    })
 }
 
 /// The strict `if` (`negate: false`) and `unless` (`negate: true`): a missing value is an error.
@@ -223,12 +228,12 @@ mod tests {
                 "`{{#if}}` is closed by `{{/each}}`",
             ),
         ] {
-            let Err(Error::Template {
+            let Err(Error::Render(RenderFailure::Template {
                 line: l,
                 column: c,
                 message,
                 ..
-            }) = Templates::new().add("t.hbs", text)
+            })) = Templates::new().add("t.hbs", text)
             else {
                 panic!("{text:?} should not parse");
             };

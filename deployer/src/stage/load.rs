@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Diagnostic, Error, Result};
+use crate::error::{Diagnostic, Error, FsError, Result, StageError};
 use crate::stage::locate::locate_nearest;
 use crate::stage::schema::StageFile;
 
@@ -25,21 +25,45 @@ pub struct Stage {
 
 /// Parses one stage file's text; a YAML or type error becomes a positioned diagnostic.
 pub fn parse(file: &Path, text: &str) -> std::result::Result<StageFile, Diagnostic> {
-    yaml_serde::from_str::<StageFile>(text).map_err(|err| to_diagnostic(file, text, &err))
+    serde_path_to_error::deserialize(yaml_serde::Deserializer::from_str(text)).map_err(|err| {
+        // A YAML syntax error names no field, whatever was being read when the parser
+        // met it: it is one when reading the file as plain YAML fails at the same place.
+        let syntax = yaml_serde::from_str::<serde::de::IgnoredAny>(text)
+            .err()
+            .is_some_and(|e| same_place(e.location(), err.inner().location()));
+        let path = if syntax {
+            String::new()
+        } else {
+            dotted(err.path())
+        };
+        to_diagnostic(file, text, &path, err.inner())
+    })
+}
+
+fn same_place(a: Option<yaml_serde::Location>, b: Option<yaml_serde::Location>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => (a.line(), a.column()) == (b.line(), b.column()),
+        (None, None) => true,
+        (Some(_), None) | (None, Some(_)) => false,
+    }
 }
 
 /// Reads and parses every `*.yaml` in `dir`, sorted by name; `shown_dir` is how
 /// the folder appears in messages (e.g. `stages`).
 pub fn load_dir(dir: &Path, shown_dir: &Path) -> Result<Vec<Stage>> {
-    let entries = std::fs::read_dir(dir).map_err(|source| Error::Read {
-        path: dir.to_path_buf(),
-        source,
+    let entries = std::fs::read_dir(dir).map_err(|source| {
+        Error::from(FsError::Read {
+            path: dir.to_path_buf(),
+            source,
+        })
     })?;
     let mut paths = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|source| Error::Read {
-            path: dir.to_path_buf(),
-            source,
+        let entry = entry.map_err(|source| {
+            Error::from(FsError::Read {
+                path: dir.to_path_buf(),
+                source,
+            })
         })?;
         let path = entry.path();
         if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
@@ -48,9 +72,10 @@ pub fn load_dir(dir: &Path, shown_dir: &Path) -> Result<Vec<Stage>> {
     }
     paths.sort();
     if paths.is_empty() {
-        return Err(Error::NoStages {
+        return Err(StageError::NoStages {
             dir: shown_dir.to_path_buf(),
-        });
+        }
+        .into());
     }
 
     let mut stages = Vec::new();
@@ -79,9 +104,11 @@ pub fn load_dir(dir: &Path, shown_dir: &Path) -> Result<Vec<Stage>> {
             ));
             continue;
         }
-        let bytes = std::fs::read(&path).map_err(|source| Error::Read {
-            path: file.clone(),
-            source,
+        let bytes = std::fs::read(&path).map_err(|source| {
+            Error::from(FsError::Read {
+                path: file.clone(),
+                source,
+            })
         })?;
         let text = match String::from_utf8(bytes) {
             Ok(text) => text,
@@ -114,30 +141,56 @@ pub fn load_dir(dir: &Path, shown_dir: &Path) -> Result<Vec<Stage>> {
     if diagnostics.is_empty() {
         Ok(stages)
     } else {
-        Err(Error::InvalidStage { diagnostics })
+        Err(StageError::InvalidStage { diagnostics }.into())
     }
 }
 
-/// Turns a `yaml_serde` error into file:line:column, field and message.
-fn to_diagnostic(file: &Path, text: &str, err: &yaml_serde::Error) -> Diagnostic {
-    let full = err.to_string();
-    // The message ends with " at line L column C" when it has a position; we report that separately.
+/// The dotted field path serde_path_to_error tracked (`app.api.memory_mb`,
+/// `tags[0]`); empty at the top of the file.
+fn dotted(path: &serde_path_to_error::Path) -> String {
+    let mut out = String::new();
+    for segment in path.iter() {
+        match segment {
+            serde_path_to_error::Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            serde_path_to_error::Segment::Map { key }
+            | serde_path_to_error::Segment::Enum { variant: key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            serde_path_to_error::Segment::Unknown => {}
+        }
+    }
+    out
+}
+
+/// Turns a deserialization error into file:line:column, field and message.
+///
+/// The field comes from the path serde_path_to_error tracked and the position
+/// from yaml_serde's location. Only two things still come from the message
+/// text, because serde carries them nowhere else: the key a "missing field" or
+/// "duplicate field" error names (its path is the parent mapping).
+fn to_diagnostic(file: &Path, text: &str, path: &str, inner: &yaml_serde::Error) -> Diagnostic {
+    // yaml_serde has no accessor for the bare message: drop the position it appends
+    // and the path it prepends (both reported separately).
+    let full = inner.to_string();
     let message = match full.rfind(" at line ") {
-        Some(i) if err.location().is_some() => full[..i].to_string(),
+        Some(i) if inner.location().is_some() => full[..i].to_string(),
         _ => full.clone(),
     };
-    let (path, message) = split_path(&message);
-    let (field, message) = match unknown_field(&message) {
-        Some(key) if path.is_empty() => (key.to_string(), message.clone()),
-        Some(key) => (format!("{path}.{key}"), message.clone()),
-        None if path.is_empty() => (
-            missing_field(&message).unwrap_or("(file)").to_string(),
-            message.clone(),
-        ),
-        None => match missing_field(&message) {
-            Some(key) => (format!("{path}.{key}"), message.clone()),
-            None => (path.clone(), message.clone()),
-        },
+    let (_, message) = split_path(&message);
+    let parent_and = |key: &str| {
+        if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    let field = match (missing_field(&message), path.is_empty()) {
+        (Some(key), _) => parent_and(key),
+        (None, true) => "(file)".to_string(),
+        (None, false) => path.to_string(),
     };
     let blank = text
         .lines()
@@ -147,7 +200,7 @@ fn to_diagnostic(file: &Path, text: &str, err: &yaml_serde::Error) -> Diagnostic
     } else {
         message
     };
-    let (mut line, mut column) = match err.location() {
+    let (mut line, mut column) = match inner.location() {
         Some(loc) if !message.starts_with("missing field") => (loc.line(), loc.column()),
         _ => locate_nearest(text, &field),
     };
@@ -162,11 +215,7 @@ fn to_diagnostic(file: &Path, text: &str, err: &yaml_serde::Error) -> Diagnostic
         if let Some((l, c)) = second_key(text, &key) {
             (line, column) = (l, c);
         }
-        field = if path.is_empty() {
-            key
-        } else {
-            format!("{path}.{key}")
-        };
+        field = parent_and(&key);
     }
     if text
         .lines()
@@ -233,11 +282,6 @@ fn split_path(message: &str) -> (String, String) {
     (String::new(), message.to_string())
 }
 
-/// The key named in serde's "unknown field `x`, expected ..." message.
-fn unknown_field(message: &str) -> Option<&str> {
-    backticked(message.strip_prefix("unknown field ")?)
-}
-
 /// The key named in serde's "missing field `x`" message.
 fn missing_field(message: &str) -> Option<&str> {
     backticked(message.strip_prefix("missing field ")?)
@@ -249,137 +293,4 @@ fn backticked(s: &str) -> Option<&str> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn diag(text: &str) -> Diagnostic {
-        parse(Path::new("stages/x.yaml"), text).expect_err("should fail")
-    }
-
-    const GOOD_APP: &str = "app:
-  architecture: arm64
-  log_level: info
-  api: {memory_mb: 128, timeout_seconds: 10}
-  worker: {memory_mb: 128, timeout_seconds: 30}
-  upstream: {provider: v3, base_url: 'http://127.0.0.1:8081'}
-";
-
-    #[test]
-    fn duplicate_key_points_at_the_second_one() {
-        let d = diag(&format!("account: '1'\nregion: r\nregion: s\n{GOOD_APP}"));
-        assert_eq!(
-            (d.line, d.column, d.field.as_str()),
-            (3, 1, "region"),
-            "{d}"
-        );
-        assert!(d.message.contains("duplicate field"), "{d}");
-    }
-
-    #[test]
-    fn a_tab_is_named() {
-        let text = format!(
-            "account: '1'\nregion: r\n{}",
-            GOOD_APP.replace("  log_level", "\tlog_level")
-        );
-        let d = diag(&text);
-        assert_eq!(d.line, 5, "{d}");
-        assert!(d.message.contains("tab"), "{d}");
-    }
-
-    #[test]
-    fn rust_type_names_are_not_shown() {
-        let text = format!(
-            "account: '1'\nregion: r\n{}",
-            GOOD_APP.replace("memory_mb: 128, timeout", "memory_mb: -1, timeout")
-        );
-        let d = diag(&text);
-        assert!(d.message.contains("expected a whole number"), "{d}");
-        assert!(!diag("- a\n").message.contains("StageFile"));
-    }
-
-    #[test]
-    fn a_folder_without_stage_files_and_misnamed_files_are_errors() {
-        let dir = tempfile::tempdir().unwrap();
-        let err = load_dir(dir.path(), Path::new("stages")).unwrap_err();
-        assert!(matches!(err, Error::NoStages { .. }), "{err}");
-        std::fs::write(dir.path().join("qa.yml"), "account: '1'\n").unwrap();
-        std::fs::create_dir(dir.path().join("odd.yaml")).unwrap();
-        std::fs::write(dir.path().join("bin.yaml"), b"account: '1'\nregion: \xff\n").unwrap();
-        let Error::InvalidStage { diagnostics } =
-            load_dir(dir.path(), Path::new("stages")).unwrap_err()
-        else {
-            panic!("expected stage diagnostics");
-        };
-        let shown: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
-        assert_eq!(shown.len(), 3, "{shown:?}");
-        assert!(
-            shown[0].starts_with("stages/bin.yaml:2:9: field `(file)`: not UTF-8"),
-            "{shown:?}"
-        );
-        assert!(
-            shown[1].contains("stages/odd.yaml:1:1") && shown[1].contains("folder"),
-            "{shown:?}"
-        );
-        assert!(
-            shown[2].contains("rename it to stages/qa.yaml"),
-            "{shown:?}"
-        );
-    }
-
-    #[test]
-    fn unknown_top_level_key() {
-        let d = diag(&format!("account: '1'\nregion: r\nregoin: r\n{GOOD_APP}"));
-        assert_eq!(
-            (d.line, d.column, d.field.as_str()),
-            (3, 1, "regoin"),
-            "{d}"
-        );
-        assert!(d.message.contains("expected one of"), "{d}");
-    }
-
-    #[test]
-    fn unknown_nested_key() {
-        let text = format!("account: '1'\nregion: r\n{GOOD_APP}  breaker:\n    treshold: 3\n");
-        let d = diag(&text);
-        assert_eq!(
-            (d.line, d.field.as_str()),
-            (10, "app.breaker.treshold"),
-            "{d}"
-        );
-    }
-
-    #[test]
-    fn wrong_type() {
-        let text = format!(
-            "account: '1'\nregion: r\n{}",
-            GOOD_APP.replace("memory_mb: 128, timeout", "memory_mb: big, timeout")
-        );
-        let d = diag(&text);
-        assert_eq!((d.line, d.field.as_str()), (6, "app.api.memory_mb"), "{d}");
-        assert!(d.message.contains("invalid type"), "{d}");
-    }
-
-    #[test]
-    fn bad_enum_value_lists_the_allowed_ones() {
-        let text = format!(
-            "account: '1'\nregion: r\n{}",
-            GOOD_APP.replace("arm64", "amd64")
-        );
-        let d = diag(&text);
-        assert_eq!((d.line, d.field.as_str()), (4, "app.architecture"), "{d}");
-        assert!(d.message.contains("`x86_64` or `arm64`"), "{d}");
-    }
-
-    #[test]
-    fn missing_required_key() {
-        let d = diag(&format!("account: '1'\n{GOOD_APP}"));
-        assert_eq!(d.field, "region", "{d}");
-        assert!(d.message.contains("missing field"), "{d}");
-    }
-
-    #[test]
-    fn empty_file() {
-        let d = diag("");
-        assert!(d.message.contains("empty"), "{d}");
-    }
-}
+mod tests;

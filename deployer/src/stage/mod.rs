@@ -2,12 +2,13 @@
 
 pub mod load;
 pub mod locate;
+pub mod rules;
 pub mod schema;
 pub mod validate;
 
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, StageError};
 pub use load::Stage;
 
 /// The folder of stage files, relative to the repository root.
@@ -20,7 +21,7 @@ pub fn load_all(root: &Path) -> Result<Vec<Stage>> {
     if diagnostics.is_empty() {
         Ok(stages)
     } else {
-        Err(Error::InvalidStage { diagnostics })
+        Err(StageError::InvalidStage { diagnostics }.into())
     }
 }
 
@@ -32,9 +33,11 @@ pub fn select<'a>(stages: &'a [Stage], name: Option<&str>) -> Result<Vec<&'a Sta
             .iter()
             .find(|s| s.name == name)
             .map(|s| vec![s])
-            .ok_or_else(|| Error::UnknownStage {
-                name: name.to_string(),
-                available: stages.iter().map(|s| s.name.clone()).collect(),
+            .ok_or_else(|| {
+                Error::from(StageError::UnknownStage {
+                    name: name.to_string(),
+                    available: stages.iter().map(|s| s.name.clone()).collect(),
+                })
             }),
     }
 }

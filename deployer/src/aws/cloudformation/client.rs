@@ -1,143 +1,11 @@
-//! CloudFormation: stacks, change sets, events and resources.
-//!
-//! `Stacks` is what the deployer needs from CloudFormation, in its own
-//! types; `CloudFormation` is the one implementation (aws-sdk-cloudformation).
-
-use std::collections::BTreeMap;
+//! `Stacks` on aws-sdk-cloudformation: the one real implementation.
 
 use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Parameter, Tag};
 
-use super::describe_error;
-use crate::error::{Error, Result};
-
-/// A stack as DescribeStacks reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct StackInfo {
-    /// The stack's ARN.
-    pub id: String,
-    /// `countries-<stage>`.
-    pub name: String,
-    /// e.g. `UPDATE_COMPLETE`.
-    pub status: String,
-    /// Why it is in that status, if CloudFormation says.
-    pub status_reason: Option<String>,
-    /// Parameter values.
-    pub parameters: BTreeMap<String, String>,
-    /// Stack tags.
-    pub tags: BTreeMap<String, String>,
-    /// Outputs (the emulator has none after a change-set create).
-    pub outputs: BTreeMap<String, String>,
-    /// Last update (or creation) time, RFC 3339.
-    pub updated_at: Option<String>,
-}
-
-/// One resource change of a change set.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawChange {
-    /// `Add`, `Modify`, `Remove`, `Import`, `Dynamic`.
-    pub action: String,
-    /// The template's logical id.
-    pub logical_id: String,
-    /// e.g. `AWS::Lambda::Function`.
-    pub resource_type: String,
-    /// `True`, `False`, `Conditional` for Modify (the emulator never says).
-    pub replacement: Option<String>,
-    /// What changes: `Properties`, `Tags`, ...
-    pub scope: Vec<String>,
-}
-
-/// A change set's state.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChangeSetInfo {
-    /// `CREATE_PENDING`, `CREATE_IN_PROGRESS`, `CREATE_COMPLETE`, `FAILED`, ...
-    pub status: String,
-    /// Why it failed, if it did.
-    pub reason: Option<String>,
-    /// The resource changes (all pages).
-    pub changes: Vec<RawChange>,
-}
-
-/// A stack event.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StackEvent {
-    /// Unique id.
-    pub id: String,
-    /// RFC 3339 time.
-    pub timestamp: String,
-    /// Logical id (the stack's name for stack-level events).
-    pub logical_id: String,
-    /// Resource type.
-    pub resource_type: String,
-    /// e.g. `CREATE_FAILED`.
-    pub status: String,
-    /// CloudFormation's reason, for failures.
-    pub reason: Option<String>,
-}
-
-/// A stack resource.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StackResource {
-    /// Logical id.
-    pub logical_id: String,
-    /// Physical id: a table's name, a queue's URL, a function's name.
-    pub physical_id: Option<String>,
-    /// Resource type.
-    pub resource_type: String,
-    /// e.g. `CREATE_COMPLETE`.
-    pub status: String,
-}
-
-/// Everything a change set needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChangeSetRequest {
-    /// The stack.
-    pub stack_name: String,
-    /// A unique name for the change set.
-    pub change_set_name: String,
-    /// CREATE for a new stack, UPDATE otherwise.
-    pub create: bool,
-    /// The template body.
-    pub template: String,
-    /// Parameter values.
-    pub parameters: BTreeMap<String, String>,
-    /// Stack tags.
-    pub tags: BTreeMap<String, String>,
-    /// The role CloudFormation assumes (cloud stages).
-    pub role_arn: Option<String>,
-}
-
-/// What CreateChangeSet answered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Created {
-    /// The change set's id.
-    ChangeSet(String),
-    /// CloudFormation (or the emulator) says there is nothing to change.
-    NoChanges,
-}
-
-/// The CloudFormation operations the deployer uses.
-#[allow(async_fn_in_trait)]
-pub trait Stacks {
-    /// The stack, or none when it does not exist.
-    async fn describe_stack(&self, name: &str) -> Result<Option<StackInfo>>;
-    /// The deployed template's body.
-    async fn template(&self, name: &str) -> Result<String>;
-    /// Creates a change set.
-    async fn create_change_set(&self, request: &ChangeSetRequest) -> Result<Created>;
-    /// Describes a change set (every page of changes).
-    async fn describe_change_set(&self, id: &str) -> Result<ChangeSetInfo>;
-    /// Executes a change set.
-    async fn execute_change_set(&self, id: &str) -> Result<()>;
-    /// Deletes a change set.
-    async fn delete_change_set(&self, id: &str) -> Result<()>;
-    /// The stack's events, newest first, stopping at `after_id` (exclusive) if given.
-    async fn events(&self, stack: &str, after_id: Option<&str>) -> Result<Vec<StackEvent>>;
-    /// The stack's resources.
-    async fn resources(&self, stack: &str) -> Result<Vec<StackResource>>;
-    /// Deletes the stack (as `role_arn` when given).
-    async fn delete_stack(&self, stack: &str, role_arn: Option<&str>) -> Result<()>;
-}
+use super::*;
+use crate::aws::{call_error, describe_error};
+use crate::error::{AwsError, AwsKind, DeployError, Error, Result};
 
 /// The real CloudFormation client.
 #[derive(Debug, Clone)]
@@ -154,20 +22,6 @@ impl CloudFormation {
     }
 }
 
-fn aws(action: &str, message: String) -> Error {
-    Error::Aws {
-        action: action.to_string(),
-        message,
-    }
-}
-
-/// True when an error message is CloudFormation's (or the emulator's) "nothing changed".
-pub fn is_no_changes(message: &str) -> bool {
-    message.contains("didn't contain changes")
-        || message.contains("No updates are to be performed")
-        || message.contains("does not contain changes")
-}
-
 fn time(t: Option<&aws_sdk_cloudformation::primitives::DateTime>) -> Option<String> {
     t.and_then(|t| {
         t.fmt(aws_sdk_cloudformation::primitives::DateTimeFormat::DateTime)
@@ -180,11 +34,15 @@ impl Stacks for CloudFormation {
         let out = match self.client.describe_stacks().stack_name(name).send().await {
             Ok(out) => out,
             Err(err) => {
-                let message = describe_error(&err);
-                if message.contains("does not exist") {
+                // DescribeStacks has no modelled not-found error: a missing stack is a
+                // ValidationError whose message says "does not exist".
+                let code = err.as_service_error().and_then(|e| e.meta().code());
+                if code == Some("ValidationError")
+                    && describe_error(&err).contains("does not exist")
+                {
                     return Ok(None);
                 }
-                return Err(aws("DescribeStacks", message));
+                return Err(call_error("DescribeStacks", &err));
             }
         };
         let Some(stack) = out.stacks().first() else {
@@ -238,7 +96,7 @@ impl Stacks for CloudFormation {
             .stack_name(name)
             .send()
             .await
-            .map_err(|e| aws("GetTemplate", describe_error(&e)))?;
+            .map_err(|e| call_error("GetTemplate", &e))?;
         Ok(out.template_body().unwrap_or_default().to_string())
     }
 
@@ -274,13 +132,47 @@ impl Stacks for CloudFormation {
         match call.send().await {
             Ok(out) => Ok(Created::ChangeSet(out.id().unwrap_or_default().to_string())),
             Err(err) => {
-                let message = describe_error(&err);
-                if is_no_changes(&message) {
+                // "Nothing changed" has no error code of its own: it is the message text.
+                if is_no_changes(&describe_error(&err)) {
                     Ok(Created::NoChanges)
                 } else {
-                    Err(aws("CreateChangeSet", message))
+                    Err(call_error("CreateChangeSet", &err))
                 }
             }
+        }
+    }
+
+    async fn wait_change_set(
+        &self,
+        stack: &str,
+        id: &str,
+        deadline: std::time::Duration,
+    ) -> Result<ChangeSetInfo> {
+        use aws_sdk_cloudformation::client::Waiters;
+        use aws_sdk_cloudformation::waiters::change_set_create_complete::WaitUntilChangeSetCreateCompleteError as WaitError;
+        // The SDK's waiter: an immediate first poll, then at least 30 s between polls
+        // (see deploy::policy::change_set_deadline for the trade-off).
+        let waited = self
+            .client
+            .wait_until_change_set_create_complete()
+            .change_set_name(id)
+            .wait(deadline)
+            .await;
+        match waited {
+            // Created, or failed (FAILED, e.g. "no changes"): the caller reads the status and
+            // reason, as before, from every page of the description.
+            Ok(_) | Err(WaitError::FailureState(_)) => self.describe_change_set(id).await,
+            Err(WaitError::ExceededMaxWait(_)) => Err(DeployError::ChangeSetTimeout {
+                stack: stack.to_string(),
+                waited: deadline.as_secs(),
+            }
+            .into()),
+            Err(WaitError::OperationFailed(e)) => Err(call_error("DescribeChangeSet", e.error())),
+            Err(other) => Err(Error::from(AwsError::Call {
+                action: "DescribeChangeSet".into(),
+                message: other.to_string(),
+                kind: AwsKind::Other,
+            })),
         }
     }
 
@@ -299,7 +191,7 @@ impl Stacks for CloudFormation {
                 .set_next_token(token.clone())
                 .send()
                 .await
-                .map_err(|e| aws("DescribeChangeSet", describe_error(&e)))?;
+                .map_err(|e| call_error("DescribeChangeSet", &e))?;
             info.status = out
                 .status()
                 .map(|s| s.as_str().to_string())
@@ -333,7 +225,7 @@ impl Stacks for CloudFormation {
             .change_set_name(id)
             .send()
             .await
-            .map_err(|e| aws("ExecuteChangeSet", describe_error(&e)))?;
+            .map_err(|e| call_error("ExecuteChangeSet", &e))?;
         Ok(())
     }
 
@@ -343,7 +235,7 @@ impl Stacks for CloudFormation {
             .change_set_name(id)
             .send()
             .await
-            .map_err(|e| aws("DeleteChangeSet", describe_error(&e)))?;
+            .map_err(|e| call_error("DeleteChangeSet", &e))?;
         Ok(())
     }
 
@@ -358,7 +250,7 @@ impl Stacks for CloudFormation {
                 .set_next_token(token.clone())
                 .send()
                 .await
-                .map_err(|e| aws("DescribeStackEvents", describe_error(&e)))?;
+                .map_err(|e| call_error("DescribeStackEvents", &e))?;
             for e in out.stack_events() {
                 let id = e.event_id().unwrap_or_default().to_string();
                 if after_id == Some(id.as_str()) {
@@ -391,7 +283,7 @@ impl Stacks for CloudFormation {
             .stack_name(stack)
             .send()
             .await
-            .map_err(|e| aws("DescribeStackResources", describe_error(&e)))?;
+            .map_err(|e| call_error("DescribeStackResources", &e))?;
         Ok(out
             .stack_resources()
             .iter()
@@ -414,7 +306,7 @@ impl Stacks for CloudFormation {
             .set_role_arn(role_arn.map(str::to_string))
             .send()
             .await
-            .map_err(|e| aws("DeleteStack", describe_error(&e)))?;
+            .map_err(|e| call_error("DeleteStack", &e))?;
         Ok(())
     }
 }

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::error::Diagnostic;
 use crate::stage::load::Stage;
 use crate::stage::locate::locate_nearest;
+use crate::stage::rules;
 use crate::stage::schema::{FunctionSettings, Provider};
 
 /// Lambda's memory range in MB.
@@ -276,13 +277,8 @@ fn check_stage(stage: &Stage, names: &BTreeSet<&str>, out: &mut Vec<Diagnostic>)
     }
 
     // Last: it reports at a fallback position, so it pushes directly.
-    if let (Some(from), "prod", false) = (&s.promote_from, stage.name.as_str(), s.approval) {
-        out.push(at_or(
-            stage,
-            "approval",
-            "promote_from",
-            format!("prod is promoted from `{from}` and must set `approval: true`: a person approves every prod deploy"),
-        ));
+    if let Some(message) = rules::approval_missing(stage) {
+        out.push(at_or(stage, "approval", "promote_from", message));
     }
 }
 
@@ -387,131 +383,4 @@ fn is_ssm_name(name: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::stage::load::parse;
-    use std::path::{Path, PathBuf};
-
-    pub(crate) fn stage(name: &str, text: &str) -> Stage {
-        let file = PathBuf::from(format!("stages/{name}.yaml"));
-        let spec = parse(Path::new(&file), text).expect("fixture parses");
-        Stage {
-            name: name.into(),
-            file,
-            text: text.into(),
-            spec,
-        }
-    }
-
-    fn cloud(extra: &str) -> String {
-        format!(
-            "account: '111111111111'
-region: us-east-1
-terraform_outputs:
-  file: o.json
-{extra}app:
-  architecture: arm64
-  log_level: info
-  api:
-    memory_mb: 256
-    timeout_seconds: 10
-  worker:
-    memory_mb: 256
-    timeout_seconds: 30
-  upstream:
-    provider: v5
-    base_url: https://api.example.com/v5
-    api_key_parameter: /countries/x/key
-"
-        )
-    }
-
-    #[test]
-    fn a_good_chain_passes() {
-        let stages = [
-            stage("dev", &cloud("")),
-            stage("staging", &cloud("promote_from: dev\n")),
-            stage("prod", &cloud("promote_from: staging\napproval: true\n")),
-        ];
-        assert_eq!(validate(&stages), vec![]);
-    }
-
-    #[test]
-    fn memory_out_of_range_names_line_and_range() {
-        let text = cloud("").replace(
-            "memory_mb: 256\n    timeout_seconds: 30",
-            "memory_mb: 64\n    timeout_seconds: 30",
-        );
-        let d = validate(&[stage("dev", &text)]);
-        assert_eq!(d.len(), 1, "{d:?}");
-        assert_eq!(
-            (d[0].line, d[0].column, d[0].field.as_str()),
-            (12, 5, "app.worker.memory_mb")
-        );
-        assert!(d[0].message.contains("128-10240"), "{}", d[0]);
-    }
-
-    #[test]
-    fn prod_needs_approval() {
-        let stages = [
-            stage("staging", &cloud("")),
-            stage("prod", &cloud("promote_from: staging\n")),
-        ];
-        let d = validate(&stages);
-        assert_eq!(d.len(), 1, "{d:?}");
-        assert_eq!(d[0].field, "approval");
-        assert_eq!(
-            d[0].line, 5,
-            "points at promote_from when approval is absent"
-        );
-        assert!(d[0].message.contains("approval: true"));
-    }
-
-    #[test]
-    fn unknown_promote_from_lists_stages() {
-        let d = validate(&[
-            stage("dev", &cloud("")),
-            stage("staging", &cloud("promote_from: qa\n")),
-        ]);
-        assert_eq!(d.len(), 1, "{d:?}");
-        assert_eq!((d[0].line, d[0].field.as_str()), (5, "promote_from"));
-        assert!(d[0].message.contains("one of dev"), "{}", d[0]);
-    }
-
-    #[test]
-    fn promote_from_cycle_is_reported_for_each_member() {
-        let stages = [
-            stage("a", &cloud("promote_from: b\n")),
-            stage("b", &cloud("promote_from: a\n")),
-            stage("c", &cloud("promote_from: a\n")),
-        ];
-        let d = validate(&stages);
-        assert_eq!(d.len(), 2, "{d:?}");
-        assert!(d[0].message.contains("a <- b <- a"), "{}", d[0]);
-        assert!(d[1].message.contains("b <- a <- b"), "{}", d[1]);
-    }
-
-    #[test]
-    fn v5_needs_a_key_parameter() {
-        let text = cloud("").replace("    api_key_parameter: /countries/x/key\n", "");
-        let d = validate(&[stage("dev", &text)]);
-        assert_eq!(d.len(), 1, "{d:?}");
-        assert_eq!(d[0].field, "app.upstream.api_key_parameter");
-    }
-
-    #[test]
-    fn api_timeout_is_capped_by_the_http_api() {
-        let text = cloud("").replace("timeout_seconds: 10", "timeout_seconds: 60");
-        let d = validate(&[stage("dev", &text)]);
-        assert_eq!(d[0].field, "app.api.timeout_seconds");
-        assert!(d[0].message.contains("1-30"), "{}", d[0]);
-    }
-
-    #[test]
-    fn names_and_regions() {
-        assert!(is_stage_name("dev") && is_stage_name("qa-2"));
-        assert!(!is_stage_name("Dev") && !is_stage_name("2x") && !is_stage_name(""));
-        assert!(is_region("us-east-1") && is_region("us-gov-west-1"));
-        assert!(!is_region("useast1") && !is_region("us-east"));
-    }
-}
+mod tests;

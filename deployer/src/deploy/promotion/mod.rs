@@ -14,15 +14,19 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::aws::cloudformation::StackInfo;
-use crate::aws::codepipeline::{Execution, StageState};
-use crate::error::{Error, Result};
+use crate::error::{DeployError, Error, Result};
 use crate::package::manifest::{FORMAT, FunctionArtifact, Manifest};
 use crate::package::zip::{artifact_key, digest_of_key};
 use crate::package::{FUNCTIONS, Package};
 use crate::stage::Stage;
 use crate::stage::schema::Architecture;
 
-use super::tags;
+use super::names::tags;
+
+pub mod pipeline;
+pub use pipeline::{
+    ApprovalStep, PipelineRow, WaitingApproval, approval_step, pipeline_rows, waiting_approval,
+};
 
 /// The pipeline's manual approval action (infrastructure/pipeline.tf).
 pub const APPROVAL_ACTION: &str = "Approve";
@@ -44,9 +48,11 @@ pub struct Running {
 impl Running {
     /// Reads what a stack runs; refuses a stack that is missing or carries no digests.
     pub fn from_stack(stage: &str, info: Option<&StackInfo>) -> Result<Running> {
-        let refuse = |problem: String| Error::NothingToPromote {
-            stage: stage.to_string(),
-            problem,
+        let refuse = |problem: String| {
+            Error::from(DeployError::NothingToPromote {
+                stage: stage.to_string(),
+                problem,
+            })
         };
         let info =
             info.ok_or_else(|| refuse(format!("its stack countries-{stage} does not exist")))?;
@@ -136,14 +142,15 @@ pub fn package_of(
 /// `promote_from`, and unless both run on the same architecture.
 pub fn check_order(from: &Stage, to: &Stage) -> Result<()> {
     if to.spec.promote_from.as_deref() != Some(from.name.as_str()) {
-        return Err(Error::PromoteOrder {
+        return Err(DeployError::PromoteOrder {
             from: from.name.clone(),
             to: to.name.clone(),
             promote_from: to.spec.promote_from.clone(),
-        });
+        }
+        .into());
     }
     if from.spec.app.architecture != to.spec.app.architecture {
-        return Err(Error::NothingToPromote {
+        return Err(DeployError::NothingToPromote {
             stage: from.name.clone(),
             problem: format!(
                 "it runs on {} but {} runs on {}; its zips cannot run there",
@@ -151,7 +158,8 @@ pub fn check_order(from: &Stage, to: &Stage) -> Result<()> {
                 to.name,
                 to.spec.app.architecture.as_str()
             ),
-        });
+        }
+        .into());
     }
     Ok(())
 }
@@ -168,7 +176,7 @@ pub fn check_up(
     force: bool,
 ) -> Result<Option<String>> {
     let problem = match predecessor {
-        Err(Error::NothingToPromote { problem, .. }) => {
+        Err(Error::Deploy(DeployError::NothingToPromote { problem, .. })) => {
             format!("{from} runs nothing usable: {problem}")
         }
         Err(other) => format!("{from} runs nothing usable: {other}"),
@@ -184,11 +192,12 @@ pub fn check_up(
             "WARNING: --force: deploying to {stage} an artifact that {from} does not run ({problem}); the promotion order is bypassed"
         )))
     } else {
-        Err(Error::NotPromoted {
+        Err(DeployError::NotPromoted {
             stage: stage.to_string(),
             from: from.to_string(),
             problem,
-        })
+        }
+        .into())
     }
 }
 
@@ -200,140 +209,10 @@ fn describe(digests: &BTreeMap<String, String>) -> String {
         .join(",")
 }
 
-/// A manual approval that waits in the pipeline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct WaitingApproval {
-    /// The pipeline.
-    pub pipeline: String,
-    /// The pipeline stage (named after the deployment stage).
-    pub stage: String,
-    /// The approval action.
-    pub action: String,
-    /// The execution waiting there.
-    pub execution_id: String,
-    /// The commit that execution built (none when the pipeline does not say).
-    pub commit: Option<String>,
-    /// Its token, needed to answer it.
-    #[serde(skip)]
-    pub token: String,
-}
-
-/// The approval waiting at pipeline stage `stage`, if one does.
-pub fn waiting_approval(
-    pipeline: &str,
-    stage: &str,
-    state: &[StageState],
-    executions: &[Execution],
-) -> Option<WaitingApproval> {
-    let s = state.iter().find(|s| s.name == stage)?;
-    let action = s.actions.iter().find(|a| {
-        a.name == APPROVAL_ACTION && a.status.as_deref() == Some("InProgress") && a.token.is_some()
-    })?;
-    let execution_id = s.execution_id.clone()?;
-    let commit = executions
-        .iter()
-        .find(|e| e.id == execution_id)
-        .and_then(|e| e.commit.clone());
-    Some(WaitingApproval {
-        pipeline: pipeline.to_string(),
-        stage: stage.to_string(),
-        action: action.name.clone(),
-        execution_id,
-        commit,
-        token: action.token.clone().unwrap_or_default(),
-    })
-}
-
-/// What promote does about the pipeline's approval at the target stage.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "action", rename_all = "snake_case")]
-pub enum ApprovalStep {
-    /// No approval waits (or the stage has none, or there is no pipeline).
-    Nothing,
-    /// Approve this one after the deploy (it carries the promoted artifact).
-    Answer(WaitingApproval),
-}
-
-/// Decides about a waiting approval: answer it when its execution built the commit
-/// `from` runs; refuse (nothing is changed) when it carries another artifact or
-/// when that cannot be told.
-pub fn approval_step(from: &Running, waiting: Option<WaitingApproval>) -> Result<ApprovalStep> {
-    let Some(w) = waiting else {
-        return Ok(ApprovalStep::Nothing);
-    };
-    match (&w.commit, &from.commit) {
-        (Some(carried), Some(runs)) if carried == runs => Ok(ApprovalStep::Answer(w)),
-        (carried, runs) => Err(Error::ApprovalMismatch {
-            waiting: format!(
-                "pipeline {}: execution {} waits at {}/{}",
-                w.pipeline, w.execution_id, w.stage, w.action
-            ),
-            console: format!("{} > {} > {}", w.pipeline, w.stage, w.action),
-            carries: carried
-                .clone()
-                .unwrap_or_else(|| "an unknown commit".into()),
-            from: from.stage.clone(),
-            runs: runs.clone().unwrap_or_else(|| "an untagged commit".into()),
-        }),
-    }
-}
-
-/// One pipeline stage's row in `deployer status`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PipelineRow {
-    /// The pipeline stage.
-    pub stage: String,
-    /// Its latest execution.
-    pub execution_id: Option<String>,
-    /// That execution's status in the stage.
-    pub status: Option<String>,
-    /// The commit that execution built.
-    pub commit: Option<String>,
-    /// sha256 of the package manifest that execution built (`PACKAGE_DIGEST`).
-    pub package_digest: Option<String>,
-    /// The action running or last run, with its status (e.g. `Approve: InProgress`).
-    pub action: Option<String>,
-}
-
-/// The status rows of the pipeline: one per pipeline stage, with the commit and the
-/// package digest of its latest execution (`package_digests` by execution id).
-pub fn pipeline_rows(
-    state: &[StageState],
-    executions: &[Execution],
-    package_digests: &BTreeMap<String, String>,
-) -> Vec<PipelineRow> {
-    state
-        .iter()
-        .map(|s| {
-            let exec = s
-                .execution_id
-                .as_ref()
-                .and_then(|id| executions.iter().find(|e| &e.id == id));
-            let action = s
-                .actions
-                .iter()
-                .rev()
-                .find(|a| a.status.is_some())
-                .map(|a| format!("{}: {}", a.name, a.status.as_deref().unwrap_or("-")));
-            PipelineRow {
-                stage: s.name.clone(),
-                execution_id: s.execution_id.clone(),
-                status: s.status.clone(),
-                commit: exec.and_then(|e| e.commit.clone()),
-                package_digest: s
-                    .execution_id
-                    .as_ref()
-                    .and_then(|id| package_digests.get(id).cloned()),
-                action,
-            }
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::codepipeline::ActionState;
+    use crate::aws::codepipeline::{ActionState, Execution, StageState};
 
     fn stage(name: &str, extra: &str) -> Stage {
         let text = format!(

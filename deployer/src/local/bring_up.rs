@@ -1,0 +1,285 @@
+//! Bringing the local stage up: the emulator, the build, the deploy to the
+//! emulator through the deploy engine, then the upstream, api and worker.
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use tokio::process::Command;
+
+use super::emulator::{self, Listener};
+use super::processes::{self, Supervisor};
+use crate::aws::Target;
+use crate::aws::cloudformation::Stacks;
+use crate::cli::GlobalArgs;
+use crate::deploy::engine::{self, Remote, Ui};
+use crate::deploy::policy::{EMULATOR_PATIENCE, LOCAL_API_PATIENCE, Policy, UPSTREAM_PATIENCE};
+use crate::deploy::{self, Deployment};
+use crate::env_contract::{LocalOverrides, REMOVED_FROM_PROCESSES, process_env};
+use crate::error::{DeployError, Error, LocalError, Result};
+use crate::plan::Plan;
+use crate::plan::render::{Format, render, summary};
+use crate::render::context;
+use crate::session::{self, say};
+use crate::stage::Stage;
+use crate::stage::schema::Provider;
+use serde::{Deserialize, Serialize};
+
+/// The three ports a local run uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ports {
+    /// The emulator.
+    pub emulator: u16,
+    /// The api process.
+    pub api: u16,
+    /// The offline upstream.
+    pub upstream: u16,
+}
+
+/// What `bring_up` started, for the state file and the endpoint lines.
+pub(super) struct Ready {
+    pub(super) emulator: String,
+    pub(super) emulator_started: bool,
+    pub(super) upstream: Option<String>,
+    pub(super) api: String,
+}
+
+fn port_free(port: u16, what: &str, flag: &str) -> Result<()> {
+    match TcpListener::bind(("127.0.0.1", port)) {
+        Ok(_) => Ok(()),
+        Err(_) => Err(LocalError::PortBusy {
+            port,
+            what: what.to_string(),
+            flag: flag.to_string(),
+        }
+        .into()),
+    }
+}
+
+/// Whether the stage's upstream is the offline server this run starts.
+fn runs_offline_upstream(stage: &Stage) -> bool {
+    let up = &stage.spec.app.upstream;
+    up.provider == Provider::V3 && up.base_url.starts_with("http://127.0.0.1:")
+}
+
+pub(super) async fn bring_up(
+    root: &Path,
+    global: &GlobalArgs,
+    stage: &Stage,
+    ports: Ports,
+    sup: &mut Supervisor,
+) -> Result<Ready> {
+    let with_upstream = runs_offline_upstream(stage);
+    port_free(ports.api, "the api", "--api-port")?;
+    if with_upstream {
+        port_free(ports.upstream, "the offline upstream", "--upstream-port")?;
+    }
+
+    // 1. The emulator: reuse, or start (it boots while we build).
+    let emulator = format!("http://127.0.0.1:{}", ports.emulator);
+    let emulator_started = match emulator::probe(ports.emulator) {
+        Listener::Http => {
+            say(&format!(
+                "emulator: reusing the one answering on {emulator}"
+            ));
+            false
+        }
+        Listener::Other => {
+            return Err(LocalError::PortBusy {
+                port: ports.emulator,
+                what: "the emulator; something that is not an HTTP server listens there".into(),
+                flag: "--emulator-port".into(),
+            }
+            .into());
+        }
+        Listener::Free => {
+            let server = emulator::server_path(root, &say)?;
+            let mut cmd = Command::new(server);
+            cmd.args(["-H", "127.0.0.1", "-p", &ports.emulator.to_string()]);
+            sup.spawn("emulator", cmd, false)?;
+            say(&format!("emulator: starting moto on {emulator}"));
+            true
+        }
+    };
+
+    // 2. Build and package (the same zips a cloud stage gets).
+    let d = Deployment::gather(root, stage, None, None, &["offline-upstream"], &say)?;
+    let binaries = d
+        .package
+        .binaries
+        .clone()
+        .unwrap_or_else(|| crate::package::build::target_dir(root).join("release"));
+    for f in &d.package.manifest.functions {
+        say(&format!(
+            "packaged {}: {} ({})",
+            f.0,
+            crate::plan::render::short(&f.1.digest),
+            crate::plan::render::human_size(f.1.size)
+        ));
+    }
+
+    if emulator_started && !emulator::wait_until_answering(ports.emulator, EMULATOR_PATIENCE).await
+    {
+        return Err(LocalError::ProcessFailed {
+            name: "emulator".into(),
+            detail: format!(
+                "did not answer on {emulator} within {} s",
+                EMULATOR_PATIENCE.as_secs()
+            ),
+            log: PathBuf::from(processes::LOGS_DIR).join("emulator.log"),
+        }
+        .into());
+    }
+
+    // 3. Deploy to the emulator, through the same engine as a cloud stage.
+    let target = Target {
+        region: global
+            .region
+            .clone()
+            .unwrap_or_else(|| stage.spec.region.clone()),
+        profile: None,
+        endpoint_url: Some(emulator.clone()),
+        emulator_credentials: true,
+    };
+    let clients = session::guarded_clients(stage, target).await?;
+    let remote = Remote::of(&clients);
+    let policy = Policy::local(global.json);
+    let dp = engine::plan(&remote, d, &policy, &deploy::now_rfc3339()).await?;
+    let ui = LocalUi {
+        verbose: global.verbose > 0,
+        shown: Cell::new(None),
+    };
+    let out = engine::apply(&remote, &dp, &policy, &ui).await?;
+    let d = &dp.deployment;
+    if let (true, Some(shown)) = (out.plan.changes, ui.shown.get()) {
+        say(&format!(
+            "deployed {} to the emulator in {:.1}s",
+            d.stack_name,
+            shown.elapsed().as_secs_f64()
+        ));
+    }
+
+    // 4. The processes, configured from the stack's resources.
+    let resources: BTreeMap<String, String> = clients
+        .cloudformation
+        .resources(&d.stack_name)
+        .await?
+        .into_iter()
+        .filter_map(|r| Some((r.logical_id, r.physical_id?)))
+        .collect();
+    let ctx = context::build(stage, &crate::outputs::local(), None);
+    let overrides = LocalOverrides {
+        endpoint: emulator.clone(),
+        region: d.region.clone(),
+        api_port: ports.api,
+        upstream: with_upstream.then(|| format!("http://127.0.0.1:{}", ports.upstream)),
+        api_key: std::env::var("UPSTREAM_API_KEY")
+            .ok()
+            .filter(|k| !k.is_empty()),
+    };
+    let api_env = process_env(&ctx.functions.api.environment, &resources, &overrides, true)
+        .map_err(|id| missing_resource(&d.stack_name, &id))?;
+    let worker_env = process_env(
+        &ctx.functions.worker.environment,
+        &resources,
+        &overrides,
+        false,
+    )
+    .map_err(|id| missing_resource(&d.stack_name, &id))?;
+
+    let upstream = if with_upstream {
+        let mut cmd = Command::new(binaries.join("offline-upstream"));
+        cmd.args(["--port", &ports.upstream.to_string()]);
+        sup.spawn("upstream", cmd, true)?;
+        if !emulator::wait_until_answering(ports.upstream, UPSTREAM_PATIENCE).await {
+            return Err(failed(
+                "upstream",
+                &format!(
+                    "did not answer on port {} within {} s",
+                    ports.upstream,
+                    UPSTREAM_PATIENCE.as_secs()
+                ),
+            ));
+        }
+        Some(format!("http://127.0.0.1:{}", ports.upstream))
+    } else {
+        None
+    };
+
+    let api = format!("http://127.0.0.1:{}", ports.api);
+    sup.spawn("api", child(&binaries.join("api"), &api_env), true)?;
+    if let Err(e) = deploy::smoke::check(&api, LOCAL_API_PATIENCE).await {
+        return Err(failed(
+            "api",
+            &format!("did not pass its smoke test (health and two read routes): {e}"),
+        ));
+    }
+    sup.spawn("worker", child(&binaries.join("worker"), &worker_env), true)?;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    for name in ["upstream", "api", "worker"] {
+        if let Some(status) = sup.poll_exit(name) {
+            return Err(failed(
+                name,
+                &format!("stopped right after starting ({status})"),
+            ));
+        }
+    }
+    Ok(Ready {
+        emulator,
+        emulator_started,
+        upstream,
+        api,
+    })
+}
+
+fn failed(name: &str, detail: &str) -> Error {
+    Error::from(LocalError::ProcessFailed {
+        name: name.to_string(),
+        detail: detail.to_string(),
+        log: PathBuf::from(processes::LOGS_DIR).join(format!("{name}.log")),
+    })
+}
+
+fn missing_resource(stack: &str, logical_id: &str) -> Error {
+    Error::from(DeployError::EmulatorRejected {
+        stack: stack.to_string(),
+        message: format!("the stack has no physical id for {logical_id}"),
+    })
+}
+
+fn child(program: &Path, env: &[(String, String)]) -> Command {
+    let mut cmd = Command::new(program);
+    for var in REMOVED_FROM_PROCESSES {
+        cmd.env_remove(var);
+    }
+    cmd.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    cmd
+}
+
+/// How `up local` shows the plan: a one-line summary (`-v`: the whole plan),
+/// or that the stack has no changes; remembers when, to time the deploy.
+struct LocalUi {
+    verbose: bool,
+    shown: Cell<Option<Instant>>,
+}
+
+impl Ui for LocalUi {
+    fn plan(&self, plan: &Plan) {
+        if !plan.changes {
+            say(&format!("stack {}: no changes", plan.stack_name));
+            return;
+        }
+        if self.verbose {
+            eprint!("{}", render(plan, Format::Text));
+        } else {
+            say(&format!(
+                "stack {}: {} (-v shows the plan)",
+                plan.stack_name,
+                summary(plan)
+            ));
+        }
+        self.shown.set(Some(Instant::now()));
+    }
+}

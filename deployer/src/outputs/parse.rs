@@ -1,0 +1,364 @@
+//! Checking `terraform output -json` text against `REQUIRED`, once: `check`
+//! finds every problem of every required output, `inspect` shows them (for
+//! `deployer outputs`), and `parse` turns the first into an error (for
+//! everything else), so the two can never disagree. Pure.
+
+use serde::Serialize;
+use serde_json::Value;
+
+pub use super::problem::Problem;
+use super::required::{OutputKind, Outputs, REQUIRED};
+use crate::error::{Error, OutputsError, Result};
+use crate::stage::Stage;
+
+/// One required output as `deployer outputs` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutputRow {
+    /// The output's name.
+    pub name: &'static str,
+    /// `string` or `map(string)`.
+    pub kind: &'static str,
+    /// Its value for the stage (a map's entry for the stage).
+    pub value: Option<String>,
+    /// What is wrong with it: missing, wrong type, no entry for the stage.
+    pub problem: Option<String>,
+    /// Why the deployer needs it.
+    pub used_for: &'static str,
+}
+
+/// One required output, checked: its value for the stage, or its problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    /// Which output.
+    pub required: &'static super::required::RequiredOutput,
+    /// Its value for the stage, when it has no problem.
+    pub value: Option<String>,
+    /// What is wrong with it.
+    pub problem: Option<Problem>,
+}
+
+/// Every check on every required output, once, in `REQUIRED` order (the ARN
+/// checks on the outputs that are otherwise fine). `Err` when the text is not
+/// JSON or not an object of outputs.
+pub fn check(stage: &Stage, text: &str) -> std::result::Result<Vec<Checked>, String> {
+    let root: Value = serde_json::from_str(text)
+        .map_err(|e| format!("not `terraform output -json` JSON: {e}"))?;
+    let all = root
+        .as_object()
+        .ok_or("expected a JSON object of outputs")?;
+    Ok(REQUIRED
+        .iter()
+        .map(|r| {
+            let found = match all.get(r.name).map(|e| e.get("value")) {
+                None => Err(Problem::Missing),
+                Some(None) => Err(Problem::NoValue),
+                Some(Some(v)) => value_of(stage, r.kind, v),
+            };
+            let found = found.and_then(|s| match r.name {
+                "alarm_topic_arn" => check_arn(stage, &s, true).map(|()| s).map_err(Problem::Arn),
+                "cloudformation_execution_role_arns" => check_arn(stage, &s, false)
+                    .map(|()| s)
+                    .map_err(Problem::Arn),
+                _ => Ok(s),
+            });
+            let (value, problem) = match found {
+                Ok(s) => (Some(s), None),
+                Err(p) => (None, Some(p)),
+            };
+            Checked {
+                required: r,
+                value,
+                problem,
+            }
+        })
+        .collect())
+}
+
+/// The stage's string from an output's `value`, or why there is none.
+fn value_of(stage: &Stage, kind: OutputKind, v: &Value) -> std::result::Result<String, Problem> {
+    match kind {
+        OutputKind::String => v
+            .as_str()
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .ok_or(Problem::NotString { found: kind_of(v) }),
+        OutputKind::StringMapByStage => {
+            let map = v.as_object().ok_or(Problem::NotMap { found: kind_of(v) })?;
+            if let Some((k, entry)) = map.iter().find(|(_, e)| !e.is_string()) {
+                return Err(Problem::NonStringEntry {
+                    key: k.clone(),
+                    found: kind_of(entry),
+                });
+            }
+            map.get(&stage.name)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .ok_or_else(|| Problem::NoStageEntry {
+                    stage: stage.name.clone(),
+                })
+        }
+    }
+}
+
+/// Every required output of one stage from `terraform output -json` text, with what is
+/// wrong with each (unlike `parse`, it does not stop at the first problem). Pure.
+pub fn inspect(stage: &Stage, text: &str) -> std::result::Result<Vec<OutputRow>, String> {
+    Ok(check(stage, text)?
+        .into_iter()
+        .map(|c| OutputRow {
+            name: c.required.name,
+            kind: match c.required.kind {
+                OutputKind::String => "string",
+                OutputKind::StringMapByStage => "map(string)",
+            },
+            value: c.value,
+            problem: c.problem.as_ref().map(Problem::row_text),
+            used_for: c.required.used_for,
+        })
+        .collect())
+}
+
+/// Checks `terraform output -json` text against `REQUIRED` for one stage: the
+/// first problem `check` finds is the error (a missing or mistyped output
+/// before an ARN in the wrong account). Pure.
+pub fn parse(stage: &Stage, source_desc: &str, text: &str) -> Result<Outputs> {
+    let checked = check(stage, text).map_err(|detail| {
+        Error::from(OutputsError::OutputsUnreadable {
+            stage: stage.name.clone(),
+            source_desc: source_desc.to_string(),
+            detail,
+        })
+    })?;
+    let first = checked
+        .iter()
+        .filter(|c| {
+            c.problem
+                .as_ref()
+                .is_some_and(|p| !matches!(p, Problem::Arn(_)))
+        })
+        .chain(
+            checked
+                .iter()
+                .filter(|c| matches!(c.problem, Some(Problem::Arn(_)))),
+        )
+        .next();
+    if let Some(c) = first {
+        let name = c.required.name.to_string();
+        return Err(match c.problem.as_ref() {
+            Some(Problem::Missing) => OutputsError::OutputMissing {
+                stage: stage.name.clone(),
+                name,
+                source_desc: source_desc.to_string(),
+            },
+            problem => OutputsError::OutputInvalid {
+                stage: stage.name.clone(),
+                name,
+                source_desc: source_desc.to_string(),
+                problem: problem.map(Problem::error_text).unwrap_or_default(),
+            },
+        }
+        .into());
+    }
+    let take = |name: &str| {
+        checked
+            .iter()
+            .find(|c| c.required.name == name)
+            .and_then(|c| c.value.clone())
+            .unwrap_or_default()
+    };
+    Ok(Outputs {
+        artifact_bucket: take("artifact_bucket"),
+        alarm_topic_arn: Some(take("alarm_topic_arn")),
+        cloudformation_execution_role_arn: Some(take("cloudformation_execution_role_arns")),
+        pipeline_name: Some(take("pipeline_name")),
+        source: source_desc.to_string(),
+    })
+}
+
+/// An ARN must be in the stage's account (and region, for regional resources),
+/// or the stack would point at something it cannot use.
+fn check_arn(stage: &Stage, arn: &str, regional: bool) -> std::result::Result<(), String> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    if parts.len() != 6 || parts[0] != "arn" {
+        return Err(format!("is `{arn}`, which is not an ARN"));
+    }
+    if parts[4] != stage.spec.account {
+        return Err(format!(
+            "is in account {} but stage {} runs in account {}",
+            parts[4], stage.name, stage.spec.account
+        ));
+    }
+    if regional && parts[3] != stage.spec.region {
+        return Err(format!(
+            "is in region {} but stage {} runs in {}",
+            parts[3], stage.name, stage.spec.region
+        ));
+    }
+    Ok(())
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a map",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stage::load::parse as parse_stage;
+    use std::path::PathBuf;
+
+    fn stage(name: &str) -> Stage {
+        let text = "account: '111111111111'
+region: us-east-1
+terraform_outputs: {file: o.json}
+app:
+  architecture: arm64
+  log_level: info
+  api: {memory_mb: 256, timeout_seconds: 10}
+  worker: {memory_mb: 256, timeout_seconds: 30}
+  upstream: {provider: v3, base_url: 'http://x'}
+";
+        let file = PathBuf::from(format!("stages/{name}.yaml"));
+        let spec = parse_stage(&file, text).expect("parses");
+        Stage {
+            name: name.into(),
+            file,
+            text: text.into(),
+            spec,
+        }
+    }
+
+    fn json(overrides: &[(&str, Value)]) -> String {
+        let mut v = serde_json::json!({
+            "artifact_bucket": {"value": "countries-artifacts-111111111111", "type": "string", "sensitive": false},
+            "alarm_topic_arn": {"value": "arn:aws:sns:us-east-1:111111111111:countries-alarms", "type": "string", "sensitive": false},
+            "cloudformation_execution_role_arns": {"value": {"dev": "arn:aws:iam::111111111111:role/countries-cfn-dev"}, "type": ["map", "string"], "sensitive": false},
+            "pipeline_name": {"value": "countries", "type": "string", "sensitive": false},
+        });
+        for (k, val) in overrides {
+            if val.is_null() {
+                v.as_object_mut().unwrap().remove(*k);
+            } else {
+                v[*k] = serde_json::json!({"value": val});
+            }
+        }
+        v.to_string()
+    }
+
+    #[test]
+    fn reads_all_required_outputs() {
+        let o = parse(&stage("dev"), "f.json", &json(&[])).expect("valid");
+        assert_eq!(o.artifact_bucket, "countries-artifacts-111111111111");
+        assert_eq!(
+            o.cloudformation_execution_role_arn.as_deref(),
+            Some("arn:aws:iam::111111111111:role/countries-cfn-dev")
+        );
+    }
+
+    #[test]
+    fn missing_output_names_it_and_the_stage() {
+        let err = parse(
+            &stage("dev"),
+            "f.json",
+            &json(&[("pipeline_name", Value::Null)]),
+        )
+        .unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("`pipeline_name`") && msg.contains("stage dev") && msg.contains("f.json"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn wrongly_typed_output_names_it() {
+        let err = parse(
+            &stage("dev"),
+            "f.json",
+            &json(&[("artifact_bucket", serde_json::json!(3))]),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("`artifact_bucket`") && err.to_string().contains("a number"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn inspect_lists_every_problem() {
+        let text = json(&[
+            ("pipeline_name", Value::Null),
+            ("alarm_topic_arn", serde_json::json!(3)),
+        ]);
+        let rows = inspect(&stage("dev"), &text).unwrap();
+        let problems: Vec<_> = rows
+            .iter()
+            .filter_map(|r| r.problem.as_deref().map(|p| (r.name, p)))
+            .collect();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems.contains(&("pipeline_name", "missing")));
+        let staging = inspect(&stage("staging"), &json(&[])).unwrap();
+        assert!(
+            staging
+                .iter()
+                .any(|r| r.problem.as_deref() == Some("has no entry for stage `staging`"))
+        );
+        assert!(inspect(&stage("dev"), "[").is_err());
+    }
+
+    #[test]
+    fn role_map_needs_this_stage() {
+        let err = parse(&stage("staging"), "f.json", &json(&[])).unwrap_err();
+        assert!(
+            err.to_string().contains("no entry for stage `staging`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn arns_must_be_in_the_stage_account() {
+        let other = serde_json::json!("arn:aws:sns:us-east-1:999999999999:t");
+        let err = parse(
+            &stage("dev"),
+            "f.json",
+            &json(&[("alarm_topic_arn", other)]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("account 999999999999"), "{err}");
+    }
+
+    #[test]
+    fn inspect_and_parse_agree() {
+        // A non-string map entry: only `parse` used to reject it.
+        let entry = serde_json::json!({"dev": "arn:aws:iam::111111111111:role/r", "qa": 3});
+        let text = json(&[("cloudformation_execution_role_arns", entry)]);
+        let err = parse(&stage("dev"), "f.json", &text)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("but `qa` is a number"), "{err}");
+        let rows = inspect(&stage("dev"), &text).unwrap();
+        assert_eq!(
+            rows[2].problem.as_deref(),
+            Some("must be a map(string), but `qa` is a number")
+        );
+        // An ARN in another account: only `parse` used to check ARNs.
+        let other = serde_json::json!("arn:aws:sns:us-east-1:999999999999:t");
+        let text = json(&[("alarm_topic_arn", other)]);
+        assert!(parse(&stage("dev"), "f.json", &text).is_err());
+        let rows = inspect(&stage("dev"), &text).unwrap();
+        assert!(
+            rows[1]
+                .problem
+                .as_deref()
+                .is_some_and(|p| p.contains("account 999999999999")),
+            "{rows:?}"
+        );
+    }
+}

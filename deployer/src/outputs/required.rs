@@ -1,0 +1,80 @@
+//! The outputs the deployer reads, and the typed value they become. Pure data.
+
+use serde::Serialize;
+
+/// The JSON type an output's `value` must have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputKind {
+    /// Terraform `string`.
+    String,
+    /// Terraform `map(string)`, keyed by stage name.
+    StringMapByStage,
+}
+
+/// One output the deployer reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequiredOutput {
+    /// The output's name in infrastructure/outputs.tf.
+    pub name: &'static str,
+    /// The type its value must have.
+    pub kind: OutputKind,
+    /// Why the deployer needs it.
+    pub used_for: &'static str,
+}
+
+/// Every Terraform output the deployer needs. infrastructure/outputs.tf must declare each one.
+pub const REQUIRED: &[RequiredOutput] = &[
+    RequiredOutput {
+        name: "artifact_bucket",
+        kind: OutputKind::String,
+        used_for: "where packaged functions are uploaded; the stack's functions load their code from it",
+    },
+    RequiredOutput {
+        name: "alarm_topic_arn",
+        kind: OutputKind::String,
+        used_for: "alarm actions in the stack",
+    },
+    RequiredOutput {
+        name: "cloudformation_execution_role_arns",
+        kind: OutputKind::StringMapByStage,
+        used_for: "the role CloudFormation assumes for countries-<stage>",
+    },
+    RequiredOutput {
+        name: "pipeline_name",
+        kind: OutputKind::String,
+        used_for: "`deployer status` and `promote`",
+    },
+];
+
+/// The artifact bucket of the local stage (created in the emulator by `deployer up local`).
+pub const LOCAL_ARTIFACT_BUCKET: &str = "countries-artifacts-local";
+
+/// The environment variable that replaces every cloud stage's outputs source with one file.
+pub const OUTPUTS_FILE_ENV: &str = "DEPLOYER_OUTPUTS_FILE";
+
+/// One stage's outputs, checked and typed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Outputs {
+    /// Bucket holding `functions/<name>/<sha256>.zip`.
+    pub artifact_bucket: String,
+    /// SNS topic for alarms; none for the local stage.
+    pub alarm_topic_arn: Option<String>,
+    /// The role CloudFormation assumes for this stage's stack; none locally.
+    pub cloudformation_execution_role_arn: Option<String>,
+    /// The CodePipeline that deploys the stages; none locally.
+    pub pipeline_name: Option<String>,
+    /// Where the values came from, for messages (not given to templates: it varies by machine).
+    #[serde(skip)]
+    pub source: String,
+}
+
+/// The built-in values of a local stage (it has no Terraform).
+pub fn local() -> Outputs {
+    Outputs {
+        artifact_bucket: LOCAL_ARTIFACT_BUCKET.to_string(),
+        alarm_topic_arn: None,
+        cloudformation_execution_role_arn: None,
+        pipeline_name: None,
+        source: "built-in values of the local stage".to_string(),
+    }
+}

@@ -1,0 +1,128 @@
+//! Unit tests of the stage-file checks.
+
+use super::*;
+use crate::stage::load::parse;
+use std::path::{Path, PathBuf};
+
+pub(crate) fn stage(name: &str, text: &str) -> Stage {
+    let file = PathBuf::from(format!("stages/{name}.yaml"));
+    let spec = parse(Path::new(&file), text).expect("fixture parses");
+    Stage {
+        name: name.into(),
+        file,
+        text: text.into(),
+        spec,
+    }
+}
+
+fn cloud(extra: &str) -> String {
+    format!(
+        "account: '111111111111'
+region: us-east-1
+terraform_outputs:
+  file: o.json
+{extra}app:
+  architecture: arm64
+  log_level: info
+  api:
+    memory_mb: 256
+    timeout_seconds: 10
+  worker:
+    memory_mb: 256
+    timeout_seconds: 30
+  upstream:
+    provider: v5
+    base_url: https://api.example.com/v5
+    api_key_parameter: /countries/x/key
+"
+    )
+}
+
+#[test]
+fn a_good_chain_passes() {
+    let stages = [
+        stage("dev", &cloud("")),
+        stage("staging", &cloud("promote_from: dev\n")),
+        stage("prod", &cloud("promote_from: staging\napproval: true\n")),
+    ];
+    assert_eq!(validate(&stages), vec![]);
+}
+
+#[test]
+fn memory_out_of_range_names_line_and_range() {
+    let text = cloud("").replace(
+        "memory_mb: 256\n    timeout_seconds: 30",
+        "memory_mb: 64\n    timeout_seconds: 30",
+    );
+    let d = validate(&[stage("dev", &text)]);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(
+        (d[0].line, d[0].column, d[0].field.as_str()),
+        (12, 5, "app.worker.memory_mb")
+    );
+    assert!(d[0].message.contains("128-10240"), "{}", d[0]);
+}
+
+#[test]
+fn prod_needs_approval() {
+    let stages = [
+        stage("staging", &cloud("")),
+        stage("prod", &cloud("promote_from: staging\n")),
+    ];
+    let d = validate(&stages);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].field, "approval");
+    assert_eq!(
+        d[0].line, 5,
+        "points at promote_from when approval is absent"
+    );
+    assert!(d[0].message.contains("approval: true"));
+}
+
+#[test]
+fn unknown_promote_from_lists_stages() {
+    let d = validate(&[
+        stage("dev", &cloud("")),
+        stage("staging", &cloud("promote_from: qa\n")),
+    ]);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!((d[0].line, d[0].field.as_str()), (5, "promote_from"));
+    assert!(d[0].message.contains("one of dev"), "{}", d[0]);
+}
+
+#[test]
+fn promote_from_cycle_is_reported_for_each_member() {
+    let stages = [
+        stage("a", &cloud("promote_from: b\n")),
+        stage("b", &cloud("promote_from: a\n")),
+        stage("c", &cloud("promote_from: a\n")),
+    ];
+    let d = validate(&stages);
+    assert_eq!(d.len(), 2, "{d:?}");
+    assert!(d[0].message.contains("a <- b <- a"), "{}", d[0]);
+    assert!(d[1].message.contains("b <- a <- b"), "{}", d[1]);
+}
+
+#[test]
+fn v5_needs_a_key_parameter() {
+    let text = cloud("").replace("    api_key_parameter: /countries/x/key\n", "");
+    let d = validate(&[stage("dev", &text)]);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].field, "app.upstream.api_key_parameter");
+}
+
+#[test]
+fn api_timeout_is_capped_by_the_http_api() {
+    let text = cloud("").replace("timeout_seconds: 10", "timeout_seconds: 60");
+    let d = validate(&[stage("dev", &text)]);
+    assert_eq!(d[0].field, "app.api.timeout_seconds");
+    assert!(d[0].message.contains("1-30"), "{}", d[0]);
+}
+
+#[test]
+fn names_and_regions() {
+    assert!(is_stage_name("dev") && is_stage_name("qa-2"));
+    assert!(!is_stage_name("Dev") && !is_stage_name("2x") && !is_stage_name(""));
+    assert!(is_region("us-east-1") && is_region("us-gov-west-1"));
+    assert!(!is_region("useast1") && !is_region("us-east"));
+}
