@@ -122,7 +122,12 @@ pub fn lambda(stage: &Stage, r: &Resources) -> (Vec<EnvVar>, Vec<EnvVar>) {
     }
     worker.extend([
         var("UPSTREAM_TIMEOUT_MS", up.timeout_ms.to_string()),
-        var("BREAKER_THRESHOLD", app.breaker.threshold.to_string()),
+        var(
+            "BREAKER_FAILURE_RATE_PERCENT",
+            app.breaker.failure_rate_percent.to_string(),
+        ),
+        var("BREAKER_MIN_CALLS", app.breaker.min_calls.to_string()),
+        var("BREAKER_TRIAL_CALLS", app.breaker.trial_calls.to_string()),
         var(
             "BREAKER_WINDOW_SECONDS",
             app.breaker.window_seconds.to_string(),

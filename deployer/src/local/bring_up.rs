@@ -96,7 +96,10 @@ pub(super) async fn bring_up(
         }
         Listener::Free => {
             let server = emulator::server_path(root, &say)?;
-            let mut cmd = Command::new(server);
+            // moto's server through tools/moto_server.py, which gives its
+            // DynamoDB the per-item atomicity the breaker's counts rely on.
+            let mut cmd = Command::new(server.with_file_name("python"));
+            cmd.arg(root.join("tools/moto_server.py"));
             cmd.args(["-H", "127.0.0.1", "-p", &ports.emulator.to_string()]);
             sup.spawn("emulator", cmd, false)?;
             say(&format!("emulator: starting moto on {emulator}"));

@@ -148,16 +148,23 @@ pub enum Provider {
     V5,
 }
 
-/// Circuit breaker settings.
+/// Circuit breaker settings: it opens on a failure rate over enough calls,
+/// so a flaky upstream that answers most calls is not treated as a dead one.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct BreakerSettings {
-    /// Failures inside the window that open the breaker.
-    #[serde(default = "default_breaker_threshold")]
-    pub threshold: u32,
-    /// Failure window and open time, in seconds.
+    /// Share of recent calls failing, in percent, that opens the breaker.
+    #[serde(default = "default_breaker_failure_rate_percent")]
+    pub failure_rate_percent: u32,
+    /// Recent calls (this window and the one before) needed before the rate counts.
+    #[serde(default = "default_breaker_min_calls")]
+    pub min_calls: u32,
+    /// Counting window and open time, in seconds.
     #[serde(default = "default_breaker_window_seconds")]
     pub window_seconds: u32,
+    /// Trial calls when half-open; that many successes close it.
+    #[serde(default = "default_breaker_trial_calls")]
+    pub trial_calls: u32,
 }
 
 /// view-data caching.
@@ -202,8 +209,10 @@ pub struct LocalSettings {
 impl Default for BreakerSettings {
     fn default() -> Self {
         Self {
-            threshold: default_breaker_threshold(),
+            failure_rate_percent: default_breaker_failure_rate_percent(),
+            min_calls: default_breaker_min_calls(),
             window_seconds: default_breaker_window_seconds(),
+            trial_calls: default_breaker_trial_calls(),
         }
     }
 }
@@ -269,8 +278,14 @@ fn default_upstream_timeout_ms() -> u32 {
 fn default_refresh_after_seconds() -> u32 {
     86400
 }
-fn default_breaker_threshold() -> u32 {
-    5
+fn default_breaker_failure_rate_percent() -> u32 {
+    50
+}
+fn default_breaker_min_calls() -> u32 {
+    10
+}
+fn default_breaker_trial_calls() -> u32 {
+    1
 }
 fn default_breaker_window_seconds() -> u32 {
     300

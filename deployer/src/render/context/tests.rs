@@ -89,7 +89,9 @@ fn environments_follow_the_contract() {
             "UPSTREAM_BASE_URL",
             "UPSTREAM_API_KEY_PARAMETER",
             "UPSTREAM_TIMEOUT_MS",
-            "BREAKER_THRESHOLD",
+            "BREAKER_FAILURE_RATE_PERCENT",
+            "BREAKER_MIN_CALLS",
+            "BREAKER_TRIAL_CALLS",
             "BREAKER_WINDOW_SECONDS",
             "REFRESH_AFTER_SECONDS"
         ]

@@ -187,10 +187,23 @@ fn check_stage(stage: &Stage, names: &BTreeSet<&str>, out: &mut Vec<Diagnostic>)
             ),
         );
     }
-    if s.app.breaker.threshold == 0 {
+    let b = &s.app.breaker;
+    if !(1..=100).contains(&b.failure_rate_percent) {
         err(
-            "app.breaker.threshold",
-            "0 would keep the breaker open; allowed: 1 or more".into(),
+            "app.breaker.failure_rate_percent",
+            "allowed: 1 to 100 (percent of recent calls failing)".into(),
+        );
+    }
+    if !(1..=10_000).contains(&b.min_calls) {
+        err(
+            "app.breaker.min_calls",
+            "allowed: 1 to 10000 calls (0 would let one failure decide)".into(),
+        );
+    }
+    if !(1..=100).contains(&b.trial_calls) {
+        err(
+            "app.breaker.trial_calls",
+            "allowed: 1 to 100 trial calls (0 would keep the breaker open)".into(),
         );
     }
     if s.app.breaker.window_seconds == 0 {
