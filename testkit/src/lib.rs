@@ -33,19 +33,32 @@ pub fn python_tool(venv: &str, requirements: &str, tool: &str) -> PathBuf {
     if server.exists() {
         return server;
     }
-    // One installer at a time across test processes: mkdir is atomic.
-    let lock = venv.with_extension("installing");
+    // One installer at a time across test processes (and `deployer up local`): a file
+    // lock, which a crashed installer releases at once.
+    let lock = venv.with_extension("install.lock");
     std::fs::create_dir_all(repo_root().join(".countries")).expect("cannot create .countries/");
+    let _ = std::fs::remove_dir(venv.with_extension("installing")); // the old mkdir lock
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock)
+        .unwrap_or_else(|e| panic!("cannot open {}: {e}", lock.display()));
     let started = Instant::now();
-    while std::fs::create_dir(&lock).is_err() {
-        if server.exists() {
-            return server;
+    loop {
+        match file.try_lock() {
+            Ok(()) => break,
+            Err(std::fs::TryLockError::WouldBlock) => {}
+            Err(std::fs::TryLockError::Error(e)) => panic!("cannot lock {}: {e}", lock.display()),
         }
-        assert!(started.elapsed() < Duration::from_secs(600), "another process has been installing moto for 10 minutes; remove {}", lock.display());
+        assert!(started.elapsed() < Duration::from_secs(600), "another process has been installing {tool} for 10 minutes (it holds {})", lock.display());
         std::thread::sleep(Duration::from_millis(500));
     }
+    if server.exists() {
+        return server;
+    }
     let result = install(&venv, requirements);
-    let _ = std::fs::remove_dir(&lock);
+    drop(file);
     if let Err(e) = result {
         panic!(
             "{tool} could not be installed: {e}\nInstall it by hand: python3 -m venv {dir} && {dir}/bin/pip install -r {requirements}",
