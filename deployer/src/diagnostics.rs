@@ -229,4 +229,37 @@ mod tests {
         assert_eq!(line_text("a\n", 3), None);
         assert_eq!(line_text("a\n", 0), None);
     }
+
+    /// `--json` of a stage-file error: one entry per position, with the same
+    /// fields the text shows (the run end to end is tests/diagnostics.rs).
+    #[test]
+    fn stage_errors_in_json() {
+        let err = Error::from(StageError::InvalidStage {
+            diagnostics: vec![Diagnostic {
+                file: "stages/qa.yaml".into(),
+                line: 11,
+                column: 3,
+                field: "app.log_retention".into(),
+                message: "unknown field `log_retention`, expected one of `architecture`".into(),
+                source_line: Some("  log_retention: 7".into()),
+            }],
+        });
+        let v = json(&err);
+        let d = &v["error"]["diagnostics"][0];
+        assert_eq!(d["file"], "stages/qa.yaml");
+        assert_eq!(d["line"], 11);
+        assert_eq!(d["column"], 3);
+        assert_eq!(d["field"], "app.log_retention");
+        assert_eq!(d["source_line"], "  log_retention: 7");
+        assert!(
+            d["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("unknown field `log_retention`"),
+            "{d}"
+        );
+        assert!(d["hint"].as_str().unwrap().contains("rename"), "{d}");
+        assert_eq!(v["error"]["exit_code"], 2);
+        assert!(v["error"]["hint"].is_string());
+    }
 }

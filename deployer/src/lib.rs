@@ -1,12 +1,15 @@
 //! The `deployer` library: everything the binary does, as modules tests and
 //! later commands can use.
 //!
-//! Pure logic (`stage::validate`, `stage::locate`, `render::context`,
-//! `outputs::parse`, `plan`, `package::{zip, elf, manifest}`,
-//! `deploy::progress`, `logs::format`, `diagnostics`) has no I/O; the edges
+//! Pure logic (`stage::{validate, rules, locate}`, `env_contract`,
+//! `render::context`, `outputs::{parse, inspect}`, `plan`,
+//! `package::{zip, elf, manifest}`, `deploy::{policy, stack_state,
+//! progress}`, `logs::format`, `diagnostics`) has no I/O; the edges
 //! (`stage::load`, `outputs::read`, `render::write`, `package::build`, `aws`,
-//! `local`, `logs::{reader, cloudwatch}`, `commands`) read and write files,
-//! run tools or call AWS.
+//! `deploy::engine`, `local`, `logs::{reader, cloudwatch}`) read and write
+//! files, run tools or call AWS. `session` holds what every command shares;
+//! `commands` drives the rest, and nothing imports `commands`. Errors are by
+//! area in `error`.
 
 pub mod aws;
 pub mod cli;

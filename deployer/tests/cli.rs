@@ -12,28 +12,6 @@ fn deployer() -> Command {
 }
 
 #[test]
-fn every_subcommand_help_has_an_example() {
-    for sub in [
-        "render", "validate", "package", "plan", "up", "down", "status",
-    ] {
-        let out = deployer().args([sub, "--help"]).output().expect("run");
-        let (stdout, _) = common::texts(&out);
-        assert!(out.status.success());
-        assert!(stdout.contains("Example"), "{sub} --help:\n{stdout}");
-        for flag in [
-            "--profile",
-            "--region",
-            "--endpoint-url",
-            "--json",
-            "--yes",
-            "--verbose",
-        ] {
-            assert!(stdout.contains(flag), "{sub} --help lacks {flag}");
-        }
-    }
-}
-
-#[test]
 fn usage_errors_exit_2() {
     let out = deployer().args(["render"]).output().expect("run");
     assert_eq!(out.status.code(), Some(2));

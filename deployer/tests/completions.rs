@@ -57,5 +57,27 @@ fn every_command_help_has_an_example() {
             "`deployer {} --help` shows no example",
             sub.get_name()
         );
+        // Built, so the global flags are propagated to each subcommand.
+        let mut built = Cli::command();
+        built.build();
+        let long = built
+            .find_subcommand_mut(sub.get_name())
+            .expect("built subcommand")
+            .render_long_help()
+            .to_string();
+        for flag in [
+            "--profile",
+            "--region",
+            "--endpoint-url",
+            "--json",
+            "--yes",
+            "--verbose",
+        ] {
+            assert!(
+                long.contains(flag),
+                "`deployer {} --help` lacks {flag}",
+                sub.get_name()
+            );
+        }
     }
 }

@@ -46,34 +46,6 @@ fn bad_stage_file_shows_the_line_and_a_caret() {
 }
 
 #[test]
-fn bad_stage_file_in_json() {
-    let root = common::fixture_root();
-    common::edit(
-        &root.path().join("stages/qa.yaml"),
-        "  log_retention_days: 7",
-        "  log_retention: 7",
-    );
-    let (stdout, _) = render_fails(root.path(), &["--json"]);
-    let v: serde_json::Value = serde_json::from_str(&stdout).expect("JSON on stdout");
-    let d = &v["error"]["diagnostics"][0];
-    assert_eq!(d["file"], "stages/qa.yaml");
-    assert_eq!(d["line"], 11);
-    assert_eq!(d["column"], 3);
-    assert_eq!(d["field"], "app.log_retention");
-    assert_eq!(d["source_line"], "  log_retention: 7");
-    assert!(
-        d["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("unknown field `log_retention`"),
-        "{d}"
-    );
-    assert!(d["hint"].as_str().unwrap().contains("rename"), "{d}");
-    assert_eq!(v["error"]["exit_code"], 2);
-    assert!(v["error"]["hint"].is_string());
-}
-
-#[test]
 fn undefined_template_variable_shows_the_line_and_a_caret() {
     let root = common::fixture_root();
     std::fs::write(

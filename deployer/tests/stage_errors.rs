@@ -31,24 +31,6 @@ fn assert_has(stderr: &str, needles: &[&str]) {
 }
 
 #[test]
-fn unknown_key() {
-    let err = stderr_after(|s| {
-        common::edit(
-            &s.join("qa.yaml"),
-            "  log_retention_days: 7",
-            "  log_retention: 7",
-        )
-    });
-    assert_has(
-        &err,
-        &[
-            "error: stages/qa.yaml:11:3: field `app.log_retention`: unknown field `log_retention`",
-            "expected one of",
-        ],
-    );
-}
-
-#[test]
 fn wrong_type() {
     let err =
         stderr_after(|s| common::edit(&s.join("qa.yaml"), "memory_mb: 1024", "memory_mb: lots"));

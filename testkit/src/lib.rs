@@ -3,8 +3,7 @@
 //! a free 127.0.0.1 port. It never skips: if the emulator cannot start, the
 //! test fails with what to do about it.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
@@ -33,19 +32,32 @@ pub fn python_tool(venv: &str, requirements: &str, tool: &str) -> PathBuf {
     if server.exists() {
         return server;
     }
-    // One installer at a time across test processes: mkdir is atomic.
-    let lock = venv.with_extension("installing");
+    // One installer at a time across test processes (and `deployer up local`): a file
+    // lock, which a crashed installer releases at once.
+    let lock = venv.with_extension("install.lock");
     std::fs::create_dir_all(repo_root().join(".countries")).expect("cannot create .countries/");
+    let _ = std::fs::remove_dir(venv.with_extension("installing")); // the old mkdir lock
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock)
+        .unwrap_or_else(|e| panic!("cannot open {}: {e}", lock.display()));
     let started = Instant::now();
-    while std::fs::create_dir(&lock).is_err() {
-        if server.exists() {
-            return server;
+    loop {
+        match file.try_lock() {
+            Ok(()) => break,
+            Err(std::fs::TryLockError::WouldBlock) => {}
+            Err(std::fs::TryLockError::Error(e)) => panic!("cannot lock {}: {e}", lock.display()),
         }
-        assert!(started.elapsed() < Duration::from_secs(600), "another process has been installing moto for 10 minutes; remove {}", lock.display());
+        assert!(started.elapsed() < Duration::from_secs(600), "another process has been installing {tool} for 10 minutes (it holds {})", lock.display());
         std::thread::sleep(Duration::from_millis(500));
     }
+    if server.exists() {
+        return server;
+    }
     let result = install(&venv, requirements);
-    let _ = std::fs::remove_dir(&lock);
+    drop(file);
     if let Err(e) = result {
         panic!(
             "{tool} could not be installed: {e}\nInstall it by hand: python3 -m venv {dir} && {dir}/bin/pip install -r {requirements}",
@@ -116,27 +128,32 @@ fn start_moto() -> Moto {
     Moto { endpoint, log, _lifeline: Mutex::new(stdin), _child: Mutex::new(child) }
 }
 
+/// One blocking HTTP request on a thread of its own: the workspace's
+/// `#[tokio::test]`s call the harness from a runtime thread, where a blocking
+/// client must not run. The status and the body, or why there is none.
+fn request(method: reqwest::Method, url: &str, timeout: Duration) -> Result<(u16, String), String> {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let client = reqwest::blocking::Client::builder().timeout(timeout).build().map_err(|e| e.to_string())?;
+            let response = client.request(method, url).send().map_err(|e| e.to_string())?;
+            let status = response.status().as_u16();
+            Ok((status, response.text().map_err(|e| e.to_string())?))
+        })
+        .join()
+        .unwrap_or_else(|_| Err("the request thread panicked".into()))
+    })
+}
+
 /// True when an HTTP server answers on the port.
 pub fn answers(port: u16) -> bool {
-    let Ok(mut stream) = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    let request = "GET /moto-api/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    let mut head = [0u8; 12];
-    stream.write_all(request.as_bytes()).is_ok() && stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.")
+    request(reqwest::Method::GET, &format!("http://127.0.0.1:{port}/moto-api/"), Duration::from_secs(2)).is_ok()
 }
 
 impl Moto {
     /// Resets all emulated state (moto's `/moto-api/reset`).
     pub fn reset(&self) {
-        let port: u16 = self.endpoint.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
-        let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("moto is gone");
-        let request = "POST /moto-api/reset HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-        stream.write_all(request.as_bytes()).expect("reset");
-        let mut answer = String::new();
-        let _ = stream.read_to_string(&mut answer);
-        assert!(answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200"), "moto reset failed: {answer}");
+        let answer = request(reqwest::Method::POST, &format!("{}/moto-api/reset", self.endpoint), Duration::from_secs(30));
+        assert!(matches!(answer, Ok((200, _))), "moto reset failed: {answer:?}");
     }
 }
 

@@ -18,6 +18,11 @@ async fn main() -> ExitCode {
     let faults = Arc::new(Faults::default());
     let mut port: u16 = 8081;
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // Help wins wherever it is (`--help --port 1` must not read --port as --help's value).
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
     for pair in args.chunks(2) {
         let [flag, value] = pair else {
             if pair.first().is_some_and(|a| a == "-h" || a == "--help") {

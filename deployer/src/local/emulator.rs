@@ -16,8 +16,11 @@ use crate::error::{Error, FsError, LocalError, Result};
 pub const VENV: &str = ".countries/venv";
 /// The pinned requirements.
 pub const REQUIREMENTS: &str = "tools/requirements-moto.txt";
-/// The installer's lock (the same one the test harness takes).
-const INSTALL_LOCK: &str = ".countries/venv.installing";
+/// The installer's lock file (the same one the test harness takes), held with
+/// `flock`: a crashed installer releases it at once.
+const INSTALL_LOCK: &str = ".countries/venv.install.lock";
+/// The folder the installer's lock used to be (a `mkdir` lock), removed when seen.
+const OLD_INSTALL_LOCK: &str = ".countries/venv.installing";
 
 /// What listens on a port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,11 +67,33 @@ pub fn server_path(root: &Path, say: &dyn Fn(&str)) -> Result<PathBuf> {
             source,
         })
     })?;
+    let _ = std::fs::remove_dir(root.join(OLD_INSTALL_LOCK));
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock)
+        .map_err(|source| {
+            Error::from(FsError::Write {
+                path: lock.clone(),
+                source,
+            })
+        })?;
     let started = Instant::now();
-    while std::fs::create_dir(&lock).is_err() {
-        if server.is_file() {
-            return Ok(server);
+    let mut said = false;
+    loop {
+        match file.try_lock() {
+            Ok(()) => break,
+            Err(std::fs::TryLockError::WouldBlock) => {}
+            Err(std::fs::TryLockError::Error(source)) => {
+                return Err(FsError::Write { path: lock, source }.into());
+            }
         }
+        if !said {
+            say("waiting for another process that is installing the emulator");
+            said = true;
+        }
+        // A hung installer (a crashed one releases the lock at once).
         if started.elapsed() > Duration::from_secs(600) {
             return Err(LocalError::EmulatorUnavailable {
                 detail: format!(
@@ -80,11 +105,15 @@ pub fn server_path(root: &Path, say: &dyn Fn(&str)) -> Result<PathBuf> {
         }
         std::thread::sleep(Duration::from_millis(500));
     }
+    // Whoever held the lock may have installed it meanwhile.
+    if server.is_file() {
+        return Ok(server);
+    }
     say(&format!(
         "installing the local AWS emulator (moto, {REQUIREMENTS}) into {VENV}: first run only, about a minute"
     ));
     let result = install(root, &venv);
-    let _ = std::fs::remove_dir(&lock);
+    drop(file);
     result?;
     if server.is_file() {
         Ok(server)

@@ -1,7 +1,10 @@
-//! `.countries/local/up.lock`: one `deployer up local` at a time. The file
-//! holds the owner's pid; a lock whose owner is gone is stale and taken over.
+//! `.countries/local/up.lock`: one `deployer up local` at a time. The file is
+//! locked (`flock`, through `File::try_lock`) while its owner runs and holds
+//! the owner's pid; a file nobody locks is stale and taken over.
 
-use std::io::Write;
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, FsError, LocalError, Result};
@@ -9,10 +12,14 @@ use crate::error::{Error, FsError, LocalError, Result};
 /// The lock file, relative to the repository root.
 pub const LOCK_FILE: &str = ".countries/local/up.lock";
 
-/// A held lock; dropping it removes the file.
+/// A held lock: the file, locked with `flock` (`File::try_lock`) for as long as
+/// it is open. The kernel releases it when the process dies, however it dies,
+/// so a lock file that is not locked is always stale. Dropping it removes the
+/// file (while still holding it) and then unlocks.
 #[derive(Debug)]
 pub struct Lock {
     path: PathBuf,
+    _file: File,
 }
 
 /// What was found when taking the lock.
@@ -35,40 +42,53 @@ pub fn acquire(root: &Path) -> Result<(Lock, Taken)> {
             })
         })?;
     }
-    let mut taken = Taken::Fresh;
+    let write_error = |source: std::io::Error| {
+        Error::from(FsError::Write {
+            path: path.clone(),
+            source,
+        })
+    };
     for _ in 0..3 {
-        match std::fs::OpenOptions::new()
+        let mut file = OpenOptions::new()
+            .read(true)
             .write(true)
-            .create_new(true)
+            .create(true)
+            .truncate(false)
             .open(&path)
-        {
-            Ok(mut file) => {
-                writeln!(file, "{}", std::process::id()).map_err(|source| {
-                    Error::from(FsError::Write {
-                        path: path.clone(),
-                        source,
-                    })
-                })?;
-                return Ok((Lock { path }, taken));
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            .map_err(write_error)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
                 let text = std::fs::read_to_string(&path).unwrap_or_default();
-                match parse_pid(&text) {
-                    Some(pid) if pid != std::process::id() && alive(pid, "deployer") => {
-                        return Err(LocalError::LocalAlreadyRunning {
-                            pid,
-                            lock: PathBuf::from(LOCK_FILE),
-                        }
-                        .into());
-                    }
-                    other => {
-                        taken = Taken::Stale(other.unwrap_or(0));
-                        let _ = std::fs::remove_file(&path);
-                    }
+                return Err(LocalError::LocalAlreadyRunning {
+                    pid: parse_pid(&text).unwrap_or(0),
+                    lock: PathBuf::from(LOCK_FILE),
                 }
+                .into());
             }
-            Err(source) => return Err(FsError::Write { path, source }.into()),
+            Err(TryLockError::Error(source)) => return Err(write_error(source)),
         }
+        // The previous holder may have removed the file between our open and our lock:
+        // then we locked a file nobody else can see; open the one at the path again.
+        let same = match (std::fs::metadata(&path), file.metadata()) {
+            (Ok(at_path), Ok(ours)) => at_path.ino() == ours.ino() && at_path.dev() == ours.dev(),
+            (Err(_), _) | (_, Err(_)) => false,
+        };
+        if !same {
+            continue;
+        }
+        let mut text = String::new();
+        file.read_to_string(&mut text).map_err(write_error)?;
+        // Content in a file nobody holds: its writer died without cleaning up.
+        let taken = if text.trim().is_empty() {
+            Taken::Fresh
+        } else {
+            Taken::Stale(parse_pid(&text).unwrap_or(0))
+        };
+        file.set_len(0).map_err(write_error)?;
+        file.seek(SeekFrom::Start(0)).map_err(write_error)?;
+        writeln!(file, "{}", std::process::id()).map_err(write_error)?;
+        return Ok((Lock { path, _file: file }, taken));
     }
     Err(FsError::Write {
         path,
@@ -82,39 +102,23 @@ pub fn parse_pid(text: &str) -> Option<u32> {
     text.trim().parse().ok()
 }
 
-/// The pid holding the lock, if that process is alive.
+/// The pid holding the lock, if a running `up local` holds it.
 pub fn holder(root: &Path) -> Option<u32> {
-    let text = std::fs::read_to_string(root.join(LOCK_FILE)).ok()?;
-    parse_pid(&text).filter(|pid| alive(*pid, "deployer"))
-}
-
-/// True when `pid` is a live process whose command line mentions `program`
-/// (so a recycled pid of something else does not count).
-pub fn alive(pid: u32, program: &str) -> bool {
-    let Ok(pid_t) = i32::try_from(pid) else {
-        return false;
-    };
-    // SAFETY: kill with signal 0 only checks that the process exists.
-    let exists = unsafe { libc::kill(pid_t, 0) } == 0
-        || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
-    if !exists {
-        return false;
-    }
-    match std::fs::read(format!("/proc/{pid}/cmdline")) {
-        Ok(cmdline) => String::from_utf8_lossy(&cmdline).contains(program),
-        Err(_) => true, // no /proc (macOS): trust kill
+    let path = root.join(LOCK_FILE);
+    let file = File::open(&path).ok()?;
+    match file.try_lock_shared() {
+        // Nobody holds it (our shared lock goes with `file`).
+        Ok(()) => None,
+        Err(TryLockError::WouldBlock) => parse_pid(&std::fs::read_to_string(&path).ok()?),
+        Err(TryLockError::Error(_)) => None,
     }
 }
 
 impl Drop for Lock {
     fn drop(&mut self) {
-        let ours = std::fs::read_to_string(&self.path)
-            .ok()
-            .and_then(|t| parse_pid(&t))
-            == Some(std::process::id());
-        if ours {
-            let _ = std::fs::remove_file(&self.path);
-        }
+        // Removed while still locked, so no one takes a lock on a file about to vanish
+        // unnoticed (`acquire` checks it locked the file at the path).
+        let _ = std::fs::remove_file(&self.path);
     }
 }
 
@@ -145,5 +149,23 @@ mod tests {
         std::fs::write(dir.path().join(LOCK_FILE), "999999999\n").unwrap();
         let (_lock, taken) = acquire(dir.path()).unwrap();
         assert_eq!(taken, Taken::Stale(999_999_999));
+    }
+
+    #[test]
+    fn a_second_acquire_is_refused_while_the_first_holds_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (lock, _) = acquire(dir.path()).unwrap();
+        let err = acquire(dir.path()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Local(LocalError::LocalAlreadyRunning { pid, .. }) if pid == std::process::id()
+            ),
+            "{err}"
+        );
+        drop(lock);
+        assert_eq!(holder(dir.path()), None);
+        let (_again, taken) = acquire(dir.path()).unwrap();
+        assert_eq!(taken, Taken::Fresh);
     }
 }

@@ -106,7 +106,7 @@ fn clean_up_stale(root: &Path, pid: u32) {
             "upstream" => "offline-upstream",
             other => other,
         };
-        if lock::alive(p.pid, program) {
+        if processes::alive(p.pid, program) {
             say(&format!(
                 "stopping {} (pid {}) left by an earlier `up local` that did not exit cleanly",
                 p.name, p.pid

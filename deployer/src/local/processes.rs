@@ -226,6 +226,24 @@ async fn pump(
     }
 }
 
+/// True when `pid` is a live process whose command line mentions `program`
+/// (so a recycled pid of something else does not count).
+pub fn alive(pid: u32, program: &str) -> bool {
+    let Ok(pid_t) = i32::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: kill with signal 0 only checks that the process exists.
+    let exists = unsafe { libc::kill(pid_t, 0) } == 0
+        || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+    if !exists {
+        return false;
+    }
+    match std::fs::read(format!("/proc/{pid}/cmdline")) {
+        Ok(cmdline) => String::from_utf8_lossy(&cmdline).contains(program),
+        Err(_) => true, // no /proc (macOS): trust kill
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
