@@ -7,10 +7,11 @@ its own thread and its DynamoDB backend reads, checks and writes an item with
 no lock, so concurrent writers can lose an update (measured: 119 of 120
 concurrent ADDs landed). The breaker and the duplicate-request markers rely on
 that atomicity, so the emulator must have it too: every DynamoDB item
-operation here runs under one lock. Everything else is moto's own server
+operation here runs under one lock, and answers with a snapshot. Everything else is moto's own server
 (same arguments: -H HOST -p PORT ...).
 """
 
+import copy
 import functools
 import sys
 import threading
@@ -29,7 +30,9 @@ for _name in (
     @functools.wraps(_original)
     def _atomic(self, *args, _original=_original, **kwargs):
         with _LOCK:
-            return _original(self, *args, **kwargs)
+            # A copy: moto's response layer reads the returned item after the
+            # lock is gone, when another write may be changing it in place.
+            return copy.deepcopy(_original(self, *args, **kwargs))
 
     setattr(DynamoDBBackend, _name, _atomic)
 

@@ -144,9 +144,10 @@ impl BreakerSettings {
         match state.phase {
             Phase::Closed => Permit::Allow,
             Phase::Open if now >= period_over_at => Permit::Trial,
-            Phase::HalfOpen if state.trials_claimed < self.trial_calls => Permit::Trial,
-            // Trials whose callers vanished: the slots can be claimed anew a window later.
+            // A half-open period a window old (its trials' callers vanished, or
+            // an older worker left it): a new period starts, whatever was claimed.
             Phase::HalfOpen if now >= period_over_at => Permit::Trial,
+            Phase::HalfOpen if state.trials_claimed < self.trial_calls => Permit::Trial,
             Phase::Open | Phase::HalfOpen => Permit::Refuse { retry_at_ms: period_over_at },
         }
     }
@@ -218,11 +219,10 @@ impl BreakerSettings {
     }
 
     /// True when a trial claimed at `now` begins a new half-open period
-    /// (from open, or over trials whose callers vanished) rather than taking
-    /// a free slot of the current one.
+    /// (from open, or over a half-open period a window old) rather than
+    /// taking a free slot of the current one.
     pub fn starts_half_open_period(&self, state: &BreakerState, now: EpochMillis) -> bool {
-        state.phase == Phase::Open
-            || (state.trials_claimed >= self.trial_calls && now >= state.opened_at_ms.saturating_add(self.window_ms))
+        state.phase == Phase::Open || (state.phase == Phase::HalfOpen && now >= state.opened_at_ms.saturating_add(self.window_ms))
     }
 
     /// The state after a trial call failed: open for another window.

@@ -194,6 +194,15 @@ impl WorkerConfig {
             (None, None) => KeySource::None,
         };
         let window_seconds: i64 = vars.number("BREAKER_WINDOW_SECONDS", 300, 1, 86_400)?;
+        let upstream_timeout_ms: u64 = vars.number("UPSTREAM_TIMEOUT_MS", 5000, 1, 60_000)?;
+        if window_seconds * 1000 <= upstream_timeout_ms as i64 {
+            // A trial still waiting on the upstream when its half-open period
+            // ends would have its answer dropped: the breaker could not reopen.
+            return Err(Error::Config {
+                name: "BREAKER_WINDOW_SECONDS",
+                problem: format!("must be longer than UPSTREAM_TIMEOUT_MS ({upstream_timeout_ms} ms), so a trial call ends within its half-open period"),
+            });
+        }
         let common = common(&vars)?;
         let dlq_url = vars.optional_url("DLQ_URL")?;
         if dlq_url.as_deref() == Some(common.queue_url.as_str()) {
@@ -206,7 +215,7 @@ impl WorkerConfig {
             provider,
             upstream_base_url: vars.url("UPSTREAM_BASE_URL")?,
             api_key,
-            upstream_timeout: Duration::from_millis(vars.number("UPSTREAM_TIMEOUT_MS", 5000, 1, 60_000)?),
+            upstream_timeout: Duration::from_millis(upstream_timeout_ms),
             breaker: BreakerSettings {
                 failure_rate_percent: vars.number("BREAKER_FAILURE_RATE_PERCENT", 50, 1, 100)?,
                 min_calls: vars.number("BREAKER_MIN_CALLS", 10, 1, 10_000)?,
@@ -265,6 +274,13 @@ mod tests {
     fn missing_variable_is_named() {
         let err = ApiConfig::from_lookup(env(&with(&[("QUEUE_URL", "")]))).unwrap_err();
         assert!(err.to_string().contains("QUEUE_URL"), "{err}");
+    }
+
+    #[test]
+    fn the_breaker_window_outlasts_an_upstream_call() {
+        let err = WorkerConfig::from_lookup(env(&with(&[("BREAKER_WINDOW_SECONDS", "5"), ("UPSTREAM_TIMEOUT_MS", "5000")]))).unwrap_err();
+        assert!(err.to_string().contains("BREAKER_WINDOW_SECONDS must be longer than UPSTREAM_TIMEOUT_MS (5000 ms)"), "{err}");
+        assert!(WorkerConfig::from_lookup(env(&with(&[("BREAKER_WINDOW_SECONDS", "6"), ("UPSTREAM_TIMEOUT_MS", "5000")]))).is_ok());
     }
 
     #[test]

@@ -91,18 +91,23 @@ fn settings(failure_rate_percent: u32, min_calls: u32, trial_calls: u32) -> Brea
     BreakerSettings { failure_rate_percent, min_calls, window_ms: 60_000, trial_calls }
 }
 
-/// Runs `calls` concurrently, each recording one result at `now`.
-async fn record_concurrently(breaker: &Arc<DynamoBreaker>, settings: BreakerSettings, results: Vec<CallResult>, now: i64) {
+/// Runs the calls concurrently, the i-th recording its result at `now + i`;
+/// returns each call's time and the state its write returned.
+async fn record_concurrently(breaker: &Arc<DynamoBreaker>, settings: BreakerSettings, results: Vec<CallResult>, now: i64) -> Vec<(i64, countries::breaker::BreakerState)> {
     let tasks: Vec<_> = results
         .into_iter()
-        .map(|result| {
+        .enumerate()
+        .map(|(i, result)| {
             let b = Arc::clone(breaker);
-            tokio::spawn(async move { b.record_call(settings, result, now).await.unwrap() })
+            let at = now + i as i64;
+            tokio::spawn(async move { (at, b.record_call(settings, result, at).await.unwrap()) })
         })
         .collect();
+    let mut states = Vec::new();
     for t in tasks {
-        t.await.unwrap();
+        states.push(t.await.unwrap());
     }
+    states
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -114,25 +119,28 @@ async fn concurrent_calls_are_counted_exactly_and_open_it_once() {
     for round in 0..3 {
         // 20 successes and 20 failures at once; a rate of 100 % can't trip.
         let mixed = (0..40).map(|i| if i % 2 == 0 { CallResult::Success } else { CallResult::Failure }).collect();
-        record_concurrently(&breaker, settings(100, 10_000, 1), mixed, now + round).await;
+        record_concurrently(&breaker, settings(100, 10_000, 1), mixed, now + round * 100).await;
     }
     let state = breaker.load().await.unwrap();
     assert_eq!(state.current, Counts { successes: 60, failures: 60 });
     assert_eq!(state.phase, Phase::Closed);
 
-    // Failures that take the rate past 50 % of at least 140 calls: exactly one writer opens it.
-    record_concurrently(&breaker, settings(50, 140, 1), vec![CallResult::Failure; 20], now + 10).await;
+    // 20 concurrent failures: from the 5th on (125 calls, 65 failures, 52 %)
+    // each writer sees the rate trip and races to open it; exactly one does.
+    let states = record_concurrently(&breaker, settings(50, 125, 1), vec![CallResult::Failure; 20], now + 1_000).await;
+    let openers: Vec<i64> = states.iter().filter(|(at, s)| s.phase == Phase::Open && s.opened_at_ms == *at).map(|(at, _)| *at).collect();
+    assert_eq!(openers.len(), 1, "exactly one writer opened it: {openers:?}");
     let state = breaker.load().await.unwrap();
     assert_eq!(state.current, Counts { successes: 60, failures: 80 });
-    assert_eq!(state.phase, Phase::Open);
-    assert_eq!(state.opened_at_ms, now + 10);
+    assert_eq!((state.phase, state.opened_at_ms), (Phase::Open, openers[0]));
 
-    // The next window: concurrent workers roll it once; the old counts become the previous window's.
-    let next = now + 60_000;
+    // The next window (the first started within 1 s of `now`): concurrent
+    // workers roll it once; the old counts become the previous window's.
+    let next = now + 61_000;
     record_concurrently(&breaker, settings(100, 10_000, 1), vec![CallResult::Success; 30], next).await;
     let state = breaker.load().await.unwrap();
     assert_eq!((state.previous, state.current), (Counts { successes: 60, failures: 80 }, Counts { successes: 30, failures: 0 }));
-    assert_eq!(state.window_started_ms, next);
+    assert!((next..next + 30).contains(&state.window_started_ms));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -146,7 +154,7 @@ async fn concurrent_workers_claim_exactly_the_trial_slots() {
     let open = breaker.load().await.unwrap();
     assert_eq!(open.phase, Phase::Open);
 
-    let over = now + 60_000;
+    let over = now + 61_000; // the open period (one window from the opening write) is over
     let claims: Vec<_> = (0..12)
         .map(|_| {
             let b = Arc::clone(&breaker);

@@ -168,8 +168,8 @@ proptest! {
         prop_assert!(opened_at.is_some(), "{} % against a {} % threshold did not open within {} calls", percent, rate, s.min_calls);
     }
 
-    /// Whatever happens, the counts add up: every call lands in exactly one
-    /// counter of the current window (or has been rolled into the previous one).
+    /// Within one window the counts add up: every call lands in exactly one
+    /// counter (the calls are 1 ms apart, the window at least 1 s).
     #[test]
     fn every_call_is_counted_once_within_a_window(s in settings(), results in proptest::collection::vec(any::<bool>(), 1..200)) {
         let mut state = BreakerState::default();

@@ -1,6 +1,11 @@
 //! [`BreakerStore`] on DynamoDB: the pure transitions of `crate::breaker`
 //! applied with conditional writes and `ADD`, so N workers counting at once
 //! count exactly N calls and exactly one of them opens the breaker.
+//!
+//! One caveat, shared by every `ADD` over HTTP: when DynamoDB applies a
+//! write but its answer is lost, the SDK's retry (or this module's race loop)
+//! can count that call twice. The breaker tolerates a rare extra count; it
+//! never loses one.
 
 use super::BreakerStore;
 use crate::breaker::{BreakerSettings, BreakerState, CallResult, Counts, Phase};
@@ -134,13 +139,16 @@ impl DynamoBreaker {
         self.settle(request.send().await)
     }
 
-    /// Opens a closed breaker at `now`; only the worker that moves it from
-    /// closed stamps the opening time.
-    async fn open(&self, now: EpochMillis) -> Result<BreakerState, Error> {
+    /// Opens a closed breaker at `now`, if it is still in the window whose
+    /// counts tripped it (`window`): only the worker that moves it from closed
+    /// stamps the opening time, and a worker that stalled while the breaker
+    /// opened and closed again cannot reopen it on cleared counts.
+    async fn open(&self, window: EpochMillis, now: EpochMillis) -> Result<BreakerState, Error> {
         let request = self
             .update()
             .update_expression("SET phase = :open, opened_at_ms = :now, trials_claimed = :zero, trial_successes = :zero")
-            .condition_expression("phase = :closed")
+            .condition_expression("phase = :closed AND window_started_ms = :window")
+            .expression_attribute_values(":window", n(window))
             .expression_attribute_values(":open", s(Phase::Open.as_str()))
             .expression_attribute_values(":closed", s(Phase::Closed.as_str()))
             .expression_attribute_values(":now", n(now))
@@ -210,7 +218,8 @@ impl BreakerStore for DynamoBreaker {
                 .in_period(
                     observed.opened_at_ms,
                     "ADD trials_claimed :one",
-                    " AND trials_claimed < :slots",
+                    // A row an older worker left half-open has no trials_claimed.
+                    " AND (attribute_not_exists(trials_claimed) OR trials_claimed < :slots)",
                     &[(":one", n(1)), (":slots", n(i64::from(settings.trial_calls)))],
                 )
                 .await?;
@@ -232,7 +241,7 @@ impl BreakerStore for DynamoBreaker {
                     },
                 };
                 if counted.phase == Phase::Closed && settings.trips(settings.recent(&counted, now)) {
-                    return self.open(now).await;
+                    return self.open(counted.window_started_ms, now).await;
                 }
                 return Ok(counted);
             }

@@ -220,6 +220,8 @@ impl Worker {
         let settings = self.breaker_settings;
         match (call, result) {
             (Call::Trial(period), result) => {
+                // A trial ends either way: a refused key means the upstream
+                // answered (the key problem is logged as a configuration error).
                 let success = result != Some(CallResult::Failure);
                 match self.breaker.finish_trial(settings, period, success, now).await {
                     Ok(Some(Phase::Open)) => tracing::warn!("circuit reopened: a trial call failed; upstream calls stop for another window"),

@@ -121,7 +121,7 @@ impl Pipelines for CodePipeline {
             .name(pipeline)
             .send()
             .await
-            .map_err(|e| call_error(&format!("GetPipelineState {pipeline}"), &e))?;
+            .map_err(|e| call_error(format!("GetPipelineState {pipeline}"), &e))?;
         Ok(out
             .stage_states()
             .iter()
@@ -161,7 +161,7 @@ impl Pipelines for CodePipeline {
             .max_results(max)
             .send()
             .await
-            .map_err(|e| call_error(&format!("ListPipelineExecutions {pipeline}"), &e))?;
+            .map_err(|e| call_error(format!("ListPipelineExecutions {pipeline}"), &e))?;
         Ok(out
             .pipeline_execution_summaries()
             .iter()
@@ -197,7 +197,7 @@ impl Pipelines for CodePipeline {
             .await
             .map_err(|e| {
                 call_error(
-                    &format!("ListActionExecutions {pipeline} {execution_id}"),
+                    format!("ListActionExecutions {pipeline} {execution_id}"),
                     &e,
                 )
             })?;
@@ -240,10 +240,7 @@ impl Pipelines for CodePipeline {
             .send()
             .await
             .map_err(|e| {
-                call_error(
-                    &format!("PutApprovalResult {pipeline}/{stage}/{action}"),
-                    &e,
-                )
+                call_error(format!("PutApprovalResult {pipeline}/{stage}/{action}"), &e)
             })?;
         Ok(())
     }

@@ -66,7 +66,7 @@ impl Artifacts for S3 {
                 {
                     Ok(None)
                 } else {
-                    Err(call_error(&format!("HeadObject s3://{bucket}/{key}"), &err))
+                    Err(call_error(format!("HeadObject s3://{bucket}/{key}"), &err))
                 }
             }
         }
@@ -80,7 +80,7 @@ impl Artifacts for S3 {
             .key(key)
             .send()
             .await
-            .map_err(|e| call_error(&format!("GetObject s3://{bucket}/{key}"), &e))?;
+            .map_err(|e| call_error(format!("GetObject s3://{bucket}/{key}"), &e))?;
         let bytes = out.body.collect().await.map_err(|e| {
             // Reading the body failed after the call succeeded: no SDK error to classify.
             Error::from(AwsError::Call {
@@ -101,7 +101,7 @@ impl Artifacts for S3 {
             .body(ByteStream::from(bytes))
             .send()
             .await
-            .map_err(|e| call_error(&format!("PutObject s3://{bucket}/{key}"), &e))?;
+            .map_err(|e| call_error(format!("PutObject s3://{bucket}/{key}"), &e))?;
         Ok(())
     }
 
@@ -134,7 +134,7 @@ impl Artifacts for S3 {
                 {
                     Ok(())
                 } else {
-                    Err(call_error(&format!("CreateBucket {bucket}"), &err))
+                    Err(call_error(format!("CreateBucket {bucket}"), &err))
                 }
             }
         }

@@ -188,28 +188,40 @@ fn check_stage(stage: &Stage, names: &BTreeSet<&str>, out: &mut Vec<Diagnostic>)
         );
     }
     let b = &s.app.breaker;
-    if !(1..=100).contains(&b.failure_rate_percent) {
-        err(
-            "app.breaker.failure_rate_percent",
-            "allowed: 1 to 100 (percent of recent calls failing)".into(),
-        );
+    for (field, value, max, what) in [
+        (
+            "failure_rate_percent",
+            b.failure_rate_percent,
+            100,
+            "(percent of recent calls failing)",
+        ),
+        (
+            "min_calls",
+            b.min_calls,
+            10_000,
+            "calls (0 would let one failure decide)",
+        ),
+        (
+            "trial_calls",
+            b.trial_calls,
+            100,
+            "trial calls (0 would keep it open)",
+        ),
+    ] {
+        if !(1..=max).contains(&value) {
+            err(
+                &format!("app.breaker.{field}"),
+                format!("allowed: 1 to {max} {what}"),
+            );
+        }
     }
-    if !(1..=10_000).contains(&b.min_calls) {
-        err(
-            "app.breaker.min_calls",
-            "allowed: 1 to 10000 calls (0 would let one failure decide)".into(),
-        );
-    }
-    if !(1..=100).contains(&b.trial_calls) {
-        err(
-            "app.breaker.trial_calls",
-            "allowed: 1 to 100 trial calls (0 would keep the breaker open)".into(),
-        );
-    }
-    if s.app.breaker.window_seconds == 0 {
+    if u64::from(b.window_seconds) * 1000 <= u64::from(up.timeout_ms) {
         err(
             "app.breaker.window_seconds",
-            "allowed: 1 or more seconds".into(),
+            format!(
+                "{} s must be longer than app.upstream.timeout_ms ({} ms), so a trial call ends within its half-open period",
+                b.window_seconds, up.timeout_ms
+            ),
         );
     }
 

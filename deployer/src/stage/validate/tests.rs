@@ -112,6 +112,30 @@ fn v5_needs_a_key_parameter() {
 }
 
 #[test]
+fn breaker_settings_are_in_range_and_the_window_outlasts_a_call() {
+    let breaker = "  breaker:\n    failure_rate_percent: 0\n    min_calls: 0\n    trial_calls: 101\n    window_seconds: 4\n    \n";
+    let text = format!("{}    timeout_ms: 5000\n{breaker}", cloud(""));
+    let d = validate(&[stage("dev", &text)]);
+    let fields: Vec<&str> = d.iter().map(|d| d.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "app.breaker.failure_rate_percent",
+            "app.breaker.min_calls",
+            "app.breaker.trial_calls",
+            "app.breaker.window_seconds"
+        ],
+        "{d:?}"
+    );
+    assert!(
+        d[3].message
+            .contains("longer than app.upstream.timeout_ms (5000 ms)"),
+        "{}",
+        d[3]
+    );
+}
+
+#[test]
 fn api_timeout_is_capped_by_the_http_api() {
     let text = cloud("").replace("timeout_seconds: 10", "timeout_seconds: 60");
     let d = validate(&[stage("dev", &text)]);
