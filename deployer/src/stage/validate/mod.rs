@@ -12,6 +12,7 @@ use crate::stage::load::Stage;
 use crate::stage::locate::locate_nearest;
 use crate::stage::rules;
 use crate::stage::schema::{FunctionSettings, Provider};
+use chain::check_cycles;
 
 /// Lambda's memory range in MB.
 pub const MEMORY_MB: (u32, u32) = (128, 10240);
@@ -346,37 +347,6 @@ fn check_function(
     }
 }
 
-/// Reports each stage on a `promote_from` loop once, at its `promote_from` key.
-fn check_cycles(stages: &[Stage], out: &mut Vec<Diagnostic>) {
-    let from: BTreeMap<&str, &str> = stages
-        .iter()
-        .filter_map(|s| Some((s.name.as_str(), s.spec.promote_from.as_deref()?)))
-        .collect();
-    for stage in stages {
-        let mut chain = vec![stage.name.as_str()];
-        let mut current = stage.name.as_str();
-        while let Some(&next) = from.get(current) {
-            if next == stage.name && chain.len() > 1 {
-                chain.push(next);
-                out.push(at(
-                    stage,
-                    "promote_from",
-                    format!(
-                        "promotion loops: {}; allowed: a chain that starts at a stage without promote_from",
-                        chain.join(" <- ")
-                    ),
-                ));
-                break;
-            }
-            if chain.contains(&next) {
-                break; // a loop that does not pass through this stage; reported for its members
-            }
-            chain.push(next);
-            current = next;
-        }
-    }
-}
-
 fn is_stage_name(name: &str) -> bool {
     let bytes = name.as_bytes();
     (1..=20).contains(&bytes.len())
@@ -406,6 +376,8 @@ fn is_ssm_name(name: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'/'))
 }
+
+mod chain;
 
 #[cfg(test)]
 mod tests;
