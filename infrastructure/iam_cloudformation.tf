@@ -177,6 +177,9 @@ data "aws_iam_policy_document" "cloudformation" {
   # all four actions, GetEventSourceMapping included: the read handler's call
   # is limited the same way). CreateEventSourceMapping has no resource type,
   # so "*"; the others act on this account's and region's mappings only.
+  # An older Lambda developer-guide table lists no condition key for
+  # GetEventSourceMapping: if a first deploy is ever denied it, move it to a
+  # statement of its own on event-source-mapping:* without the condition.
   statement {
     sid       = "CreateQueueEventSourceMappings"
     actions   = ["lambda:CreateEventSourceMapping"]
