@@ -1,4 +1,4 @@
-//! `deployer`: renders, validates (and later deploys) the countries service.
+//! `deployer`: renders, validates, packages, deploys and promotes the countries service.
 
 use std::process::ExitCode;
 
