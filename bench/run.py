@@ -108,9 +108,11 @@ def ensure_tools(quick):
     subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "countries", "--bins"], cwd=ROOT, check=True)
     global DEPLOYER
     if quick:
-        # A smoke pass: the test command's workspace build already made a
-        # debug deployer; a release one would cost CI minutes for rough figures.
-        subprocess.run(["cargo", "build", "--quiet", "-p", "deployer"], cwd=ROOT, check=True)
+        # A smoke pass: a debug deployer, from the test command's own build
+        # (the same feature set, so a no-op after it; `-p deployer` alone would
+        # compile the shared dependencies again). A release one would cost CI
+        # minutes for rough figures.
+        subprocess.run(["cargo", "build", "--quiet", "--workspace", "--all-targets"], cwd=ROOT, check=True)
         DEPLOYER = ROOT / "target" / "debug" / "deployer"
     else:
         subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "deployer"], cwd=ROOT, check=True)
