@@ -1,7 +1,6 @@
 //! The environment `up local` gives its processes is what the app reads, and
 //! nothing else: the app itself is asked (countries::config's lookups).
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use deployer::env_contract::{LocalOverrides, SDK_PLUMBING, process_env};
@@ -17,21 +16,6 @@ fn overrides() -> LocalOverrides {
         upstream: None,
         api_key: None,
     }
-}
-
-/// The names a function's config reads (asked of the app itself, so the
-/// list cannot drift from app/src/config.rs), and whether it accepted them.
-fn read_by_app(function: &str, env: &[(String, String)]) -> (BTreeSet<String>, bool) {
-    let asked = RefCell::new(BTreeSet::new());
-    let lookup = |k: &str| {
-        asked.borrow_mut().insert(k.to_string());
-        env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
-    };
-    let ok = match function {
-        "api" => countries::config::ApiConfig::from_lookup(lookup).is_ok(),
-        _ => countries::config::WorkerConfig::from_lookup(lookup).is_ok(),
-    };
-    (asked.into_inner(), ok)
 }
 
 #[test]
@@ -54,7 +38,7 @@ fn local_processes_get_what_the_app_reads_and_nothing_else() {
                 .map(|(k, _)| k.clone())
                 .filter(|k| !SDK_PLUMBING.contains(&k.as_str()))
                 .collect();
-            let (read, ok) = read_by_app(function, &env);
+            let (read, ok) = common::read_by_app(function, &env);
             assert!(ok, "{} {function}: the app rejects {env:?}", stage.name);
             let extra: Vec<_> = given.difference(&read).collect();
             assert!(

@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -85,21 +84,6 @@ fn stack_environment(stack: &yaml_serde::Value, logical_id: &str) -> Vec<(String
         .collect()
 }
 
-/// The names a function's config reads (asked of the app itself, through its
-/// lookup), and whether it accepted the environment.
-fn read_by_app(function: &str, env: &[(String, String)]) -> (BTreeSet<String>, bool) {
-    let asked = RefCell::new(BTreeSet::new());
-    let lookup = |k: &str| {
-        asked.borrow_mut().insert(k.to_string());
-        env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
-    };
-    let ok = match function {
-        "api" => countries::config::ApiConfig::from_lookup(lookup).is_ok(),
-        _ => countries::config::WorkerConfig::from_lookup(lookup).is_ok(),
-    };
-    (asked.into_inner(), ok)
-}
-
 /// Every variable the app reads is set in each rendered stack, for each function,
 /// except the ones the contract leaves unset in Lambda, and nothing else is set;
 /// app-config.json lists the same variables as the stack.
@@ -129,7 +113,7 @@ fn rendered_environments_are_what_the_app_reads() {
         for (function, logical_id) in [("api", "ApiFunction"), ("worker", "WorkerFunction")] {
             let env = stack_environment(&stack, logical_id);
             let set: BTreeSet<String> = env.iter().map(|(k, _)| k.clone()).collect();
-            let (read, ok) = read_by_app(function, &env);
+            let (read, ok) = common::read_by_app(function, &env);
             assert!(ok, "{stage} {function}: the app rejects {env:?}");
             let extra: Vec<_> = set.difference(&read).collect();
             assert!(

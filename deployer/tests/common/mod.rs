@@ -223,3 +223,22 @@ pub fn create_bucket(bucket: &str) {
             .expect("create bucket");
     });
 }
+
+/// The names a function's config reads (asked of the app itself, through its
+/// lookup, so the list cannot drift from app/src/config.rs), and whether it
+/// accepted the environment.
+pub fn read_by_app(
+    function: &str,
+    env: &[(String, String)],
+) -> (std::collections::BTreeSet<String>, bool) {
+    let asked = std::cell::RefCell::new(std::collections::BTreeSet::new());
+    let lookup = |k: &str| {
+        asked.borrow_mut().insert(k.to_string());
+        env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+    };
+    let ok = match function {
+        "api" => countries::config::ApiConfig::from_lookup(lookup).is_ok(),
+        _ => countries::config::WorkerConfig::from_lookup(lookup).is_ok(),
+    };
+    (asked.into_inner(), ok)
+}
