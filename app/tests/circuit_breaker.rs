@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
-use support::{Stack, http, serve_api, upstream};
+use support::{Stack, get_json, serve_api, upstream};
 
 fn delivery(code: &str, n: usize) -> Delivery {
     Delivery {
@@ -32,7 +32,7 @@ async fn opens_under_sustained_failure_stops_calling_and_closes_after_the_window
         assert_eq!(worker.handle(&delivery("FR", n)).await, Disposition::Retry);
     }
     assert_eq!(up.faults.requests.load(Ordering::SeqCst), 3, "a dead upstream opens the breaker after min_calls (3) calls");
-    let attempts: Value = http().get(format!("{api}/status/FR?limit=100")).send().await.unwrap().json().await.unwrap();
+    let attempts: Value = get_json(format!("{api}/status/FR?limit=100")).await;
     let outcomes: Vec<&str> = attempts.as_array().unwrap().iter().map(|a| a["outcome"].as_str().unwrap()).collect();
     assert_eq!(outcomes.iter().filter(|o| **o == "circuit_open").count(), 7);
     assert_eq!(outcomes.iter().filter(|o| **o == "upstream_error").count(), 3);

@@ -8,7 +8,7 @@ use countries::worker::{Delivery, Disposition, lambda};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
 use std::sync::atomic::Ordering;
-use support::{Stack, http, serve_api, sqs_batch, upstream};
+use support::{Stack, get_json, http, serve_api, sqs_batch, upstream};
 
 fn delivery(code: &str, request_id: &str, receive_count: u32) -> Delivery {
     Delivery {
@@ -19,15 +19,7 @@ fn delivery(code: &str, request_id: &str, receive_count: u32) -> Delivery {
 }
 
 async fn status(api: &str, code: &str) -> Vec<Value> {
-    let body: Value = http()
-        .get(format!("{api}/status/{code}?limit=100"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body.as_array().unwrap().clone()
+    get_json(format!("{api}/status/{code}?limit=100")).await.as_array().unwrap().clone()
 }
 
 #[tokio::test(flavor = "multi_thread")]

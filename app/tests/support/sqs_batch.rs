@@ -69,16 +69,9 @@ pub async fn assert_handled(stack: &Stack) {
     let api = serve_api(stack.api_state(&[])).await;
     let client = http();
     let status = |code: &'static str| {
-        let (client, api) = (client.clone(), api.clone());
+        let api = api.clone();
         async move {
-            let body: Value = client
-                .get(format!("{api}/status/{code}?limit=10"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let body: Value = super::get_json(format!("{api}/status/{code}?limit=10")).await;
             body.as_array()
                 .cloned()
                 .unwrap_or_else(|| panic!("status/{code}: {body}"))
