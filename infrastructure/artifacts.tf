@@ -139,6 +139,64 @@ data "aws_iam_policy_document" "artifacts_bucket" {
       values   = ["1.2"]
     }
   }
+
+  # --- stages in their own account (var.stage_accounts; none by default) ---
+  # Their CloudFormation execution roles read the function zips: Lambda
+  # fetches a function's code with the permissions of CloudFormation's caller,
+  # that role. Nothing else in those accounts may use the bucket.
+  dynamic "statement" {
+    for_each = length(var.stage_accounts) > 0 ? [sort([for a in values(var.stage_accounts) : a.execution_role_arn])] : []
+    content {
+      sid     = "StageExecutionRolesReadFunctionZips"
+      effect  = "Allow"
+      actions = ["s3:GetObject"]
+      principals {
+        type        = "AWS"
+        identifiers = statement.value
+      }
+      resources = ["${local.artifact_bucket_arn}/${local.functions_prefix}*"]
+    }
+  }
+
+  # Whatever a stage account's own IAM policies say: no listing, no writing,
+  # no object but the function zips. (Deny statements only take away.)
+  dynamic "statement" {
+    for_each = length(var.stage_accounts) > 0 ? [sort(distinct([for a in values(var.stage_accounts) : a.account_id]))] : []
+    content {
+      sid         = "StageAccountsOnlyReadObjects"
+      effect      = "Deny"
+      not_actions = ["s3:GetObject"]
+      principals {
+        type        = "*"
+        identifiers = ["*"]
+      }
+      resources = [local.artifact_bucket_arn, "${local.artifact_bucket_arn}/*"]
+      condition {
+        test     = "StringEquals"
+        variable = "aws:PrincipalAccount"
+        values   = statement.value
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.stage_accounts) > 0 ? [sort(distinct([for a in values(var.stage_accounts) : a.account_id]))] : []
+    content {
+      sid           = "StageAccountsOnlyFunctionZips"
+      effect        = "Deny"
+      actions       = ["s3:GetObject"]
+      not_resources = ["${local.artifact_bucket_arn}/${local.functions_prefix}*"]
+      principals {
+        type        = "*"
+        identifiers = ["*"]
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "aws:PrincipalAccount"
+        values   = statement.value
+      }
+    }
+  }
 }
 
 resource "aws_s3_bucket_policy" "artifacts" {

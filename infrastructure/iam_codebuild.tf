@@ -9,6 +9,9 @@
 #                  (promote reads the digests its predecessor runs); read the
 #                  pipeline's state (status, approvals); upload function zips
 #                  (dev only: staging and prod only promote what exists).
+#                  For a stage in its own account (var.stage_accounts), no
+#                  CloudFormation here: sts:AssumeRole on exactly its deploy
+#                  role there (and its predecessor's reader role).
 #   pull-request   its S3 cache; create, read and delete (never execute)
 #                  change sets on the planned stages' stacks. Pull-request
 #                  code runs here, so it gets no write access to anything a
@@ -17,6 +20,15 @@
 locals {
   # Stages deployed with `deployer up` (they upload function zips).
   uploading_stages = [for s in local.stages : s if local.promote_from[s] == null]
+
+  # The roles a stage's deploy assumes in stage accounts: its own deploy role
+  # there, and the reader role of a predecessor that runs in its own account.
+  assumed_stage_roles = {
+    for s in local.stages : s => compact(concat(
+      [for r in [s] : var.stage_accounts[r].deploy_role_arn if contains(local.remote_stages, r)],
+      [for r in compact([local.promote_from[s]]) : var.stage_accounts[r].reader_role_arn if contains(local.remote_stages, r)],
+    ))
+  }
 
   codebuild_project_arns = {
     for k, p in local.codebuild_projects :
@@ -124,66 +136,47 @@ resource "aws_iam_role_policy" "codebuild_common" {
 
 # --- deploy-<stage> ------------------------------------------------------------
 
+# The stack side of a stage that runs in this account: the same document a
+# stage's own account gives its deploy role (infrastructure/stage-account).
+module "stack_deploy_policy" {
+  source   = "./modules/stack-deploy-policy"
+  for_each = toset(local.local_stages)
+
+  stack_arn           = local.stack_arns[each.key]
+  execution_role_arn  = local.execution_role_arns[each.key]
+  readable_stack_arns = [for s in local.local_stages : local.stack_arns[s] if s != each.key]
+}
+
 data "aws_iam_policy_document" "codebuild_deploy" {
   for_each = toset(local.stages)
 
-  statement {
-    sid = "ChangeSetsOnOwnStack"
-    actions = [
-      "cloudformation:CreateChangeSet",
-    ]
-    resources = [local.stack_arns[each.key]]
-    condition {
-      test     = "ArnEquals"
-      variable = "cloudformation:RoleArn"
-      values   = [aws_iam_role.cloudformation[each.key].arn]
+  # On its stack: in this account directly (modules/stack-deploy-policy), in a
+  # stage's own account through the deploy role there (the deployer assumes
+  # the stage file's deploy_role_arn). A promotion also reads its
+  # predecessor's stack: here, or through the reader role of its account.
+  source_policy_documents = contains(local.local_stages, each.key) ? [module.stack_deploy_policy[each.key].json] : []
+
+  dynamic "statement" {
+    for_each = length(local.assumed_stage_roles[each.key]) > 0 ? [local.assumed_stage_roles[each.key]] : []
+    content {
+      sid       = "AssumeStageAccountRoles"
+      actions   = ["sts:AssumeRole"]
+      resources = statement.value
     }
   }
 
-  statement {
-    sid = "DeployOwnStack"
-    actions = [
-      "cloudformation:DeleteChangeSet",
-      "cloudformation:DescribeChangeSet",
-      "cloudformation:DescribeStackEvents",
-      "cloudformation:DescribeStackResource",
-      "cloudformation:DescribeStackResources",
-      "cloudformation:DescribeStacks",
-      "cloudformation:ExecuteChangeSet",
-      "cloudformation:GetTemplate",
-      "cloudformation:GetTemplateSummary",
-      "cloudformation:ListChangeSets",
-      "cloudformation:ListStackResources",
-      "cloudformation:TagResource",
-      "cloudformation:UntagResource",
-    ]
-    resources = [local.stack_arns[each.key]]
-  }
-
-  statement {
-    sid = "ReadOtherStageStacks"
-    actions = [
-      "cloudformation:DescribeStackResources",
-      "cloudformation:DescribeStacks",
-      "cloudformation:ListStackResources",
-    ]
-    resources = [for s in local.stages : local.stack_arns[s] if s != each.key]
-  }
-
-  statement {
-    sid       = "ValidateTemplate"
-    actions   = ["cloudformation:ValidateTemplate"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "PassOwnExecutionRole"
-    actions   = ["iam:PassRole"]
-    resources = [aws_iam_role.cloudformation[each.key].arn]
-    condition {
-      test     = "StringEquals"
-      variable = "iam:PassedToService"
-      values   = ["cloudformation.amazonaws.com"]
+  # A stage in its own account promoted from one that runs here reads that
+  # one's stack here (a stage here reads it through its source document).
+  dynamic "statement" {
+    for_each = contains(local.remote_stages, each.key) && contains(local.local_stages, coalesce(local.promote_from[each.key], "-")) ? [local.promote_from[each.key]] : []
+    content {
+      sid = "ReadPredecessorStack"
+      actions = [
+        "cloudformation:DescribeStackResources",
+        "cloudformation:DescribeStacks",
+        "cloudformation:ListStackResources",
+      ]
+      resources = [local.stack_arns[statement.value]]
     }
   }
 
@@ -249,7 +242,7 @@ data "aws_iam_policy_document" "codebuild_pull_request" {
       condition {
         test     = "ArnEquals"
         variable = "cloudformation:RoleArn"
-        values   = [aws_iam_role.cloudformation[statement.value].arn]
+        values   = [local.execution_role_arns[statement.value]]
       }
     }
   }
@@ -278,7 +271,7 @@ data "aws_iam_policy_document" "codebuild_pull_request" {
   statement {
     sid       = "PassPlannedExecutionRoles"
     actions   = ["iam:PassRole"]
-    resources = [for s in var.pull_request_plan_stages : aws_iam_role.cloudformation[s].arn]
+    resources = [for s in var.pull_request_plan_stages : local.execution_role_arns[s]]
     condition {
       test     = "StringEquals"
       variable = "iam:PassedToService"

@@ -4,54 +4,20 @@
 # the AWS-managed keys because CloudWatch alarms and CodeStar notifications
 # can only publish to an encrypted topic whose key policy lets them.
 
+module "key_administration" {
+  source = "./modules/key-administration"
+
+  partition  = local.partition
+  account_id = local.account_id
+}
+
 data "aws_iam_policy_document" "delivery_key" {
+  #checkov:skip=CKV_AWS_111:In a key policy "*" is this key only; each statement names its service principal (and conditions where the service sets them).
+  #checkov:skip=CKV_AWS_356:In a key policy "*" is this key only; it cannot name another resource.
   # The account administers the key and may delegate its use through IAM
   # (that is how the pipeline, CodeBuild and execution roles get to use it:
-  # their IAM policies name this key). Explicit actions instead of kms:*.
-  statement {
-    sid    = "AccountAdministersKey"
-    effect = "Allow"
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
-    }
-    actions = [
-      "kms:CancelKeyDeletion",
-      "kms:CreateAlias",
-      "kms:CreateGrant",
-      "kms:Decrypt",
-      "kms:DeleteAlias",
-      "kms:DescribeKey",
-      "kms:DisableKey",
-      "kms:DisableKeyRotation",
-      "kms:EnableKey",
-      "kms:EnableKeyRotation",
-      "kms:Encrypt",
-      "kms:GenerateDataKey",
-      "kms:GenerateDataKeyWithoutPlaintext",
-      "kms:GetKeyPolicy",
-      "kms:GetKeyRotationStatus",
-      "kms:ListAliases",
-      "kms:ListGrants",
-      "kms:ListKeyPolicies",
-      "kms:ListResourceTags",
-      "kms:PutKeyPolicy",
-      "kms:ReEncryptFrom",
-      "kms:ReEncryptTo",
-      "kms:RetireGrant",
-      "kms:RevokeGrant",
-      "kms:RotateKeyOnDemand",
-      "kms:ScheduleKeyDeletion",
-      "kms:TagResource",
-      "kms:UntagResource",
-      "kms:UpdateAlias",
-      "kms:UpdateKeyDescription",
-    ]
-    #checkov:skip=CKV_AWS_109:In a key policy "*" is this key only; the account principal is the standard delegation to IAM.
-    #checkov:skip=CKV_AWS_111:In a key policy "*" is this key only; the account principal is the standard delegation to IAM.
-    #checkov:skip=CKV_AWS_356:In a key policy "*" is this key only; it cannot name another resource.
-    resources = ["*"]
-  }
+  # their IAM policies name this key).
+  source_policy_documents = [module.key_administration.json]
 
   # CloudWatch alarms of the stage stacks publish to the encrypted topic.
   statement {
@@ -104,6 +70,35 @@ data "aws_iam_policy_document" "delivery_key" {
       test     = "ArnLike"
       variable = "kms:EncryptionContext:aws:logs:arn"
       values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/codebuild/${local.project}-*"]
+    }
+  }
+
+  # Stages in their own account (var.stage_accounts): their execution roles
+  # decrypt the function zips, through S3 only (S3 decrypts when Lambda
+  # fetches a function's code with that role's permissions), and only objects
+  # of the artifact bucket. Nothing else in those accounts may use the key.
+  dynamic "statement" {
+    for_each = length(var.stage_accounts) > 0 ? [sort([for a in values(var.stage_accounts) : a.execution_role_arn])] : []
+    content {
+      sid    = "StageExecutionRolesDecryptFunctionZips"
+      effect = "Allow"
+      principals {
+        type        = "AWS"
+        identifiers = statement.value
+      }
+      actions   = ["kms:Decrypt"]
+      resources = ["*"]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["s3.${local.region}.amazonaws.com"]
+      }
+      # With S3 Bucket Keys the context is the bucket's ARN, without them the object's.
+      condition {
+        test     = "StringLike"
+        variable = "kms:EncryptionContext:aws:s3:arn"
+        values   = [local.artifact_bucket_arn, "${local.artifact_bucket_arn}/${local.functions_prefix}*"]
+      }
     }
   }
 }

@@ -58,12 +58,6 @@ locals {
   artifact_bucket_arn   = "arn:${local.partition}:s3:::${local.artifact_bucket_name}"
   access_log_bucket_arn = "arn:${local.partition}:s3:::${local.access_log_bucket_name}"
 
-  # Resource names the stage stacks own (docs/contract.md). The execution
-  # role of a stage may create, change and delete only these.
-  stage_tables = {
-    for s in local.stages : s => ["countries-${s}", "status-${s}", "circuit-breaker-state-${s}"]
-  }
-
   # The CodeBuild projects, one per kind of action. Deploy projects are one
   # per stage so that each runs with a role that can change only its stage.
   codebuild_projects = merge(

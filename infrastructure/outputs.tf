@@ -1,5 +1,6 @@
-# The Terraform outputs the deployer reads: exactly the four named in
-# docs/contract.md ("Terraform outputs the deployer reads"). Their values are
+# The Terraform outputs the deployer reads: the four named in
+# docs/contract.md ("Terraform outputs the deployer reads"), and
+# stage_alarm_topic_arns, which only stages in their own account use. Their values are
 # defined once, in local.deployer_outputs (outputs_file.tf), which also
 # writes them to the artifact bucket for CodeBuild.
 
@@ -21,4 +22,9 @@ output "cloudformation_execution_role_arns" {
 output "pipeline_name" {
   description = "Name of the delivery pipeline (deployer status / promote)."
   value       = local.deployer_outputs.pipeline_name
+}
+
+output "stage_alarm_topic_arns" {
+  description = "The alarm topic of each stage that runs in its own account (var.stage_accounts), by stage; the deployer uses it instead of alarm_topic_arn for those stages. Empty in a one-account setup."
+  value       = local.deployer_outputs.stage_alarm_topic_arns
 }

@@ -15,8 +15,9 @@ locals {
   deployer_outputs = {
     artifact_bucket                    = aws_s3_bucket.artifacts.bucket
     alarm_topic_arn                    = aws_sns_topic.notifications.arn
-    cloudformation_execution_role_arns = tomap({ for s in local.stages : s => aws_iam_role.cloudformation[s].arn })
+    cloudformation_execution_role_arns = tomap({ for s in local.stages : s => local.execution_role_arns[s] })
     pipeline_name                      = aws_codepipeline.delivery.name
+    stage_alarm_topic_arns             = tomap(local.stage_alarm_topic_arns)
   }
 
   # Their types as `terraform output -json` prints them.
@@ -25,6 +26,7 @@ locals {
     alarm_topic_arn                    = "string"
     cloudformation_execution_role_arns = ["map", "string"]
     pipeline_name                      = "string"
+    stage_alarm_topic_arns             = ["map", "string"]
   }
 }
 

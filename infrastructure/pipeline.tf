@@ -157,6 +157,15 @@ resource "aws_codepipeline" "pull_request" {
   execution_mode = "PARALLEL"
   role_arn       = aws_iam_role.pipeline.arn
 
+  # Pull-request code may create change sets only with roles of this account:
+  # a stage in its own account trusts only its deploy action there.
+  lifecycle {
+    precondition {
+      condition     = length(setintersection(var.pull_request_plan_stages, keys(var.stage_accounts))) == 0
+      error_message = "pull_request_plan_stages names ${join(", ", setintersection(var.pull_request_plan_stages, keys(var.stage_accounts)))}, which run in their own account (stage_accounts): pull requests are planned only against stages in this account. Remove them from pull_request_plan_stages (or set it to [])."
+    }
+  }
+
   artifact_store {
     type     = "S3"
     location = aws_s3_bucket.artifacts.bucket

@@ -189,3 +189,39 @@ variable "tags" {
     error_message = "tags: keys at most 128 characters, values at most 256, and no key may start with aws:."
   }
 }
+
+variable "stage_accounts" {
+  description = "Stages that run in an account of their own (docs/delivery.md, \"One account per stage\"): for each, the `tooling_inputs` output of infrastructure/stage-account applied in that account. Empty (the default): every stage runs in this account, as before. A stage listed here gets no execution role or boundary in this account; the artifact bucket and key grant its execution role read of the function zips, and its CodeBuild deploy role may assume its deploy role there."
+  type = map(object({
+    account_id         = string
+    execution_role_arn = string
+    deploy_role_arn    = string
+    reader_role_arn    = optional(string)
+    alarm_topic_arn    = string
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for s in keys(var.stage_accounts) : contains(["dev", "staging", "prod"], s)])
+    error_message = "stage_accounts may only hold dev, staging and prod."
+  }
+
+  validation {
+    condition = alltrue([
+      for s, a in var.stage_accounts :
+      can(regex("^[0-9]{12}$", a.account_id))
+      && can(regex("^arn:[a-z-]+:iam::${a.account_id}:role/countries-delivery-${s}-cloudformation$", a.execution_role_arn))
+      && can(regex("^arn:[a-z-]+:iam::${a.account_id}:role/countries-delivery-${s}-deployer$", a.deploy_role_arn))
+      && (a.reader_role_arn == null || can(regex("^arn:[a-z-]+:iam::${a.account_id}:role/countries-delivery-${s}-reader$", coalesce(a.reader_role_arn, "-"))))
+      && can(regex("^arn:[a-z-]+:sns:[a-z0-9-]+:${a.account_id}:countries-${s}-alarms$", a.alarm_topic_arn))
+    ])
+    error_message = "Each stage_accounts entry must be the tooling_inputs output of infrastructure/stage-account applied for that stage: a 12-digit account_id, and the stage's execution, deployer and reader roles and alarm topic in that account (no wildcards)."
+  }
+
+  # dev and staging are promoted from: the next stage's deploy reads their stack
+  # through their reader role.
+  validation {
+    condition     = alltrue([for s in ["dev", "staging"] : try(var.stage_accounts[s].reader_role_arn, "set") != null])
+    error_message = "stage_accounts.dev and stage_accounts.staging need reader_role_arn: the next stage's promotion reads their stack with it (infrastructure/stage-account creates it for every stage that is promoted from)."
+  }
+}

@@ -67,17 +67,17 @@ override_data {
 # The roles (iam_*.tf names): distinct ARNs, ids = names.
 
 override_resource {
-  target = aws_iam_role.cloudformation["dev"]
+  target = module.stage_roles.aws_iam_role.cloudformation["dev"]
   values = { arn = "arn:aws:iam::111111111111:role/countries-delivery-dev-cloudformation", id = "countries-delivery-dev-cloudformation" }
 }
 
 override_resource {
-  target = aws_iam_role.cloudformation["staging"]
+  target = module.stage_roles.aws_iam_role.cloudformation["staging"]
   values = { arn = "arn:aws:iam::111111111111:role/countries-delivery-staging-cloudformation", id = "countries-delivery-staging-cloudformation" }
 }
 
 override_resource {
-  target = aws_iam_role.cloudformation["prod"]
+  target = module.stage_roles.aws_iam_role.cloudformation["prod"]
   values = { arn = "arn:aws:iam::111111111111:role/countries-delivery-prod-cloudformation", id = "countries-delivery-prod-cloudformation" }
 }
 
@@ -199,9 +199,9 @@ override_resource {
 
 override_resource { target = aws_codestarnotifications_notification_rule.pipeline }
 
-override_resource { target = aws_iam_policy.function_boundary }
+override_resource { target = module.stage_roles.aws_iam_policy.function_boundary }
 
-override_resource { target = aws_iam_role_policy.cloudformation }
+override_resource { target = module.stage_roles.aws_iam_role_policy.cloudformation }
 
 override_resource { target = aws_iam_role_policy.codebuild_common }
 
@@ -285,22 +285,22 @@ run "defaults" {
 
   # --- defaults: one execution role per stage, attached to its stack and to nothing else
   assert {
-    condition     = toset(keys(aws_iam_role.cloudformation)) == toset(["dev", "staging", "prod"]) && length(distinct([for r in aws_iam_role.cloudformation : r.arn])) == 3
-    error_message = "Expected exactly one CloudFormation execution role for each of dev, staging and prod; got ${jsonencode(keys(aws_iam_role.cloudformation))}."
+    condition     = toset(keys(module.stage_roles.execution_roles)) == toset(["dev", "staging", "prod"]) && length(distinct([for r in module.stage_roles.execution_roles : r.arn])) == 3
+    error_message = "Expected exactly one CloudFormation execution role for each of dev, staging and prod; got ${jsonencode(keys(module.stage_roles.execution_roles))}."
   }
 
   assert {
-    condition     = output.cloudformation_execution_role_arns == tomap({ for s, r in aws_iam_role.cloudformation : s => r.arn })
+    condition     = output.cloudformation_execution_role_arns == tomap({ for s, r in module.stage_roles.execution_roles : s => r.arn })
     error_message = "The output cloudformation_execution_role_arns must map each stage to its own execution role: ${jsonencode(output.cloudformation_execution_role_arns)}"
   }
 
   assert {
     condition = alltrue([
-      for s, r in aws_iam_role.cloudformation :
+      for s, r in module.stage_roles.execution_roles :
       r.name == "countries-delivery-${s}-cloudformation"
       && jsondecode(r.assume_role_policy).Statement[*].Principal.Service == ["cloudformation.amazonaws.com"]
-      && length([for p in concat(values(aws_iam_role_policy.cloudformation), values(aws_iam_role_policy.codebuild_common), values(aws_iam_role_policy.codebuild_deploy), aws_iam_role_policy.codebuild_pull_request, [aws_iam_role_policy.pipeline]) : p if p.role == r.id]) == 1
-      && aws_iam_role_policy.cloudformation[s].role == r.id
+      && r.policy_role == r.id
+      && length([for p in concat(values(aws_iam_role_policy.codebuild_common), values(aws_iam_role_policy.codebuild_deploy), aws_iam_role_policy.codebuild_pull_request, [aws_iam_role_policy.pipeline]) : p if p.role == r.id]) == 0
     ])
     error_message = "Each execution role countries-delivery-<stage>-cloudformation must be assumable by CloudFormation only and carry exactly one inline policy, its stage's."
   }
@@ -319,9 +319,9 @@ run "defaults" {
   assert {
     condition = alltrue([
       for s in ["dev", "staging", "prod"] :
-      flatten([for st in jsondecode(aws_iam_role_policy.codebuild_deploy[s].policy).Statement : flatten([st.Resource]) if contains(flatten([st.Action]), "iam:PassRole")]) == [aws_iam_role.cloudformation[s].arn]
+      flatten([for st in jsondecode(aws_iam_role_policy.codebuild_deploy[s].policy).Statement : flatten([st.Resource]) if contains(flatten([st.Action]), "iam:PassRole")]) == [module.stage_roles.execution_roles[s].arn]
       && flatten([for st in jsondecode(aws_iam_role_policy.codebuild_deploy[s].policy).Statement : flatten([st.Resource]) if contains(flatten([st.Action]), "cloudformation:CreateChangeSet")]) == ["arn:aws:cloudformation:us-east-1:111111111111:stack/countries-${s}/*"]
-      && flatten([for st in jsondecode(aws_iam_role_policy.codebuild_deploy[s].policy).Statement : flatten([st.Condition.ArnEquals["cloudformation:RoleArn"]]) if contains(flatten([st.Action]), "cloudformation:CreateChangeSet")]) == [aws_iam_role.cloudformation[s].arn]
+      && flatten([for st in jsondecode(aws_iam_role_policy.codebuild_deploy[s].policy).Statement : flatten([st.Condition.ArnEquals["cloudformation:RoleArn"]]) if contains(flatten([st.Action]), "cloudformation:CreateChangeSet")]) == [module.stage_roles.execution_roles[s].arn]
     ])
     error_message = "A stage's deploy role may pass only that stage's execution role, and create change sets only on countries-<stage> with that role."
   }
@@ -340,13 +340,13 @@ run "defaults" {
   assert {
     condition = length(flatten([
       for at, doc in merge(
-        { for k, r in aws_iam_role_policy.cloudformation : "aws_iam_role_policy.cloudformation[${k}]" => r.policy },
+        { for k, r in module.stage_roles.execution_roles : "module.stage_roles.aws_iam_role_policy.cloudformation[${k}]" => r.policy },
         { for k, r in aws_iam_role_policy.codebuild_common : "aws_iam_role_policy.codebuild_common[${k}]" => r.policy },
         { for k, r in aws_iam_role_policy.codebuild_deploy : "aws_iam_role_policy.codebuild_deploy[${k}]" => r.policy },
         { for i, r in aws_iam_role_policy.codebuild_pull_request : "aws_iam_role_policy.codebuild_pull_request[${i}]" => r.policy },
         { "aws_iam_role_policy.pipeline" = aws_iam_role_policy.pipeline.policy },
-        { for k, r in aws_iam_policy.function_boundary : "aws_iam_policy.function_boundary[${k}]" => r.policy },
-        { for k, r in aws_iam_role.cloudformation : "aws_iam_role.cloudformation[${k}]" => r.assume_role_policy },
+        { for k, r in module.stage_roles.function_boundaries : "module.stage_roles.aws_iam_policy.function_boundary[${k}]" => r.policy },
+        { for k, r in module.stage_roles.execution_roles : "module.stage_roles.aws_iam_role.cloudformation[${k}]" => r.assume_role_policy },
         { for k, r in aws_iam_role.codebuild : "aws_iam_role.codebuild[${k}]" => r.assume_role_policy },
         { "aws_iam_role.pipeline" = aws_iam_role.pipeline.assume_role_policy },
         { "aws_kms_key.delivery" = aws_kms_key.delivery.policy },
@@ -363,13 +363,13 @@ run "defaults" {
     error_message = <<-EOT
       Allow statements must name their actions: no "*", "service:*", pattern or NotAction. Found: ${join("; ", flatten([
     for at, doc in merge(
-      { for k, r in aws_iam_role_policy.cloudformation : "aws_iam_role_policy.cloudformation[${k}]" => r.policy },
+      { for k, r in module.stage_roles.execution_roles : "module.stage_roles.aws_iam_role_policy.cloudformation[${k}]" => r.policy },
       { for k, r in aws_iam_role_policy.codebuild_common : "aws_iam_role_policy.codebuild_common[${k}]" => r.policy },
       { for k, r in aws_iam_role_policy.codebuild_deploy : "aws_iam_role_policy.codebuild_deploy[${k}]" => r.policy },
       { for i, r in aws_iam_role_policy.codebuild_pull_request : "aws_iam_role_policy.codebuild_pull_request[${i}]" => r.policy },
       { "aws_iam_role_policy.pipeline" = aws_iam_role_policy.pipeline.policy },
-      { for k, r in aws_iam_policy.function_boundary : "aws_iam_policy.function_boundary[${k}]" => r.policy },
-      { for k, r in aws_iam_role.cloudformation : "aws_iam_role.cloudformation[${k}]" => r.assume_role_policy },
+      { for k, r in module.stage_roles.function_boundaries : "module.stage_roles.aws_iam_policy.function_boundary[${k}]" => r.policy },
+      { for k, r in module.stage_roles.execution_roles : "module.stage_roles.aws_iam_role.cloudformation[${k}]" => r.assume_role_policy },
       { for k, r in aws_iam_role.codebuild : "aws_iam_role.codebuild[${k}]" => r.assume_role_policy },
       { "aws_iam_role.pipeline" = aws_iam_role.pipeline.assume_role_policy },
       { "aws_kms_key.delivery" = aws_kms_key.delivery.policy },
@@ -390,21 +390,21 @@ run "defaults" {
 assert {
   condition = alltrue([
     for role, sizes in {
-      for p in concat(values(aws_iam_role_policy.cloudformation), values(aws_iam_role_policy.codebuild_common), values(aws_iam_role_policy.codebuild_deploy), aws_iam_role_policy.codebuild_pull_request, [aws_iam_role_policy.pipeline]) :
+      for p in concat([for r in values(module.stage_roles.execution_roles) : { role = r.policy_role, policy = r.policy }], values(aws_iam_role_policy.codebuild_common), values(aws_iam_role_policy.codebuild_deploy), aws_iam_role_policy.codebuild_pull_request, [aws_iam_role_policy.pipeline]) :
       p.role => length(jsonencode(jsondecode(p.policy)))...
     } : sum(sizes) <= 10240
   ])
-  error_message = "A role's inline policies together exceed IAM's 10,240 characters: ${jsonencode({ for role, sizes in { for p in concat(values(aws_iam_role_policy.cloudformation), values(aws_iam_role_policy.codebuild_common), values(aws_iam_role_policy.codebuild_deploy), aws_iam_role_policy.codebuild_pull_request, [aws_iam_role_policy.pipeline]) : p.role => length(jsonencode(jsondecode(p.policy)))... } : role => sum(sizes) })}"
+  error_message = "A role's inline policies together exceed IAM's 10,240 characters: ${jsonencode({ for role, sizes in { for p in concat([for r in values(module.stage_roles.execution_roles) : { role = r.policy_role, policy = r.policy }], values(aws_iam_role_policy.codebuild_common), values(aws_iam_role_policy.codebuild_deploy), aws_iam_role_policy.codebuild_pull_request, [aws_iam_role_policy.pipeline]) : p.role => length(jsonencode(jsondecode(p.policy)))... } : role => sum(sizes) })}"
 }
 
 assert {
-  condition     = alltrue([for p in aws_iam_policy.function_boundary : length(jsonencode(jsondecode(p.policy))) <= 6144])
-  error_message = "A managed policy exceeds IAM's 6,144 characters: ${jsonencode({ for k, p in aws_iam_policy.function_boundary : k => length(jsonencode(jsondecode(p.policy))) })}"
+  condition     = alltrue([for p in module.stage_roles.function_boundaries : length(jsonencode(jsondecode(p.policy))) <= 6144])
+  error_message = "A managed policy exceeds IAM's 6,144 characters: ${jsonencode({ for k, p in module.stage_roles.function_boundaries : k => length(jsonencode(jsondecode(p.policy))) })}"
 }
 
 assert {
-  condition     = alltrue([for r in concat(values(aws_iam_role.cloudformation), values(aws_iam_role.codebuild), [aws_iam_role.pipeline]) : length(jsonencode(jsondecode(r.assume_role_policy))) <= 2048])
-  error_message = "A role trust policy exceeds IAM's 2,048 characters: ${jsonencode({ for r in concat(values(aws_iam_role.cloudformation), values(aws_iam_role.codebuild), [aws_iam_role.pipeline]) : r.name => length(jsonencode(jsondecode(r.assume_role_policy))) })}"
+  condition     = alltrue([for r in concat(values(module.stage_roles.execution_roles), values(aws_iam_role.codebuild), [aws_iam_role.pipeline]) : length(jsonencode(jsondecode(r.assume_role_policy))) <= 2048])
+  error_message = "A role trust policy exceeds IAM's 2,048 characters: ${jsonencode({ for r in concat(values(module.stage_roles.execution_roles), values(aws_iam_role.codebuild), [aws_iam_role.pipeline]) : r.name => length(jsonencode(jsondecode(r.assume_role_policy))) })}"
 }
 
 assert {
@@ -425,8 +425,20 @@ assert {
     alarm_topic_arn                    = output.alarm_topic_arn
     cloudformation_execution_role_arns = output.cloudformation_execution_role_arns
     pipeline_name                      = output.pipeline_name
+    stage_alarm_topic_arns             = output.stage_alarm_topic_arns
   })
-  error_message = "infrastructure/outputs.example.json no longer matches the outputs this configuration renders for account 111111111111 in us-east-1: ${jsonencode({ artifact_bucket = output.artifact_bucket, alarm_topic_arn = output.alarm_topic_arn, cloudformation_execution_role_arns = output.cloudformation_execution_role_arns, pipeline_name = output.pipeline_name })}"
+  error_message = "infrastructure/outputs.example.json no longer matches the outputs this configuration renders for account 111111111111 in us-east-1: ${jsonencode({ artifact_bucket = output.artifact_bucket, alarm_topic_arn = output.alarm_topic_arn, cloudformation_execution_role_arns = output.cloudformation_execution_role_arns, pipeline_name = output.pipeline_name, stage_alarm_topic_arns = output.stage_alarm_topic_arns })}"
+}
+
+# One account (stage_accounts empty): nothing in another account is granted anything.
+assert {
+  condition = (
+    [for st in jsondecode(aws_s3_bucket_policy.artifacts.policy).Statement : st.Sid] == ["DenyInsecureTransport", "DenyOldTls"]
+    && [for st in jsondecode(aws_kms_key.delivery.policy).Statement : st.Sid] == ["AccountAdministersKey", "CloudWatchAlarmsPublishToTopic", "CodeStarNotificationsPublishToTopic", "CloudWatchLogsEncryptBuildLogs"]
+    && length(output.stage_alarm_topic_arns) == 0
+    && alltrue([for p in values(aws_iam_role_policy.codebuild_deploy) : !strcontains(p.policy, "sts:AssumeRole")])
+  )
+  error_message = "Without stage_accounts the bucket and key policies, the outputs and the deploy roles must be those of the one-account setup."
 }
 
 # Pull requests are planned against every stage, each stack with its own execution role.
@@ -437,14 +449,14 @@ assert {
     if contains(flatten([st.Action]), "cloudformation:CreateChangeSet")
     } == {
     for s in ["dev", "staging", "prod"] :
-    "arn:aws:cloudformation:us-east-1:111111111111:stack/countries-${s}/*" => aws_iam_role.cloudformation[s].arn
+    "arn:aws:cloudformation:us-east-1:111111111111:stack/countries-${s}/*" => module.stage_roles.execution_roles[s].arn
   }
   error_message = "The pull-request role must create change sets on each planned stack with that stack's own execution role only."
 }
 
 # Without the boundary switch, no execution-role statement names a boundary.
 assert {
-  condition     = !strcontains(aws_iam_role_policy.cloudformation["dev"].policy, "iam:PermissionsBoundary")
+  condition     = !strcontains(module.stage_roles.execution_roles["dev"].policy, "iam:PermissionsBoundary")
   error_message = "enforce_function_permissions_boundary is false by default: the execution roles must not require a permissions boundary yet."
 }
 }
@@ -495,22 +507,22 @@ run "boundary_enforced_pull_requests_for_staging" {
 
   # --- variant: one execution role per stage, attached to its stack and to nothing else
   assert {
-    condition     = toset(keys(aws_iam_role.cloudformation)) == toset(["dev", "staging", "prod"]) && length(distinct([for r in aws_iam_role.cloudformation : r.arn])) == 3
-    error_message = "Expected exactly one CloudFormation execution role for each of dev, staging and prod; got ${jsonencode(keys(aws_iam_role.cloudformation))}."
+    condition     = toset(keys(module.stage_roles.execution_roles)) == toset(["dev", "staging", "prod"]) && length(distinct([for r in module.stage_roles.execution_roles : r.arn])) == 3
+    error_message = "Expected exactly one CloudFormation execution role for each of dev, staging and prod; got ${jsonencode(keys(module.stage_roles.execution_roles))}."
   }
 
   assert {
-    condition     = output.cloudformation_execution_role_arns == tomap({ for s, r in aws_iam_role.cloudformation : s => r.arn })
+    condition     = output.cloudformation_execution_role_arns == tomap({ for s, r in module.stage_roles.execution_roles : s => r.arn })
     error_message = "The output cloudformation_execution_role_arns must map each stage to its own execution role: ${jsonencode(output.cloudformation_execution_role_arns)}"
   }
 
   assert {
     condition = alltrue([
-      for s, r in aws_iam_role.cloudformation :
+      for s, r in module.stage_roles.execution_roles :
       r.name == "countries-delivery-${s}-cloudformation"
       && jsondecode(r.assume_role_policy).Statement[*].Principal.Service == ["cloudformation.amazonaws.com"]
-      && length([for p in concat(values(aws_iam_role_policy.cloudformation), values(aws_iam_role_policy.codebuild_common), values(aws_iam_role_policy.codebuild_deploy), aws_iam_role_policy.codebuild_pull_request, [aws_iam_role_policy.pipeline]) : p if p.role == r.id]) == 1
-      && aws_iam_role_policy.cloudformation[s].role == r.id
+      && r.policy_role == r.id
+      && length([for p in concat(values(aws_iam_role_policy.codebuild_common), values(aws_iam_role_policy.codebuild_deploy), aws_iam_role_policy.codebuild_pull_request, [aws_iam_role_policy.pipeline]) : p if p.role == r.id]) == 0
     ])
     error_message = "Each execution role countries-delivery-<stage>-cloudformation must be assumable by CloudFormation only and carry exactly one inline policy, its stage's."
   }
@@ -529,9 +541,9 @@ run "boundary_enforced_pull_requests_for_staging" {
   assert {
     condition = alltrue([
       for s in ["dev", "staging", "prod"] :
-      flatten([for st in jsondecode(aws_iam_role_policy.codebuild_deploy[s].policy).Statement : flatten([st.Resource]) if contains(flatten([st.Action]), "iam:PassRole")]) == [aws_iam_role.cloudformation[s].arn]
+      flatten([for st in jsondecode(aws_iam_role_policy.codebuild_deploy[s].policy).Statement : flatten([st.Resource]) if contains(flatten([st.Action]), "iam:PassRole")]) == [module.stage_roles.execution_roles[s].arn]
       && flatten([for st in jsondecode(aws_iam_role_policy.codebuild_deploy[s].policy).Statement : flatten([st.Resource]) if contains(flatten([st.Action]), "cloudformation:CreateChangeSet")]) == ["arn:aws:cloudformation:us-east-1:111111111111:stack/countries-${s}/*"]
-      && flatten([for st in jsondecode(aws_iam_role_policy.codebuild_deploy[s].policy).Statement : flatten([st.Condition.ArnEquals["cloudformation:RoleArn"]]) if contains(flatten([st.Action]), "cloudformation:CreateChangeSet")]) == [aws_iam_role.cloudformation[s].arn]
+      && flatten([for st in jsondecode(aws_iam_role_policy.codebuild_deploy[s].policy).Statement : flatten([st.Condition.ArnEquals["cloudformation:RoleArn"]]) if contains(flatten([st.Action]), "cloudformation:CreateChangeSet")]) == [module.stage_roles.execution_roles[s].arn]
     ])
     error_message = "A stage's deploy role may pass only that stage's execution role, and create change sets only on countries-<stage> with that role."
   }
@@ -550,13 +562,13 @@ run "boundary_enforced_pull_requests_for_staging" {
   assert {
     condition = length(flatten([
       for at, doc in merge(
-        { for k, r in aws_iam_role_policy.cloudformation : "aws_iam_role_policy.cloudformation[${k}]" => r.policy },
+        { for k, r in module.stage_roles.execution_roles : "module.stage_roles.aws_iam_role_policy.cloudformation[${k}]" => r.policy },
         { for k, r in aws_iam_role_policy.codebuild_common : "aws_iam_role_policy.codebuild_common[${k}]" => r.policy },
         { for k, r in aws_iam_role_policy.codebuild_deploy : "aws_iam_role_policy.codebuild_deploy[${k}]" => r.policy },
         { for i, r in aws_iam_role_policy.codebuild_pull_request : "aws_iam_role_policy.codebuild_pull_request[${i}]" => r.policy },
         { "aws_iam_role_policy.pipeline" = aws_iam_role_policy.pipeline.policy },
-        { for k, r in aws_iam_policy.function_boundary : "aws_iam_policy.function_boundary[${k}]" => r.policy },
-        { for k, r in aws_iam_role.cloudformation : "aws_iam_role.cloudformation[${k}]" => r.assume_role_policy },
+        { for k, r in module.stage_roles.function_boundaries : "module.stage_roles.aws_iam_policy.function_boundary[${k}]" => r.policy },
+        { for k, r in module.stage_roles.execution_roles : "module.stage_roles.aws_iam_role.cloudformation[${k}]" => r.assume_role_policy },
         { for k, r in aws_iam_role.codebuild : "aws_iam_role.codebuild[${k}]" => r.assume_role_policy },
         { "aws_iam_role.pipeline" = aws_iam_role.pipeline.assume_role_policy },
         { "aws_kms_key.delivery" = aws_kms_key.delivery.policy },
@@ -573,13 +585,13 @@ run "boundary_enforced_pull_requests_for_staging" {
     error_message = <<-EOT
       Allow statements must name their actions: no "*", "service:*", pattern or NotAction. Found: ${join("; ", flatten([
     for at, doc in merge(
-      { for k, r in aws_iam_role_policy.cloudformation : "aws_iam_role_policy.cloudformation[${k}]" => r.policy },
+      { for k, r in module.stage_roles.execution_roles : "module.stage_roles.aws_iam_role_policy.cloudformation[${k}]" => r.policy },
       { for k, r in aws_iam_role_policy.codebuild_common : "aws_iam_role_policy.codebuild_common[${k}]" => r.policy },
       { for k, r in aws_iam_role_policy.codebuild_deploy : "aws_iam_role_policy.codebuild_deploy[${k}]" => r.policy },
       { for i, r in aws_iam_role_policy.codebuild_pull_request : "aws_iam_role_policy.codebuild_pull_request[${i}]" => r.policy },
       { "aws_iam_role_policy.pipeline" = aws_iam_role_policy.pipeline.policy },
-      { for k, r in aws_iam_policy.function_boundary : "aws_iam_policy.function_boundary[${k}]" => r.policy },
-      { for k, r in aws_iam_role.cloudformation : "aws_iam_role.cloudformation[${k}]" => r.assume_role_policy },
+      { for k, r in module.stage_roles.function_boundaries : "module.stage_roles.aws_iam_policy.function_boundary[${k}]" => r.policy },
+      { for k, r in module.stage_roles.execution_roles : "module.stage_roles.aws_iam_role.cloudformation[${k}]" => r.assume_role_policy },
       { for k, r in aws_iam_role.codebuild : "aws_iam_role.codebuild[${k}]" => r.assume_role_policy },
       { "aws_iam_role.pipeline" = aws_iam_role.pipeline.assume_role_policy },
       { "aws_kms_key.delivery" = aws_kms_key.delivery.policy },
@@ -600,21 +612,21 @@ run "boundary_enforced_pull_requests_for_staging" {
 assert {
   condition = alltrue([
     for role, sizes in {
-      for p in concat(values(aws_iam_role_policy.cloudformation), values(aws_iam_role_policy.codebuild_common), values(aws_iam_role_policy.codebuild_deploy), aws_iam_role_policy.codebuild_pull_request, [aws_iam_role_policy.pipeline]) :
+      for p in concat([for r in values(module.stage_roles.execution_roles) : { role = r.policy_role, policy = r.policy }], values(aws_iam_role_policy.codebuild_common), values(aws_iam_role_policy.codebuild_deploy), aws_iam_role_policy.codebuild_pull_request, [aws_iam_role_policy.pipeline]) :
       p.role => length(jsonencode(jsondecode(p.policy)))...
     } : sum(sizes) <= 10240
   ])
-  error_message = "A role's inline policies together exceed IAM's 10,240 characters: ${jsonencode({ for role, sizes in { for p in concat(values(aws_iam_role_policy.cloudformation), values(aws_iam_role_policy.codebuild_common), values(aws_iam_role_policy.codebuild_deploy), aws_iam_role_policy.codebuild_pull_request, [aws_iam_role_policy.pipeline]) : p.role => length(jsonencode(jsondecode(p.policy)))... } : role => sum(sizes) })}"
+  error_message = "A role's inline policies together exceed IAM's 10,240 characters: ${jsonencode({ for role, sizes in { for p in concat([for r in values(module.stage_roles.execution_roles) : { role = r.policy_role, policy = r.policy }], values(aws_iam_role_policy.codebuild_common), values(aws_iam_role_policy.codebuild_deploy), aws_iam_role_policy.codebuild_pull_request, [aws_iam_role_policy.pipeline]) : p.role => length(jsonencode(jsondecode(p.policy)))... } : role => sum(sizes) })}"
 }
 
 assert {
-  condition     = alltrue([for p in aws_iam_policy.function_boundary : length(jsonencode(jsondecode(p.policy))) <= 6144])
-  error_message = "A managed policy exceeds IAM's 6,144 characters: ${jsonencode({ for k, p in aws_iam_policy.function_boundary : k => length(jsonencode(jsondecode(p.policy))) })}"
+  condition     = alltrue([for p in module.stage_roles.function_boundaries : length(jsonencode(jsondecode(p.policy))) <= 6144])
+  error_message = "A managed policy exceeds IAM's 6,144 characters: ${jsonencode({ for k, p in module.stage_roles.function_boundaries : k => length(jsonencode(jsondecode(p.policy))) })}"
 }
 
 assert {
-  condition     = alltrue([for r in concat(values(aws_iam_role.cloudformation), values(aws_iam_role.codebuild), [aws_iam_role.pipeline]) : length(jsonencode(jsondecode(r.assume_role_policy))) <= 2048])
-  error_message = "A role trust policy exceeds IAM's 2,048 characters: ${jsonencode({ for r in concat(values(aws_iam_role.cloudformation), values(aws_iam_role.codebuild), [aws_iam_role.pipeline]) : r.name => length(jsonencode(jsondecode(r.assume_role_policy))) })}"
+  condition     = alltrue([for r in concat(values(module.stage_roles.execution_roles), values(aws_iam_role.codebuild), [aws_iam_role.pipeline]) : length(jsonencode(jsondecode(r.assume_role_policy))) <= 2048])
+  error_message = "A role trust policy exceeds IAM's 2,048 characters: ${jsonencode({ for r in concat(values(module.stage_roles.execution_roles), values(aws_iam_role.codebuild), [aws_iam_role.pipeline]) : r.name => length(jsonencode(jsondecode(r.assume_role_policy))) })}"
 }
 
 assert {
@@ -632,7 +644,7 @@ assert {
 assert {
   condition = alltrue([
     for s in ["dev", "staging", "prod"] : alltrue([
-      for st in jsondecode(aws_iam_role_policy.cloudformation[s].policy).Statement :
+      for st in jsondecode(module.stage_roles.execution_roles[s].policy).Statement :
       try(st.Condition.StringEquals["iam:PermissionsBoundary"], null) == "arn:aws:iam::111111111111:policy/countries-${s}-function-boundary"
       if length(setintersection(toset(flatten([st.Action])), toset(["iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:PutRolePermissionsBoundary"]))) > 0
     ])
@@ -642,7 +654,7 @@ assert {
 
 assert {
   condition = (
-    flatten([for st in jsondecode(aws_iam_role_policy.codebuild_pull_request[0].policy).Statement : flatten([st.Resource]) if contains(flatten([st.Action]), "iam:PassRole")]) == [aws_iam_role.cloudformation["staging"].arn]
+    flatten([for st in jsondecode(aws_iam_role_policy.codebuild_pull_request[0].policy).Statement : flatten([st.Resource]) if contains(flatten([st.Action]), "iam:PassRole")]) == [module.stage_roles.execution_roles["staging"].arn]
     && flatten([for st in jsondecode(aws_iam_role_policy.codebuild_pull_request[0].policy).Statement : flatten([st.Resource]) if contains(flatten([st.Action]), "cloudformation:CreateChangeSet")]) == ["arn:aws:cloudformation:us-east-1:111111111111:stack/countries-staging/*"]
   )
   error_message = "Planning pull requests against staging only must let the pull-request role pass staging's execution role only, and create change sets on countries-staging only."
@@ -664,7 +676,271 @@ run "pull_requests_off" {
   }
 
   assert {
-    condition     = toset(keys(aws_iam_role.cloudformation)) == toset(["dev", "staging", "prod"]) && toset(keys(aws_iam_role.codebuild)) == toset(["build", "deploy-dev", "deploy-staging", "deploy-prod"])
+    condition     = toset(keys(module.stage_roles.execution_roles)) == toset(["dev", "staging", "prod"]) && toset(keys(aws_iam_role.codebuild)) == toset(["build", "deploy-dev", "deploy-staging", "deploy-prod"])
     error_message = "Without pull requests there are still one execution role and one deploy role per stage, plus the build role: ${jsonencode(keys(aws_iam_role.codebuild))}"
   }
+}
+
+# --- one account per stage: every stage in an account of its own ----------------
+# (the stage_accounts entries are what infrastructure/stage-account outputs as
+# tooling_inputs; its own tests check the roles on that side)
+
+run "multi_account" {
+  command = apply
+
+  variables {
+    pull_request_plan_stages = []
+    stage_accounts = {
+      dev = {
+        account_id         = "222222222222"
+        execution_role_arn = "arn:aws:iam::222222222222:role/countries-delivery-dev-cloudformation"
+        deploy_role_arn    = "arn:aws:iam::222222222222:role/countries-delivery-dev-deployer"
+        reader_role_arn    = "arn:aws:iam::222222222222:role/countries-delivery-dev-reader"
+        alarm_topic_arn    = "arn:aws:sns:us-east-1:222222222222:countries-dev-alarms"
+      }
+      staging = {
+        account_id         = "333333333333"
+        execution_role_arn = "arn:aws:iam::333333333333:role/countries-delivery-staging-cloudformation"
+        deploy_role_arn    = "arn:aws:iam::333333333333:role/countries-delivery-staging-deployer"
+        reader_role_arn    = "arn:aws:iam::333333333333:role/countries-delivery-staging-reader"
+        alarm_topic_arn    = "arn:aws:sns:us-east-1:333333333333:countries-staging-alarms"
+      }
+      prod = {
+        account_id         = "444444444444"
+        execution_role_arn = "arn:aws:iam::444444444444:role/countries-delivery-prod-cloudformation"
+        deploy_role_arn    = "arn:aws:iam::444444444444:role/countries-delivery-prod-deployer"
+        alarm_topic_arn    = "arn:aws:sns:us-east-1:444444444444:countries-prod-alarms"
+      }
+    }
+  }
+
+  # --- multi_account: the pipeline still runs Source -> Build -> dev -> staging -> approval -> prod from this account
+  assert {
+    condition = flatten([
+      for s in aws_codepipeline.delivery.stage : [for a in s.action : "${s.name}/${a.category}:${a.name}"]
+      ]) == [
+      "Source/Source:Source",
+      "Build/Build:Build",
+      "dev/Build:Deploy",
+      "staging/Build:Promote",
+      "prod/Approval:Approve",
+      "prod/Build:Promote",
+    ] && [for a in one([for s in aws_codepipeline.delivery.stage : s if s.name == "prod"]).action : "${a.name}@${a.run_order}"] == ["Approve@1", "Promote@2"]
+    error_message = "With stage accounts, the delivery pipeline must still run Source -> Build -> dev -> staging -> approval -> prod: ${jsonencode([for s in aws_codepipeline.delivery.stage : { (s.name) = [for a in s.action : "${a.category}:${a.name}"] }])}"
+  }
+
+  # --- multi_account: no execution role or boundary here; the outputs name the stage accounts' roles and topics
+  assert {
+    condition = (
+      length(module.stage_roles.execution_roles) == 0 && length(module.stage_roles.function_boundaries) == 0
+      && output.cloudformation_execution_role_arns == tomap({ for s, a in var.stage_accounts : s => a.execution_role_arn })
+      && output.stage_alarm_topic_arns == tomap({ for s, a in var.stage_accounts : s => a.alarm_topic_arn })
+    )
+    error_message = "Stages in their own account get no execution role here, and the outputs must name their accounts' execution roles and alarm topics: ${jsonencode(output.cloudformation_execution_role_arns)} ${jsonencode(output.stage_alarm_topic_arns)}"
+  }
+
+  # --- multi_account: each CodeBuild deploy role may assume exactly its stage's deploy role (and its predecessor's reader role), and uses no CloudFormation itself
+  assert {
+    condition = {
+      for s in ["dev", "staging", "prod"] : s => flatten([
+        for st in jsondecode(aws_iam_role_policy.codebuild_deploy[s].policy).Statement : flatten([st.Resource]) if contains(flatten([st.Action]), "sts:AssumeRole")
+      ])
+      } == {
+      dev     = ["arn:aws:iam::222222222222:role/countries-delivery-dev-deployer"]
+      staging = ["arn:aws:iam::333333333333:role/countries-delivery-staging-deployer", "arn:aws:iam::222222222222:role/countries-delivery-dev-reader"]
+      prod    = ["arn:aws:iam::444444444444:role/countries-delivery-prod-deployer", "arn:aws:iam::333333333333:role/countries-delivery-staging-reader"]
+    }
+    error_message = "Each stage's deploy role must assume exactly its stage account's deploy role and its predecessor's reader role: ${jsonencode({ for s in ["dev", "staging", "prod"] : s => [for st in jsondecode(aws_iam_role_policy.codebuild_deploy[s].policy).Statement : st.Resource if contains(flatten([st.Action]), "sts:AssumeRole")] })}"
+  }
+
+  assert {
+    condition = alltrue([
+      for s in ["dev", "staging", "prod"] : length([
+        for a in flatten([for st in jsondecode(aws_iam_role_policy.codebuild_deploy[s].policy).Statement : flatten([st.Action])]) : a
+        if startswith(a, "cloudformation:") || a == "iam:PassRole"
+      ]) == 0
+    ])
+    error_message = "A deploy role of a stage in its own account must reach CloudFormation only through the stage's deploy role there: no cloudformation:* or iam:PassRole here."
+  }
+
+  # --- multi_account: the bucket lets exactly the stage execution roles read the function zips, nothing more
+  assert {
+    condition = [
+      for st in jsondecode(aws_s3_bucket_policy.artifacts.policy).Statement : {
+        actions   = flatten([st.Action])
+        resources = flatten([st.Resource])
+        roles     = sort(flatten([st.Principal.AWS]))
+      } if st.Effect == "Allow"
+      ] == [{
+        actions   = ["s3:GetObject"]
+        resources = ["arn:aws:s3:::countries-artifacts-111111111111-us-east-1/functions/*"]
+        roles     = sort([for a in values(var.stage_accounts) : a.execution_role_arn])
+    }]
+    error_message = "The artifact bucket may allow only s3:GetObject on functions/*, only to the stage accounts' execution roles: ${aws_s3_bucket_policy.artifacts.policy}"
+  }
+
+  assert {
+    condition = alltrue([
+      for sid, want in {
+        StageAccountsOnlyReadObjects  = { NotAction = "s3:GetObject" }
+        StageAccountsOnlyFunctionZips = { Action = "s3:GetObject", NotResource = "arn:aws:s3:::countries-artifacts-111111111111-us-east-1/functions/*" }
+      } :
+      one([
+        for st in jsondecode(aws_s3_bucket_policy.artifacts.policy).Statement : st.Effect == "Deny"
+        && st.Principal == "*"
+        && sort(flatten([st.Condition.StringEquals["aws:PrincipalAccount"]])) == sort(["222222222222", "333333333333", "444444444444"])
+        && alltrue([for k, v in want : st[k] == v])
+        if st.Sid == sid
+      ])
+    ])
+    error_message = "The artifact bucket must deny the stage accounts every action but s3:GetObject (no listing, no writing) and every object outside functions/: ${aws_s3_bucket_policy.artifacts.policy}"
+  }
+
+  # --- multi_account: the key lets exactly the stage execution roles decrypt, through S3, objects of the artifact bucket
+  assert {
+    condition = one([
+      for st in jsondecode(aws_kms_key.delivery.policy).Statement : {
+        roles     = sort(flatten([st.Principal.AWS]))
+        actions   = flatten([st.Action])
+        condition = st.Condition
+      } if !contains(["", "arn:aws:iam::111111111111:root"], try(st.Principal.AWS, ""))
+      ]) == {
+      roles     = sort([for a in values(var.stage_accounts) : a.execution_role_arn])
+      actions   = ["kms:Decrypt"]
+      condition = { StringEquals = { "kms:ViaService" = "s3.us-east-1.amazonaws.com" }, StringLike = { "kms:EncryptionContext:aws:s3:arn" = ["arn:aws:s3:::countries-artifacts-111111111111-us-east-1", "arn:aws:s3:::countries-artifacts-111111111111-us-east-1/functions/*"] } }
+    }
+    error_message = "The delivery key may let the stage accounts' execution roles only decrypt, through S3, the artifact bucket's objects: ${aws_kms_key.delivery.policy}"
+  }
+
+  # --- multi_account: no Allow statement grants a wildcard action (nor uses NotAction), in any policy
+  assert {
+    condition = length(flatten([
+      for at, doc in merge(
+        { for k, r in aws_iam_role_policy.codebuild_common : "aws_iam_role_policy.codebuild_common[${k}]" => r.policy },
+        { for k, r in aws_iam_role_policy.codebuild_deploy : "aws_iam_role_policy.codebuild_deploy[${k}]" => r.policy },
+        { "aws_iam_role_policy.pipeline" = aws_iam_role_policy.pipeline.policy },
+        { for k, r in aws_iam_role.codebuild : "aws_iam_role.codebuild[${k}]" => r.assume_role_policy },
+        { "aws_kms_key.delivery" = aws_kms_key.delivery.policy },
+        { "aws_s3_bucket_policy.artifacts" = aws_s3_bucket_policy.artifacts.policy },
+        { "aws_sns_topic_policy.notifications" = aws_sns_topic_policy.notifications.policy },
+        ) : [
+        for st in jsondecode(doc).Statement : [
+          for a in flatten([try(st.Action, "NotAction")]) : "${at} ${try(st.Sid, "")}: ${a}"
+          if strcontains(a, "*") || a == "NotAction"
+        ] if st.Effect == "Allow"
+      ]
+    ])) == 0
+    error_message = "Allow statements must name their actions: no \"*\", \"service:*\", pattern or NotAction."
+  }
+
+  assert {
+    condition = (
+      length(jsonencode(jsondecode(aws_kms_key.delivery.policy))) <= 32768
+      && length(jsonencode(jsondecode(aws_s3_bucket_policy.artifacts.policy))) <= 20480
+    )
+    error_message = "A resource policy exceeds its service's limit (KMS key policy 32 KB, S3 bucket policy 20 KB)."
+  }
+}
+
+# --- mixed: dev and staging here, prod in its own account -------------------------
+
+run "prod_in_its_own_account" {
+  command = apply
+
+  variables {
+    pull_request_plan_stages = ["dev", "staging"]
+    stage_accounts = {
+      prod = {
+        account_id         = "444444444444"
+        execution_role_arn = "arn:aws:iam::444444444444:role/countries-delivery-prod-cloudformation"
+        deploy_role_arn    = "arn:aws:iam::444444444444:role/countries-delivery-prod-deployer"
+        alarm_topic_arn    = "arn:aws:sns:us-east-1:444444444444:countries-prod-alarms"
+      }
+    }
+  }
+
+  assert {
+    condition = (
+      toset(keys(module.stage_roles.execution_roles)) == toset(["dev", "staging"])
+      && output.cloudformation_execution_role_arns == tomap({
+        dev     = "arn:aws:iam::111111111111:role/countries-delivery-dev-cloudformation"
+        staging = "arn:aws:iam::111111111111:role/countries-delivery-staging-cloudformation"
+        prod    = "arn:aws:iam::444444444444:role/countries-delivery-prod-cloudformation"
+      })
+    )
+    error_message = "dev and staging keep their execution roles here; prod's is in its account: ${jsonencode(output.cloudformation_execution_role_arns)}"
+  }
+
+  # prod assumes its deploy role and reads staging's stack here; staging reads dev's, here, as before
+  assert {
+    condition = (
+      flatten([for st in jsondecode(aws_iam_role_policy.codebuild_deploy["prod"].policy).Statement : flatten([st.Resource]) if contains(flatten([st.Action]), "sts:AssumeRole")]) == ["arn:aws:iam::444444444444:role/countries-delivery-prod-deployer"]
+      && flatten([for st in jsondecode(aws_iam_role_policy.codebuild_deploy["prod"].policy).Statement : flatten([st.Resource]) if contains(flatten([st.Action]), "cloudformation:DescribeStacks")]) == ["arn:aws:cloudformation:us-east-1:111111111111:stack/countries-staging/*"]
+      && strcontains(aws_iam_role_policy.codebuild_deploy["prod"].policy, "cloudformation:CreateChangeSet") == false
+      && flatten([for st in jsondecode(aws_iam_role_policy.codebuild_deploy["staging"].policy).Statement : flatten([st.Resource]) if contains(flatten([st.Action]), "iam:PassRole")]) == ["arn:aws:iam::111111111111:role/countries-delivery-staging-cloudformation"]
+      && strcontains(aws_iam_role_policy.codebuild_deploy["staging"].policy, "sts:AssumeRole") == false
+      && flatten([for st in jsondecode(aws_iam_role_policy.codebuild_deploy["staging"].policy).Statement : flatten([st.Resource]) if st.Sid == "ReadOtherStageStacks"]) == ["arn:aws:cloudformation:us-east-1:111111111111:stack/countries-dev/*"]
+    )
+    error_message = "prod's deploy role must assume only prod's deploy role and read staging's stack here; staging's deploy role works here as before, reading only dev's stack."
+  }
+
+  assert {
+    condition     = length(aws_codepipeline.pull_request) == 1 && jsondecode(aws_codepipeline.pull_request[0].stage[1].action[0].configuration.EnvironmentVariables)[3].value == "dev staging"
+    error_message = "Pull requests are still planned against the stages in this account."
+  }
+}
+
+# --- what the variables refuse -------------------------------------------------------
+
+run "refuses_pull_request_plans_in_a_stage_account" {
+  command = plan
+
+  variables {
+    stage_accounts = {
+      prod = {
+        account_id         = "444444444444"
+        execution_role_arn = "arn:aws:iam::444444444444:role/countries-delivery-prod-cloudformation"
+        deploy_role_arn    = "arn:aws:iam::444444444444:role/countries-delivery-prod-deployer"
+        alarm_topic_arn    = "arn:aws:sns:us-east-1:444444444444:countries-prod-alarms"
+      }
+    }
+  }
+
+  expect_failures = [aws_codepipeline.pull_request]
+}
+
+run "refuses_a_stage_account_without_its_reader_role" {
+  command = plan
+
+  variables {
+    pull_request_plan_stages = []
+    stage_accounts = {
+      dev = {
+        account_id         = "222222222222"
+        execution_role_arn = "arn:aws:iam::222222222222:role/countries-delivery-dev-cloudformation"
+        deploy_role_arn    = "arn:aws:iam::222222222222:role/countries-delivery-dev-deployer"
+        alarm_topic_arn    = "arn:aws:sns:us-east-1:222222222222:countries-dev-alarms"
+      }
+    }
+  }
+
+  expect_failures = [var.stage_accounts]
+}
+
+run "refuses_a_role_in_another_account" {
+  command = plan
+
+  variables {
+    pull_request_plan_stages = []
+    stage_accounts = {
+      prod = {
+        account_id         = "444444444444"
+        execution_role_arn = "arn:aws:iam::444444444444:role/countries-delivery-prod-cloudformation"
+        deploy_role_arn    = "arn:aws:iam::555555555555:role/countries-delivery-prod-deployer"
+        alarm_topic_arn    = "arn:aws:sns:us-east-1:444444444444:countries-prod-alarms"
+      }
+    }
+  }
+
+  expect_failures = [var.stage_accounts]
 }

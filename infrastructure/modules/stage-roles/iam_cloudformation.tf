@@ -1,4 +1,6 @@
-# One CloudFormation execution role per stage. CloudFormation assumes it to
+# One CloudFormation execution role per stage (this module: the stages of one
+# account; infrastructure/ and infrastructure/stage-account/ both call it).
+# CloudFormation assumes it to
 # create, change and delete what countries-<stage> holds (docs/contract.md),
 # and nothing else:
 #
@@ -164,11 +166,21 @@ data "aws_iam_policy_document" "cloudformation" {
   statement {
     sid       = "FunctionCodeDecrypt"
     actions   = ["kms:Decrypt", "kms:DescribeKey"]
-    resources = [aws_kms_key.delivery.arn]
+    resources = [var.artifact_key_arn]
     condition {
       test     = "StringEquals"
       variable = "kms:ViaService"
       values   = ["s3.${local.region}.amazonaws.com"]
+    }
+    # In a stage account the tooling account's key is named by its alias
+    # (its id is not known when this account is applied first).
+    dynamic "condition" {
+      for_each = var.artifact_key_alias == null ? [] : [var.artifact_key_alias]
+      content {
+        test     = "ForAnyValue:StringEquals"
+        variable = "kms:ResourceAliases"
+        values   = [condition.value]
+      }
     }
   }
 
@@ -376,7 +388,7 @@ data "aws_iam_policy_document" "cloudformation" {
   statement {
     sid       = "AlarmEmailSubscribe"
     actions   = ["sns:Subscribe"]
-    resources = [aws_sns_topic.notifications.arn]
+    resources = [var.alarm_topic_arn]
     condition {
       test     = "StringEquals"
       variable = "sns:Protocol"
@@ -391,7 +403,7 @@ data "aws_iam_policy_document" "cloudformation" {
       "sns:SetSubscriptionAttributes",
       "sns:Unsubscribe",
     ]
-    resources = [aws_sns_topic.notifications.arn, "${aws_sns_topic.notifications.arn}:*"]
+    resources = [var.alarm_topic_arn, "${var.alarm_topic_arn}:*"]
   }
 }
 
