@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Validates and plan-tests infrastructure/ (scripts/test.sh runs it; so can you).
+# Validates and plan-tests the two Terraform roots (scripts/test.sh runs it;
+# so can you): infrastructure/ (the tooling account's foundation) and
+# infrastructure/stage-account/ (what each stage needs in an account of its
+# own), and the modules both use (infrastructure/modules/). For each root:
 #
 #   terraform init -backend=false  +  terraform validate  +  terraform test
 #
-# The tests (infrastructure/tests/*.tftest.hcl) render the foundation with
+# The tests (<root>/tests/*.tftest.hcl) render each root with
 # its default variables and with variants, without AWS: no account, no
 # credentials, every resource overridden (that file's header says how). They
 # need Terraform >= 1.11 (what they were written and checked with) and the
@@ -17,7 +20,7 @@
 #   3. the registry (plain `terraform init`), when neither exists.
 #
 # The working data stays out of the tree: Terraform runs on a copy of
-# infrastructure/ in .countries/terraform/config, with TF_DATA_DIR and
+# infrastructure/ in .countries/terraform/config, with a TF_DATA_DIR per root and
 # TF_CLI_CONFIG_FILE (a generated CLI configuration naming the mirror) under
 # .countries/terraform. The user's ~/.terraformrc is neither read nor written.
 # No lock file is committed or reused: one made from a mirror holds the
@@ -84,8 +87,8 @@ else
   fi
 fi
 
-rm -rf "$work/config" "$work/test.jsonl" "$work/test.stderr" "$work/rendered.json"
-mkdir -p "$work/config/tests" "$work/data" || fail "cannot create $work"
+rm -rf "$work/config" "$work/data" "$work"/test-*.jsonl "$work"/test-*.stderr "$work/rendered.json"
+mkdir -p "$work/config" "$work/data" || fail "cannot create $work"
 cli_config=$work/cli.tfrc
 if [ -n "$mirror" ]; then
   mirror=$(cd "$mirror" && pwd) || fail "cannot read the provider mirror $mirror"
@@ -109,7 +112,6 @@ else
 EOF
 fi
 export TF_CLI_CONFIG_FILE=$PWD/$cli_config
-export TF_DATA_DIR=$PWD/$work/data
 export TF_IN_AUTOMATION=1
 export TF_INPUT=0
 export CHECKPOINT_DISABLE=1
@@ -117,83 +119,105 @@ unset TF_PLUGIN_CACHE_DIR TF_WORKSPACE
 
 # --- a copy of the configuration: no lock file, no terraform.tfvars ---------------
 
-inputs=$(ls infrastructure/*.tf infrastructure/tests/*.tftest.hcl infrastructure/outputs.example.json 2>/dev/null | LC_ALL=C sort)
-[ -n "$(ls infrastructure/tests/*.tftest.hcl 2>/dev/null)" ] || fail "no tests in infrastructure/tests/*.tftest.hcl"
+roots=". stage-account" # relative to infrastructure/, in the order they are tested
+inputs=$(find infrastructure -name .terraform -prune -o -type f \( -name '*.tf' -o -name '*.tftest.hcl' -o -name outputs.example.json \) -print | LC_ALL=C sort)
+for root in $roots; do
+  [ -n "$(ls "infrastructure/$root"/tests/*.tftest.hcl 2>/dev/null)" ] || fail "no tests in infrastructure/$root/tests/*.tftest.hcl"
+done
 for f in $inputs; do
-  case $f in
-    infrastructure/tests/*) cp "$f" "$work/config/tests/" ;;
-    *) cp "$f" "$work/config/" ;;
-  esac
+  rel=${f#infrastructure/}
+  mkdir -p "$work/config/$(dirname "$rel")" && cp "$f" "$work/config/$rel" || fail "cannot copy $f"
 done
 
-# --- init, validate, test -----------------------------------------------------------
+# --- init, validate, test, per root ---------------------------------------------------
 
-tf() { terraform -chdir="$work/config" "$@"; }
-
-if ! init_log=$(tf init -backend=false -input=false -no-color 2>&1); then
-  printf '%s\n' "$init_log" >&2
-  if [ -n "$mirror" ]; then
-    fail "terraform init could not install hashicorp/aws from $mirror: it needs a version that versions.tf allows, for $(terraform version -json | python3 -c 'import json,sys; print(json.load(sys.stdin)["platform"])')"
-  fi
-  fail "terraform init could not download hashicorp/aws: give this machine access to the registry, or set TF_PROVIDER_MIRROR to a folder holding <registry host>/hashicorp/aws/<version>/<os>_<arch>/ (as \`terraform providers mirror\` writes)"
-fi
-printf '%s\n' "$init_log" | grep -E '^- (Installed|Using) ' || true
-
-tf validate -no-color || fail "terraform validate failed (above)"
-
-# One test run, as JSON (the state of every run block is in it). The summary
-# and any failure are printed from it, and what each run rendered (its
-# resources, data sources and outputs; not the provider schemas, 14 MB a
-# run) is kept in rendered.json, with the digests of the files it came from.
 started=$SECONDS
-tf test -json -verbose >"$work/test.jsonl" 2>"$work/test.stderr"
-status=$?
-python3 - "$work" $inputs <<'PYTHON_END'
+status=0
+for root in $roots; do
+  name=${root//[^a-z-]/tooling} # "." is the tooling root
+  shown=infrastructure/$root && [ "$root" = . ] && shown=infrastructure
+  echo "== $shown"
+  export TF_DATA_DIR=$PWD/$work/data/$name
+  tf() { terraform -chdir="$work/config/$root" "$@"; }
+
+  if ! init_log=$(tf init -backend=false -input=false -no-color 2>&1); then
+    printf '%s\n' "$init_log" >&2
+    if [ -n "$mirror" ]; then
+      fail "terraform init could not install hashicorp/aws from $mirror: it needs a version that versions.tf allows, for $(terraform version -json | python3 -c 'import json,sys; print(json.load(sys.stdin)["platform"])')"
+    fi
+    fail "terraform init could not download hashicorp/aws: give this machine access to the registry, or set TF_PROVIDER_MIRROR to a folder holding <registry host>/hashicorp/aws/<version>/<os>_<arch>/ (as \`terraform providers mirror\` writes)"
+  fi
+  printf '%s\n' "$init_log" | grep -E '^- (Installed|Using) ' || true
+
+  tf validate -no-color || fail "terraform validate of $shown failed (above)"
+
+  # One test run, as JSON (the state of every run block is in it). The summary
+  # and any failure are printed from it, and what each run rendered (its
+  # resources, data sources and outputs; not the provider schemas, 14 MB a
+  # run) is kept in rendered.json, with the digests of the files it came from.
+  tf test -json -verbose >"$work/test-$name.jsonl" 2>"$work/test-$name.stderr" || status=1
+done
+
+python3 - "$work" "$roots" $inputs <<'PYTHON_END'
 import hashlib, json, re, sys
-work, inputs = sys.argv[1], sys.argv[2:]
+work, roots, inputs = sys.argv[1], sys.argv[2].split(), sys.argv[3:]
 runs = {}
 hinted = False
-for line in open(f"{work}/test.jsonl", encoding="utf-8"):
-    try:
-        m = json.loads(line)
-    except ValueError:
-        print(line.rstrip())
-        continue
-    kind = m.get("type")
-    key = (m.get("@testfile"), m.get("@testrun"))
-    if kind == "test_run" and m["test_run"].get("progress") == "complete":
-        print(f'  {key[0]} run "{key[1]}": {m["test_run"]["status"]}')
-        runs.setdefault(key, {"file": key[0], "run": key[1]})["status"] = m["test_run"]["status"]
-    elif kind == "test_state":
-        state = m["test_state"]
-        runs.setdefault(key, {"file": key[0], "run": key[1]}).update({
-            "outputs": {k: v.get("value") for k, v in state.get("outputs", {}).items()},
-            "resources": [
-                {k: r.get(k) for k in ("address", "mode", "type", "name", "index", "values")}
-                for r in state.get("root_module", {}).get("resources", [])
-            ],
-        })
-    elif kind == "diagnostic":
-        d = m["diagnostic"]
-        where = d.get("range")
-        loc = f' ({where["filename"]}:{where["start"]["line"]})' if where else ""
-        print(f'{d["severity"]}: {d["summary"]}{loc}')
-        if d.get("detail"):
-            print("  " + d["detail"].replace("\n", "\n  "))
-        if re.match(r"(creating|reading|updating|deleting) ", d["summary"]) and not hinted:
-            hinted = True
-            print("  (a resource without an override_resource in infrastructure/tests/*.tftest.hcl tried to reach AWS:"
-                  " add one for it, with the attributes other resources use; see that file's header)")
-    elif kind == "test_summary":
-        s = m["test_summary"]
-        print(f'terraform test: {s["status"]}: {s["passed"]} passed, {s["failed"]} failed, {s["errored"]} errored, {s["skipped"]} skipped')
-err = open(f"{work}/test.stderr", encoding="utf-8", errors="replace").read().strip()
-if err:
-    print(err)
+
+
+def resources(module):
+    """Every resource of a state module and its child modules (addresses carry the module path)."""
+    out = [
+        {k: r.get(k) for k in ("address", "mode", "type", "name", "index", "values")}
+        for r in module.get("resources", [])
+    ]
+    for child in module.get("child_modules", []):
+        out += resources(child)
+    return out
+
+
+for root in roots:
+    name = re.sub(r"[^a-z-]", "tooling", root)
+    shown = "infrastructure" if root == "." else f"infrastructure/{root}"
+    for line in open(f"{work}/test-{name}.jsonl", encoding="utf-8"):
+        try:
+            m = json.loads(line)
+        except ValueError:
+            print(line.rstrip())
+            continue
+        kind = m.get("type")
+        key = (shown, m.get("@testfile"), m.get("@testrun"))
+        entry = lambda: runs.setdefault(key, {"root": shown, "file": key[1], "run": key[2]})
+        if kind == "test_run" and m["test_run"].get("progress") == "complete":
+            print(f'  {shown} {key[1]} run "{key[2]}": {m["test_run"]["status"]}')
+            entry()["status"] = m["test_run"]["status"]
+        elif kind == "test_state":
+            state = m["test_state"]
+            entry().update({
+                "outputs": {k: v.get("value") for k, v in state.get("outputs", {}).items()},
+                "resources": resources(state.get("root_module", {})),
+            })
+        elif kind == "diagnostic":
+            d = m["diagnostic"]
+            where = d.get("range")
+            loc = f' ({shown}/{where["filename"]}:{where["start"]["line"]})' if where else ""
+            print(f'{d["severity"]}: {d["summary"]}{loc}')
+            if d.get("detail"):
+                print("  " + d["detail"].replace("\n", "\n  "))
+            if re.match(r"(creating|reading|updating|deleting) ", d["summary"]) and not hinted:
+                hinted = True
+                print("  (a resource without an override_resource in the root's tests/*.tftest.hcl tried to reach AWS:"
+                      " add one for it, with the attributes other resources use; see that file's header)")
+        elif kind == "test_summary":
+            s = m["test_summary"]
+            print(f'{shown}: terraform test: {s["status"]}: {s["passed"]} passed, {s["failed"]} failed, {s["errored"]} errored, {s["skipped"]} skipped')
+    err = open(f"{work}/test-{name}.stderr", encoding="utf-8", errors="replace").read().strip()
+    if err:
+        print(err)
 digests = {f: hashlib.sha256(open(f, "rb").read()).hexdigest() for f in inputs}
 with open(f"{work}/rendered.json", "w", encoding="utf-8") as out:
     json.dump({"inputs": digests, "runs": list(runs.values())}, out)
 PYTHON_END
-rm -f "$work/test.jsonl"
+rm -f "$work"/test-*.jsonl
 echo "(terraform test: $((SECONDS - started)) s)"
 [ "$status" -eq 0 ] || fail "terraform test failed (above)"

@@ -6,7 +6,9 @@ generated/<stage>/stack.yaml and every permission its CloudFormation handlers
 (create, read, update, delete) list in the resource provider schemas that
 cfn-lint ships, and checks each against the execution-role policy that
 Terraform rendered for that stage (.countries/terraform/rendered.json, written
-by scripts/terraform.sh from `terraform test`; never the HCL text). Each
+by scripts/terraform.sh from `terraform test` of both roots: infrastructure/
+for the stages of the tooling account, infrastructure/stage-account/ for a
+stage in its own account; never the HCL text). Each
 permission must be granted, or listed with its reason in
 infrastructure/execution-role-exceptions.yaml; read-handler permissions must be
 granted. An exception that is no longer needed fails too.
@@ -34,8 +36,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RENDERED = ".countries/terraform/rendered.json"
 EXCEPTIONS = "infrastructure/execution-role-exceptions.yaml"
 HANDLERS = ("create", "read", "update", "delete")
-# The files scripts/terraform.sh copies and tests (keep the two lists alike).
-INPUT_GLOBS = ("infrastructure/*.tf", "infrastructure/tests/*.tftest.hcl", "infrastructure/outputs.example.json")
+# The files scripts/terraform.sh copies and tests, in both roots and the
+# modules (keep the two lists alike).
+INPUT_GLOBS = ("infrastructure/**/*.tf", "infrastructure/**/*.tftest.hcl", "infrastructure/**/outputs.example.json")
 
 # IAM quotas (characters, whitespace not counted): inline policies of one role
 # together, one managed policy, one role trust policy.
@@ -64,7 +67,7 @@ def load_rendered() -> list[dict]:
         cannot_check(f"{RENDERED} is missing: run `bash scripts/terraform.sh` first (it writes the policies `terraform test` renders)")
     with open(RENDERED, encoding="utf-8") as f:
         rendered = json.load(f)
-    current = sorted(f for g in INPUT_GLOBS for f in glob.glob(g))
+    current = sorted({f for g in INPUT_GLOBS for f in glob.glob(g, recursive=True)})
     recorded = rendered.get("inputs", {})
     stale = sorted(set(current) ^ set(recorded)) + [
         f for f in current if f in recorded and hashlib.sha256(open(f, "rb").read()).hexdigest() != recorded[f]
@@ -74,6 +77,10 @@ def load_rendered() -> list[dict]:
     runs = [r for r in rendered.get("runs", []) if r.get("resources")]
     if not runs:
         cannot_check(f"{RENDERED} holds no rendered run: did `terraform test` fail? Run `bash scripts/terraform.sh`")
+    for r in runs:
+        # Run names are unique within a root; the tooling root's are shown bare.
+        root = r.get("root", "infrastructure")
+        r["run"] = r["run"] if root == "infrastructure" else f'{root}: {r["run"]}'
     return runs
 
 
@@ -114,11 +121,26 @@ class Policy:
         return any(r.fullmatch(p) for r in self.allow) and not any(r.fullmatch(p) for r in self.deny)
 
 
+def run_account(run: dict) -> str | None:
+    """The account the run renders for (its aws_caller_identity data source)."""
+    return next((r["values"].get("account_id") for r in run["resources"]
+                 if r["mode"] == "data" and r["type"] == "aws_caller_identity"), None)
+
+
 def execution_roles(run: dict) -> dict[str, tuple[Policy, list[str]]]:
-    """stage -> (what its execution role may do, the addresses of the policies that say so)."""
-    arns = run.get("outputs", {}).get("cloudformation_execution_role_arns") or {}
+    """stage -> (what its execution role may do, the addresses of the policies that say so).
+
+    The tooling root names every stage's role in its output
+    cloudformation_execution_role_arns; a stage that runs in an account of its
+    own is checked in the runs of infrastructure/stage-account, whose outputs
+    name one stage and its role."""
+    outputs = run.get("outputs", {})
+    arns = outputs.get("cloudformation_execution_role_arns") or (
+        {outputs["stage"]: outputs["execution_role_arn"]} if outputs.get("stage") and outputs.get("execution_role_arn") else {})
     if not arns:
-        cannot_check(f'run "{run["run"]}" has no output cloudformation_execution_role_arns')
+        cannot_check(f'run "{run["run"]}" has no output cloudformation_execution_role_arns (nor stage and execution_role_arn)')
+    account = run_account(run)
+    arns = {s: a for s, a in arns.items() if account is None or a.split(":")[4] == account}
     res = run["resources"]
     roles = {r["values"]["arn"]: r["values"] for r in res if r["mode"] == "managed" and r["type"] == "aws_iam_role"}
     managed = {r["values"]["arn"]: r for r in res if r["mode"] == "managed" and r["type"] == "aws_iam_policy"}
@@ -150,9 +172,10 @@ def execution_roles(run: dict) -> dict[str, tuple[Policy, list[str]]]:
 
 
 def defining_file(address: str) -> str:
-    """infrastructure/<file>.tf that declares the resource at this address."""
+    """infrastructure/[<module>/]<file>.tf that declares the resource at this address."""
+    address = re.sub(r'^(module\.[A-Za-z0-9_-]+(\[[^\]]*\])?\.)+', "", address)
     kind, name = re.match(r"(?:data\.)?([a-z0-9_]+)\.([A-Za-z0-9_-]+)", address).groups()
-    for path in sorted(glob.glob("infrastructure/*.tf")):
+    for path in sorted(glob.glob("infrastructure/**/*.tf", recursive=True)):
         if re.search(rf'^\s*resource\s+"{kind}"\s+"{name}"', open(path, encoding="utf-8").read(), re.M):
             return path
     return "infrastructure/"
