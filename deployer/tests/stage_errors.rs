@@ -162,6 +162,24 @@ fn v5_without_key_parameter() {
 }
 
 #[test]
+fn deploy_role_in_another_account() {
+    let err = stderr_after(|s| {
+        common::edit(
+            &s.join("qa.yaml"),
+            "region: eu-west-1\n",
+            "region: eu-west-1\ndeploy_role_arn: arn:aws:iam::111111111111:role/countries-delivery-qa-deployer\n",
+        )
+    });
+    assert_has(
+        &err,
+        &[
+            "stages/qa.yaml:4:1: field `deploy_role_arn`",
+            "is in account 111111111111, but the stage runs in account 210987654321",
+        ],
+    );
+}
+
+#[test]
 fn missing_terraform_output_names_it_and_the_stage() {
     let root = common::fixture_root();
     common::edit(

@@ -39,6 +39,20 @@ pub struct StageFile {
     /// Present only for a stage that runs on this machine against the emulator.
     #[serde(default)]
     pub local: Option<LocalSettings>,
+    /// A stage in an account of its own: the role there that every command on
+    /// the stage assumes first (infrastructure/stage-account output
+    /// `deploy_role_arn`). In `account`; none when the caller's credentials
+    /// are the stage's account (one account for everything).
+    #[serde(default)]
+    pub deploy_role_arn: Option<String>,
+    /// The role there that the next stage's promotion reads this stage's stack
+    /// with (output `reader_role_arn`); needed when a stage promotes from this one.
+    #[serde(default)]
+    pub reader_role_arn: Option<String>,
+    /// The `sts:ExternalId` those roles require (their `external_ids`). Not a
+    /// secret (AWS says so): it guards against a confused deputy, not a leak.
+    #[serde(default)]
+    pub external_id: Option<String>,
 }
 
 /// Where `terraform output -json` comes from: exactly one of the two keys.

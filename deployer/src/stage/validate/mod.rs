@@ -12,6 +12,7 @@ use crate::stage::load::Stage;
 use crate::stage::locate::locate_nearest;
 use crate::stage::rules;
 use crate::stage::schema::{FunctionSettings, Provider};
+use accounts::check_roles;
 use chain::check_cycles;
 
 /// Lambda's memory range in MB.
@@ -34,6 +35,7 @@ pub fn validate(stages: &[Stage]) -> Vec<Diagnostic> {
         check_stage(stage, &names, &mut out);
     }
     check_cycles(stages, &mut out);
+    check_roles(stages, &mut out);
     out
 }
 
@@ -377,6 +379,7 @@ fn is_ssm_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'/'))
 }
 
+mod accounts;
 mod chain;
 
 #[cfg(test)]
