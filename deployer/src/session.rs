@@ -1,12 +1,14 @@
 //! What every command shares: the async runtime, progress lines, the
 //! confirmation question, the repository root, picking a stage, and the AWS
-//! clients for a stage (with the account guard).
+//! clients for a stage (its role in its own account assumed, then the account
+//! guard).
 //!
 //! Both `commands` and `local` use these; this module imports neither, so the
 //! imports between them point one way.
 
 use std::path::{Path, PathBuf};
 
+use crate::aws::sts::StageRole;
 use crate::aws::{Clients, Target};
 use crate::cli::GlobalArgs;
 use crate::error::{Error, FsError, Result, SessionError, StageError};
@@ -26,18 +28,65 @@ pub fn checked_clients(
 
 /// The clients for `target`, once the caller's account is checked against the
 /// stage's: the one place that pairs `Clients::new` with the account guard, so
-/// nothing that changes a stage can skip it (`up local` passes its emulator target).
+/// nothing that changes a stage can skip it (`up local` passes its emulator
+/// target). A stage in its own account is reached through its deploy role,
+/// assumed here before any other call; the guard then checks the account of
+/// that role's session.
 pub async fn guarded_clients(stage: &Stage, target: Target) -> Result<Clients> {
-    let clients = Clients::new(target).await;
+    let role = stage_role(stage, Access::Deploy);
+    let clients = Clients::new(target, role.as_ref()).await;
+    if let Some(role) = &role {
+        crate::aws::sts::assume_now(&clients.stage_config, &stage.name, role).await?;
+    }
     crate::aws::sts::account_guard(&clients.sts, &stage.name, &stage.spec.account).await?;
     Ok(clients)
 }
 
 /// Clients without the account guard, for reads that must work whatever the
-/// credentials (`status` of every stage, the predecessor stage `up` and `promote`
-/// read): they change nothing, and a wrong account shows as an error in the row.
-pub async fn clients(target: Target) -> Clients {
-    Clients::new(target).await
+/// credentials (`status` of every stage, `logs`, the predecessor stage `up`
+/// and `promote` read): they change nothing, and a wrong account shows as an
+/// error in the row. A stage in its own account is still reached through its
+/// role (`access`), assumed here first.
+pub async fn clients(stage: &Stage, target: Target, access: Access) -> Result<Clients> {
+    let role = stage_role(stage, access);
+    let clients = Clients::new(target, role.as_ref()).await;
+    if let Some(role) = &role {
+        crate::aws::sts::assume_now(&clients.stage_config, &stage.name, role).await?;
+    }
+    Ok(clients)
+}
+
+/// Clients for what lives in the tooling account only (the pipeline), with
+/// the caller's own credentials.
+pub async fn tooling_clients(target: Target) -> Clients {
+    Clients::new(target, None).await
+}
+
+/// Which of a stage's roles in its own account a command works through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// `deploy_role_arn`: every command on the stage itself.
+    Deploy,
+    /// `reader_role_arn` (else `deploy_role_arn`): reading what a predecessor runs.
+    Read,
+}
+
+/// The role to assume for `stage`: none for a stage in the caller's own
+/// account (no `deploy_role_arn`) and for the local stage.
+pub fn stage_role(stage: &Stage, access: Access) -> Option<StageRole> {
+    let s = &stage.spec;
+    let arn = match access {
+        Access::Deploy => s.deploy_role_arn.clone(),
+        Access::Read => s
+            .reader_role_arn
+            .clone()
+            .or_else(|| s.deploy_role_arn.clone()),
+    }?;
+    Some(StageRole {
+        arn,
+        external_id: s.external_id.clone(),
+        session_name: format!("countries-deployer-{}", stage.name),
+    })
 }
 
 /// The async runtime the AWS commands run on.

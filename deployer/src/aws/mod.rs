@@ -47,30 +47,42 @@ pub async fn sdk_config(target: &Target) -> SdkConfig {
     loader.load().await
 }
 
-/// The clients one command uses, all for the same target.
+/// The clients one command uses, all for the same target. A stage in its own
+/// account is reached through its role there: its stack (CloudFormation), its
+/// identity (STS, the account guard) and its logs run as that role; the
+/// artifact bucket (S3) and the pipeline (CodePipeline) live in the tooling
+/// account and always use the caller's own credentials.
 #[derive(Debug, Clone)]
 pub struct Clients {
-    /// CloudFormation.
+    /// CloudFormation (the stage's account).
     pub cloudformation: cloudformation::CloudFormation,
-    /// S3 (the artifact bucket).
+    /// S3 (the artifact bucket, the tooling account).
     pub s3: s3::S3,
-    /// STS (the account guard).
+    /// STS (the account guard: who the stage's calls run as).
     pub sts: sts::Sts,
-    /// CodePipeline (`status`, `promote`).
+    /// CodePipeline (`status`, `promote`; the tooling account).
     pub codepipeline: codepipeline::CodePipeline,
+    /// The configuration of the stage-side calls (CloudWatch Logs uses it too).
+    pub stage_config: SdkConfig,
     /// What they talk to.
     pub target: Target,
 }
 
 impl Clients {
-    /// Builds the three clients.
-    pub async fn new(target: Target) -> Self {
+    /// Builds the clients; with `role`, the stage-side ones assume it (lazily:
+    /// `sts::assume_now` assumes it at once).
+    pub async fn new(target: Target, role: Option<&sts::StageRole>) -> Self {
         let config = sdk_config(&target).await;
+        let stage_config = match role {
+            Some(role) => sts::assumed_config(&config, role).await,
+            None => config.clone(),
+        };
         Clients {
-            cloudformation: cloudformation::CloudFormation::new(&config),
+            cloudformation: cloudformation::CloudFormation::new(&stage_config),
             s3: s3::S3::new(&config, target.endpoint_url.is_some()),
-            sts: sts::Sts::new(&config),
+            sts: sts::Sts::new(&stage_config),
             codepipeline: codepipeline::CodePipeline::new(&config),
+            stage_config,
             target,
         }
     }

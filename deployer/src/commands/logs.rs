@@ -55,7 +55,9 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &LogsArgs) -> Result<()> {
         let target = session::target_for(&stage, global);
         let pattern = id.map(filter_pattern);
         session::runtime()?.block_on(async {
-            let logs = CloudWatchLogs::new(&crate::aws::sdk_config(&target).await);
+            // A stage in its own account: its logs are read as its deploy role there.
+            let clients = session::clients(&stage, target, session::Access::Deploy).await?;
+            let logs = CloudWatchLogs::new(&clients.stage_config);
             let mut from = start_ms;
             let mut seen: HashSet<(Function, i64, String)> = HashSet::new();
             loop {

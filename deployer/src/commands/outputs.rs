@@ -103,6 +103,9 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &OutputsArgs) -> Result<()> {
             for o in &r.outputs {
                 let value = match (&o.value, &o.problem) {
                     (_, Some(p)) if p == "missing" => "MISSING".into(),
+                    (_, Some(p)) if p.starts_with("missing: ") => {
+                        format!("MISSING: {}", &p["missing: ".len()..])
+                    }
                     (_, Some(p)) => format!("UNUSABLE: {p}"),
                     (Some(v), None) => v.clone(),
                     (None, None) => "(not used by a local stage)".into(),

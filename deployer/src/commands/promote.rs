@@ -21,7 +21,7 @@ use crate::deploy::{self, Deployment};
 use crate::error::{DeployError, Error, Result};
 use crate::plan::Plan;
 use crate::plan::render::{self, Format, short};
-use crate::session;
+use crate::session::{self, Access};
 
 /// How many recent executions are searched for the one waiting at the approval.
 const EXECUTIONS_SEARCHED: i32 = 50;
@@ -39,11 +39,14 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &PromoteArgs) -> Result<()> {
     let runtime = session::runtime()?;
     let to_clients = session::checked_clients(&runtime, &to, global)?;
     runtime.block_on(async {
-        // <from> is only read: its stack and its bucket's zips.
-        let from_clients = if from_target == to_target {
+        // <from> is only read: its stack (through its reader role when it runs in
+        // an account of its own) and its bucket's zips.
+        let from_clients = if from_target == to_target
+            && session::stage_role(&from, Access::Read) == session::stage_role(&to, Access::Deploy)
+        {
             to_clients.clone()
         } else {
-            session::clients(from_target).await
+            session::clients(&from, from_target, Access::Read).await?
         };
         let from_stack = from_clients
             .cloudformation

@@ -130,8 +130,11 @@ async fn row(root: &Path, global: &GlobalArgs, s: &Stage) -> Row {
         }
         row.api_url = crate::local::running_state(root).map(|st| st.api);
     }
-    let clients = session::clients(target).await;
-    match clients.cloudformation.describe_stack(&row.stack).await {
+    let read = async {
+        let clients = session::clients(s, target, session::Access::Deploy).await?;
+        clients.cloudformation.describe_stack(&row.stack).await
+    };
+    match read.await {
         Ok(None) => row.status = "NOT_DEPLOYED".into(),
         Ok(Some(info)) => {
             row.status = info.status.clone();
@@ -195,7 +198,7 @@ async fn pipeline_status(root: &Path, global: &GlobalArgs, selected: &[&Stage]) 
         return p;
     };
     p.name = Some(name.clone());
-    let clients = session::clients(session::target_for(stage, global)).await;
+    let clients = session::tooling_clients(session::target_for(stage, global)).await;
     let cp = &clients.codepipeline;
     let state = match cp.state(&name).await {
         Ok(state) => state,

@@ -141,7 +141,8 @@ async fn promotion_guard(
     force: bool,
 ) -> Result<()> {
     let from_stage = session::one_stage(root, from)?;
-    let clients = session::clients(session::target_for(&from_stage, global)).await;
+    let target = session::target_for(&from_stage, global);
+    let clients = session::clients(&from_stage, target, session::Access::Read).await?;
     let info = clients
         .cloudformation
         .describe_stack(&deploy::stack_name(from))

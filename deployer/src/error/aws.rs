@@ -67,6 +67,16 @@ pub enum AwsError {
         kind: AwsKind,
     },
 
+    /// The stage's role in its own account could not be assumed.
+    #[error("stage {stage}: cannot assume {role}: {message}; nothing was changed")]
+    AssumeRole {
+        stage: String,
+        role: String,
+        message: String,
+        /// What kind of failure (`aws::classify` of STS's error).
+        kind: AwsKind,
+    },
+
     /// The credentials belong to another account than the stage's.
     #[error(
         "stage {stage} runs in account {expected}, but these credentials are for account {actual}; nothing was changed"
@@ -84,7 +94,9 @@ impl AwsError {
     pub fn help(&self) -> Help {
         match self {
             AwsError::Call { kind, .. } => kind.help(),
-            AwsError::AccountMismatch { .. } => Help::new(ExitClass::Usage, "use credentials of the stage's account (--profile NAME or AWS_PROFILE), or fix `account` in the stage file".into()),
+            AwsError::AssumeRole { kind: AwsKind::AccessDenied, .. } => Help::new(ExitClass::Failed, "the role trusts only the tooling account's CodeBuild deploy role of the stage and the operator_role_arns of its infrastructure/stage-account apply, with the external id the stage file names: use such credentials, or check external_id (docs/delivery.md, one account per stage)".into()),
+            AwsError::AssumeRole { kind, .. } => kind.help(),
+            AwsError::AccountMismatch { .. } => Help::new(ExitClass::Usage, "use credentials of the stage's account (--profile NAME or AWS_PROFILE), or fix `account` in the stage file; a stage in its own account names the role to reach it in `deploy_role_arn`".into()),
         }
     }
 }
