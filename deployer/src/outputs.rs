@@ -11,6 +11,7 @@ mod parse;
 mod problem;
 mod required;
 mod source;
+mod stage_account;
 
 use std::path::Path;
 
@@ -22,6 +23,7 @@ pub use required::{
     LOCAL_ARTIFACT_BUCKET, OUTPUTS_FILE_ENV, OutputKind, Outputs, REQUIRED, RequiredOutput, local,
 };
 pub use source::{Source, read_text, source_desc, source_for};
+pub use stage_account::STAGE_ALARM_TOPICS;
 
 /// Reads a stage's outputs from its source (the file system or terraform).
 pub fn read(root: &Path, stage: &Stage, override_file: Option<&Path>) -> Result<Outputs> {

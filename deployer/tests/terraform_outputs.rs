@@ -1,8 +1,9 @@
 //! The deployer and Terraform cannot drift: `infrastructure/outputs.tf`
-//! declares exactly the outputs `deployer::outputs::REQUIRED` names, and the
-//! example outputs file the cloud stages render from has each of them.
+//! declares exactly the outputs `deployer::outputs::REQUIRED` names (and the
+//! one optional output, `STAGE_ALARM_TOPICS`), and the example outputs file
+//! the cloud stages render from has each of them.
 
-use deployer::outputs::REQUIRED;
+use deployer::outputs::{REQUIRED, STAGE_ALARM_TOPICS};
 use std::collections::BTreeSet;
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
@@ -25,7 +26,12 @@ fn outputs_tf_declares_exactly_what_the_deployer_reads() {
     let hcl = std::fs::read_to_string(format!("{ROOT}/infrastructure/outputs.tf"))
         .expect("infrastructure/outputs.tf");
     let declared = declared_outputs(&hcl);
-    let needed: BTreeSet<String> = REQUIRED.iter().map(|o| o.name.to_string()).collect();
+    let needed: BTreeSet<String> = REQUIRED
+        .iter()
+        .map(|o| o.name)
+        .chain([STAGE_ALARM_TOPICS])
+        .map(str::to_string)
+        .collect();
     let missing: Vec<_> = needed.difference(&declared).collect();
     let unused: Vec<_> = declared.difference(&needed).collect();
     assert!(

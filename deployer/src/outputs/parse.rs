@@ -8,6 +8,7 @@ use serde_json::Value;
 
 pub use super::problem::Problem;
 use super::required::{OutputKind, Outputs, REQUIRED};
+use super::stage_account;
 use crate::error::{Error, OutputsError, Result};
 use crate::stage::Stage;
 
@@ -35,6 +36,8 @@ pub struct Checked {
     pub value: Option<String>,
     /// What is wrong with it.
     pub problem: Option<Problem>,
+    /// Taken from the stage's entry of `stage_alarm_topic_arns` (a stage in its own account).
+    pub from_stage_map: bool,
 }
 
 /// Every check on every required output, once, in `REQUIRED` order (the ARN
@@ -49,13 +52,20 @@ pub fn check(stage: &Stage, text: &str) -> std::result::Result<Vec<Checked>, Str
     Ok(REQUIRED
         .iter()
         .map(|r| {
-            let found = match all.get(r.name).map(|e| e.get("value")) {
-                None => Err(Problem::Missing),
-                Some(None) => Err(Problem::NoValue),
-                Some(Some(v)) => value_of(stage, r.kind, v),
+            // A stage in its own account: its own topic, when the foundation names one.
+            let own_topic = (r.name == "alarm_topic_arn")
+                .then(|| stage_account::stage_alarm_topic(stage, all))
+                .flatten();
+            let found = match (&own_topic, all.get(r.name).map(|e| e.get("value"))) {
+                (Some(topic), _) => Ok(topic.clone()),
+                (None, None) => Err(Problem::Missing),
+                (None, Some(None)) => Err(Problem::NoValue),
+                (None, Some(Some(v))) => value_of(stage, r.kind, v),
             };
             let found = found.and_then(|s| match r.name {
-                "alarm_topic_arn" => check_arn(stage, &s, true).map(|()| s).map_err(Problem::Arn),
+                "alarm_topic_arn" => check_arn(stage, &s, true)
+                    .map(|()| s)
+                    .map_err(|p| Problem::Arn(p + &stage_account::alarm_topic_hint(stage))),
                 "cloudformation_execution_role_arns" => check_arn(stage, &s, false)
                     .map(|()| s)
                     .map_err(Problem::Arn),
@@ -69,6 +79,7 @@ pub fn check(stage: &Stage, text: &str) -> std::result::Result<Vec<Checked>, Str
                 required: r,
                 value,
                 problem,
+                from_stage_map: own_topic.is_some(),
             }
         })
         .collect())
@@ -103,19 +114,27 @@ fn value_of(stage: &Stage, kind: OutputKind, v: &Value) -> std::result::Result<S
 /// Every required output of one stage from `terraform output -json` text, with what is
 /// wrong with each (unlike `parse`, it does not stop at the first problem). Pure.
 pub fn inspect(stage: &Stage, text: &str) -> std::result::Result<Vec<OutputRow>, String> {
-    Ok(check(stage, text)?
+    let mut rows: Vec<OutputRow> = check(stage, text)?
         .into_iter()
         .map(|c| OutputRow {
-            name: c.required.name,
-            kind: match c.required.kind {
-                OutputKind::String => "string",
-                OutputKind::StringMapByStage => "map(string)",
+            name: if c.from_stage_map {
+                stage_account::STAGE_ALARM_TOPICS
+            } else {
+                c.required.name
+            },
+            kind: match (c.required.kind, c.from_stage_map) {
+                (OutputKind::String, false) => "string",
+                (OutputKind::StringMapByStage, _) | (_, true) => "map(string)",
             },
             value: c.value,
             problem: c.problem.as_ref().map(Problem::row_text),
             used_for: c.required.used_for,
         })
-        .collect())
+        .collect();
+    if let Ok(Value::Object(all)) = serde_json::from_str::<Value>(text) {
+        rows.push(stage_account::deploy_role_row(stage, &all));
+    }
+    Ok(rows)
 }
 
 /// Checks `terraform output -json` text against `REQUIRED` for one stage: the
