@@ -120,7 +120,7 @@ unset TF_PLUGIN_CACHE_DIR TF_WORKSPACE
 # --- a copy of the configuration: no lock file, no terraform.tfvars ---------------
 
 roots=". stage-account" # relative to infrastructure/, in the order they are tested
-inputs=$(find infrastructure -name .terraform -prune -o -type f \( -name '*.tf' -o -name '*.tftest.hcl' -o -name outputs.example.json \) -print | LC_ALL=C sort)
+inputs=$(find infrastructure -name .terraform -prune -o -type f \( -name '*.tf' -o -name '*.tftest.hcl' -o -name 'outputs*.example.json' \) -print | LC_ALL=C sort)
 for root in $roots; do
   [ -n "$(ls "infrastructure/$root"/tests/*.tftest.hcl 2>/dev/null)" ] || fail "no tests in infrastructure/$root/tests/*.tftest.hcl"
 done

@@ -38,7 +38,7 @@ EXCEPTIONS = "infrastructure/execution-role-exceptions.yaml"
 HANDLERS = ("create", "read", "update", "delete")
 # The files scripts/terraform.sh copies and tests, in both roots and the
 # modules (keep the two lists alike).
-INPUT_GLOBS = ("infrastructure/**/*.tf", "infrastructure/**/*.tftest.hcl", "infrastructure/**/outputs.example.json")
+INPUT_GLOBS = ("infrastructure/**/*.tf", "infrastructure/**/*.tftest.hcl", "infrastructure/**/outputs*.example.json")
 
 # IAM quotas (characters, whitespace not counted): inline policies of one role
 # together, one managed policy, one role trust policy.

@@ -812,6 +812,18 @@ run "multi_account" {
     error_message = "The delivery key may let the stage accounts' execution roles only decrypt, through S3, the artifact bucket's objects: ${aws_kms_key.delivery.policy}"
   }
 
+  # --- multi_account: the committed example outputs (examples/multi-account renders from them) are what this renders
+  assert {
+    condition = jsonencode({ for name, o in jsondecode(file("outputs.multi-account.example.json")) : name => o.value }) == jsonencode({
+      artifact_bucket                    = output.artifact_bucket
+      alarm_topic_arn                    = output.alarm_topic_arn
+      cloudformation_execution_role_arns = output.cloudformation_execution_role_arns
+      pipeline_name                      = output.pipeline_name
+      stage_alarm_topic_arns             = output.stage_alarm_topic_arns
+    })
+    error_message = "infrastructure/outputs.multi-account.example.json no longer matches the outputs this run renders: ${jsonencode({ artifact_bucket = output.artifact_bucket, alarm_topic_arn = output.alarm_topic_arn, cloudformation_execution_role_arns = output.cloudformation_execution_role_arns, pipeline_name = output.pipeline_name, stage_alarm_topic_arns = output.stage_alarm_topic_arns })}"
+  }
+
   # --- multi_account: no Allow statement grants a wildcard action (nor uses NotAction), in any policy
   assert {
     condition = length(flatten([
