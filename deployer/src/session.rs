@@ -33,11 +33,7 @@ pub fn checked_clients(
 /// assumed here before any other call; the guard then checks the account of
 /// that role's session.
 pub async fn guarded_clients(stage: &Stage, target: Target) -> Result<Clients> {
-    let role = stage_role(stage, Access::Deploy);
-    let clients = Clients::new(target, role.as_ref()).await;
-    if let Some(role) = &role {
-        crate::aws::sts::assume_now(&clients.stage_config, &stage.name, role).await?;
-    }
+    let clients = clients(stage, target, Access::Deploy).await?;
     crate::aws::sts::account_guard(&clients.sts, &stage.name, &stage.spec.account).await?;
     Ok(clients)
 }
