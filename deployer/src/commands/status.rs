@@ -146,10 +146,11 @@ async fn row(root: &Path, global: &GlobalArgs, s: &Stage) -> Row {
         Err(e) => {
             row.error = Some(e.to_string());
             // A row that failed for a reason other than an AWS call reads as "other".
-            row.error_kind = Some(if let Error::Aws(AwsError::Call { kind, .. }) = &e {
-                *kind
-            } else {
-                AwsKind::Other
+            row.error_kind = Some(match &e {
+                Error::Aws(AwsError::Call { kind, .. } | AwsError::AssumeRole { kind, .. }) => {
+                    *kind
+                }
+                _ => AwsKind::Other,
             });
         }
     }
