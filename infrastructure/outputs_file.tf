@@ -17,6 +17,8 @@ locals {
     alarm_topic_arn                    = aws_sns_topic.notifications.arn
     cloudformation_execution_role_arns = tomap({ for s in local.stages : s => aws_iam_role.cloudformation[s].arn })
     pipeline_name                      = aws_codepipeline.delivery.name
+    codedeploy_role_arns               = tomap({ for s in local.stages : s => aws_iam_role.codedeploy[s].arn })
+    github_token_secret_arn            = aws_secretsmanager_secret.github_token.arn
   }
 
   # Their types as `terraform output -json` prints them.
@@ -25,6 +27,8 @@ locals {
     alarm_topic_arn                    = "string"
     cloudformation_execution_role_arns = ["map", "string"]
     pipeline_name                      = "string"
+    codedeploy_role_arns               = ["map", "string"]
+    github_token_secret_arn            = "string"
   }
 }
 

@@ -111,6 +111,28 @@ override_resource {
   values = { arn = "arn:aws:iam::111111111111:role/countries-delivery-pipeline", id = "countries-delivery-pipeline" }
 }
 
+override_resource {
+  target = aws_iam_role.codedeploy["dev"]
+  values = { arn = "arn:aws:iam::111111111111:role/countries-delivery-dev-codedeploy", id = "countries-delivery-dev-codedeploy" }
+}
+
+override_resource {
+  target = aws_iam_role.codedeploy["staging"]
+  values = { arn = "arn:aws:iam::111111111111:role/countries-delivery-staging-codedeploy", id = "countries-delivery-staging-codedeploy" }
+}
+
+override_resource {
+  target = aws_iam_role.codedeploy["prod"]
+  values = { arn = "arn:aws:iam::111111111111:role/countries-delivery-prod-codedeploy", id = "countries-delivery-prod-codedeploy" }
+}
+
+# The GitHub token's secret (github.tf): its ARN carries a random suffix.
+
+override_resource {
+  target = aws_secretsmanager_secret.github_token
+  values = { arn = "arn:aws:secretsmanager:us-east-1:111111111111:secret:countries/github-token-AbCdEf", id = "arn:aws:secretsmanager:us-east-1:111111111111:secret:countries/github-token-AbCdEf" }
+}
+
 # CodeBuild: each project's log group and ARN.
 
 override_resource {
@@ -202,6 +224,12 @@ override_resource { target = aws_codestarnotifications_notification_rule.pipelin
 override_resource { target = aws_iam_policy.function_boundary }
 
 override_resource { target = aws_iam_role_policy.cloudformation }
+
+override_resource { target = aws_iam_role_policy.cloudformation_releases }
+
+override_resource { target = aws_iam_role_policy.codedeploy }
+
+override_resource { target = aws_iam_role_policy.pull_request_github_token }
 
 override_resource { target = aws_iam_role_policy.codebuild_common }
 
@@ -424,9 +452,34 @@ assert {
     artifact_bucket                    = output.artifact_bucket
     alarm_topic_arn                    = output.alarm_topic_arn
     cloudformation_execution_role_arns = output.cloudformation_execution_role_arns
+    codedeploy_role_arns               = output.codedeploy_role_arns
+    github_token_secret_arn            = output.github_token_secret_arn
     pipeline_name                      = output.pipeline_name
   })
-  error_message = "infrastructure/outputs.example.json no longer matches the outputs this configuration renders for account 111111111111 in us-east-1: ${jsonencode({ artifact_bucket = output.artifact_bucket, alarm_topic_arn = output.alarm_topic_arn, cloudformation_execution_role_arns = output.cloudformation_execution_role_arns, pipeline_name = output.pipeline_name })}"
+  error_message = "infrastructure/outputs.example.json no longer matches the outputs this configuration renders for account 111111111111 in us-east-1: ${jsonencode({ artifact_bucket = output.artifact_bucket, alarm_topic_arn = output.alarm_topic_arn, cloudformation_execution_role_arns = output.cloudformation_execution_role_arns, codedeploy_role_arns = output.codedeploy_role_arns, github_token_secret_arn = output.github_token_secret_arn, pipeline_name = output.pipeline_name })}"
+}
+
+# CodeDeploy's role of a stage is trusted by CodeDeploy alone and shifts that
+# stage's aliases only; the stage's execution role may pass it to CodeDeploy only.
+assert {
+  condition     = alltrue([for s in ["dev", "staging", "prod"] : jsondecode(aws_iam_role.codedeploy[s].assume_role_policy).Statement[0].Principal.Service == "codedeploy.amazonaws.com"])
+  error_message = "A CodeDeploy role must be trusted by codedeploy.amazonaws.com alone."
+}
+
+assert {
+  condition     = alltrue([for s in ["dev", "staging", "prod"] : toset(one([for st in jsondecode(aws_iam_role_policy.codedeploy[s].policy).Statement : st.Resource if st.Sid == "ShiftLiveAliases"])) == toset(["arn:aws:lambda:us-east-1:111111111111:function:countries-*-${s}", "arn:aws:lambda:us-east-1:111111111111:function:countries-*-${s}:*"])])
+  error_message = "A CodeDeploy role must shift only its own stage's aliases: ${jsonencode({ for s in ["dev", "staging", "prod"] : s => jsondecode(aws_iam_role_policy.codedeploy[s].policy) })}"
+}
+
+assert {
+  condition     = alltrue([for s in ["dev", "staging", "prod"] : jsonencode(one([for st in jsondecode(aws_iam_role_policy.cloudformation_releases[s].policy).Statement : st if st.Sid == "PassCodeDeployRole"])) == jsonencode({ Action = "iam:PassRole", Condition = { StringEquals = { "iam:PassedToService" = "codedeploy.amazonaws.com" } }, Effect = "Allow", Resource = aws_iam_role.codedeploy[s].arn, Sid = "PassCodeDeployRole" })])
+  error_message = "A stage's execution role may pass its own CodeDeploy role, to CodeDeploy only: ${jsonencode({ for s in ["dev", "staging", "prod"] : s => jsondecode(aws_iam_role_policy.cloudformation_releases[s].policy) })}"
+}
+
+# The pull-request role reads the GitHub token's secret and no other.
+assert {
+  condition     = jsondecode(aws_iam_role_policy.pull_request_github_token[0].policy).Statement[0].Resource == aws_secretsmanager_secret.github_token.arn && aws_secretsmanager_secret.github_token.kms_key_id == aws_kms_key.delivery.arn
+  error_message = "The pull-request role must read exactly the GitHub token secret, encrypted with the delivery key."
 }
 
 # Pull requests are planned against every stage, each stack with its own execution role.

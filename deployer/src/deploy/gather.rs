@@ -96,11 +96,15 @@ impl Deployment {
         }
     }
 
-    /// The stack parameters: each function's artifact key.
+    /// The stack parameters: each function's artifact key and CodeSha256 (which
+    /// publishes its version).
     pub fn parameters(&self) -> BTreeMap<String, String> {
         let mut p = BTreeMap::new();
         for (name, f) in &self.package.manifest.functions {
             p.insert(package::zip::artifact_parameter(name), f.key.clone());
+            if let Some(sha) = package::zip::code_sha256(&f.digest) {
+                p.insert(package::zip::code_sha256_parameter(name), sha);
+            }
         }
         p
     }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use super::problem::Problem;
-use super::required::{OutputKind, Outputs, REQUIRED};
+use super::required::{Need, OutputKind, Outputs, REQUIRED};
 use crate::error::{Error, OutputsError, Result};
 use crate::stage::Stage;
 
@@ -54,11 +54,26 @@ pub fn check(stage: &Stage, text: &str) -> std::result::Result<Vec<Checked>, Str
                 Some(None) => Err(Problem::NoValue),
                 Some(Some(v)) => value_of(stage, r.kind, v),
             };
+            // An output this stage can do without: absent (or without an entry for the
+            // stage) is no problem; present, it is checked like any other.
+            let found = match found {
+                Err(Problem::Missing | Problem::NoStageEntry { .. }) if !needed(stage, r.need) => {
+                    return Checked {
+                        required: r,
+                        value: None,
+                        problem: None,
+                    };
+                }
+                found => found,
+            };
             let found = found.and_then(|s| match r.name {
                 "alarm_topic_arn" => check_arn(stage, &s, true).map(|()| s).map_err(Problem::Arn),
-                "cloudformation_execution_role_arns" => check_arn(stage, &s, false)
-                    .map(|()| s)
-                    .map_err(Problem::Arn),
+                "cloudformation_execution_role_arns" | "codedeploy_role_arns" => {
+                    check_arn(stage, &s, false).map(|()| s).map_err(Problem::Arn)
+                }
+                "github_token_secret_arn" => {
+                    check_arn(stage, &s, true).map(|()| s).map_err(Problem::Arn)
+                }
                 _ => Ok(s),
             });
             let (value, problem) = match found {
@@ -159,20 +174,31 @@ pub fn parse(stage: &Stage, source_desc: &str, text: &str) -> Result<Outputs> {
         }
         .into());
     }
-    let take = |name: &str| {
+    let value = |name: &str| {
         checked
             .iter()
             .find(|c| c.required.name == name)
             .and_then(|c| c.value.clone())
-            .unwrap_or_default()
     };
+    let take = |name: &str| value(name).unwrap_or_default();
     Ok(Outputs {
         artifact_bucket: take("artifact_bucket"),
         alarm_topic_arn: Some(take("alarm_topic_arn")),
         cloudformation_execution_role_arn: Some(take("cloudformation_execution_role_arns")),
         pipeline_name: Some(take("pipeline_name")),
+        codedeploy_role_arn: value("codedeploy_role_arns"),
+        github_token_secret: value("github_token_secret_arn"),
         source: source_desc.to_string(),
     })
+}
+
+/// Whether `stage` cannot do without an output of this need.
+fn needed(stage: &Stage, need: Need) -> bool {
+    match need {
+        Need::Always => true,
+        Need::CodeDeployStages => stage.spec.release.api_traffic.codedeploy_config().is_some(),
+        Need::Optional => false,
+    }
 }
 
 /// An ARN must be in the stage's account (and region, for regional resources),
@@ -311,6 +337,24 @@ app:
                 .any(|r| r.problem.as_deref() == Some("has no entry for stage `staging`"))
         );
         assert!(inspect(&stage("dev"), "[").is_err());
+    }
+
+    #[test]
+    fn the_codedeploy_role_is_needed_by_canary_stages_only() {
+        let o = parse(&stage("dev"), "f.json", &json(&[])).expect("all at once needs none");
+        assert_eq!((o.codedeploy_role_arn, o.github_token_secret), (None, None));
+        let mut canary = stage("dev");
+        canary.spec.release.api_traffic =
+            crate::stage::schema::TrafficShift::Canary10Percent5Minutes;
+        let err = parse(&canary, "f.json", &json(&[])).unwrap_err();
+        assert!(err.to_string().contains("`codedeploy_role_arns`"), "{err}");
+        let roles = serde_json::json!({"dev": "arn:aws:iam::111111111111:role/cd-dev"});
+        let text = json(&[("codedeploy_role_arns", roles)]);
+        let o = parse(&canary, "f.json", &text).expect("valid");
+        assert_eq!(o.codedeploy_role_arn.as_deref(), Some("arn:aws:iam::111111111111:role/cd-dev"));
+        // An optional output that is present is still checked.
+        let text = json(&[("github_token_secret_arn", serde_json::json!(7))]);
+        assert!(parse(&stage("dev"), "f.json", &text).is_err());
     }
 
     #[test]
