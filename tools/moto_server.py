@@ -146,10 +146,12 @@ class LambdaAliasResource(CloudFormationModel):
         )
         return cls(alias, p["FunctionName"])
 
-    @classmethod
-    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
-        p = cloudformation_json["Properties"]
-        lambda_backends[account_id][region_name].delete_alias(p["Name"], p["FunctionName"])
+    def delete(self, account_id, region_name):
+        backend = lambda_backends[account_id][region_name]
+        try:
+            backend.delete_alias(self.alias.name, self.function_name)
+        except Exception:  # the function is gone already, and its aliases with it
+            pass
 
 
 if __name__ == "__main__":
