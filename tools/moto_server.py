@@ -17,7 +17,9 @@ backend, as CloudFormation's handlers do it: a Version publishes (checking
 CodeSha256 as PublishVersion does) and is published again when its properties
 change (CloudFormation replaces a Version); an Alias is CreateAlias,
 UpdateAlias and DeleteAlias. So `lambda get-alias` against the emulator shows
-what a deploy released. Traffic shifting (UpdatePolicy, CodeDeploy) is not
+what a deploy released. And an executed change set keeps its parameters as
+the stack's (moto kept the create's, so a change set back to them, a
+rollback, looked like "no changes"). Traffic shifting (UpdatePolicy, CodeDeploy) is not
 emulated: the local stage releases all at once.
 
 Everything else is moto's own server (same arguments: -H HOST -p PORT ...).
@@ -30,6 +32,7 @@ import threading
 
 from moto.awslambda.exceptions import PreconditionFailedException
 from moto.awslambda.models import LambdaVersion, lambda_backends
+from moto.cloudformation.models import ChangeSet
 from moto.core.common_models import CloudFormationModel
 from moto.dynamodb.models import DynamoDBBackend
 from moto.server import main
@@ -50,6 +53,19 @@ for _name in (
             return copy.deepcopy(_original(self, *args, **kwargs))
 
     setattr(DynamoDBBackend, _name, _atomic)
+
+
+# --- CloudFormation: an executed change set's parameters are the stack's -----------
+
+_apply_change_set = ChangeSet.apply
+
+
+def _apply_and_keep_parameters(self):
+    _apply_change_set(self)
+    self.stack.parameters = self.parameters
+
+
+ChangeSet.apply = _apply_and_keep_parameters
 
 
 # --- CloudFormation: AWS::Lambda::Version and AWS::Lambda::Alias -------------------

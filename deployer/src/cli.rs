@@ -177,6 +177,9 @@ pub struct UpArgs {
     /// Skip the smoke test after the deploy (GET /health, /status/PY?limit=1, /view-data/PY).
     #[arg(long)]
     pub no_smoke_test: bool,
+    /// Keep a release that fails its smoke test (for debugging) instead of redeploying the digests the stage ran before.
+    #[arg(long)]
+    pub no_rollback: bool,
     /// Local stage: port of the api process (default: the stage file's).
     #[arg(long, env = "DEPLOYER_LOCAL_API_PORT", value_name = "PORT")]
     pub api_port: Option<u16>,
@@ -215,6 +218,9 @@ pub struct PromoteArgs {
     /// Skip the smoke test after the deploy (GET /health, /status/PY?limit=1, /view-data/PY).
     #[arg(long)]
     pub no_smoke_test: bool,
+    /// Keep a release that fails its smoke test (for debugging) instead of redeploying the digests the stage ran before.
+    #[arg(long)]
+    pub no_rollback: bool,
 }
 
 /// `outputs` arguments.

@@ -24,7 +24,10 @@ fn shown(v: &Value) -> String {
     match v {
         Value::Tagged(t) => format!("{} {}", t.tag, shown(&t.value)),
         Value::String(s) => s.clone(),
-        other => yaml_serde::to_string(other).expect("yaml").trim().to_string(),
+        other => yaml_serde::to_string(other)
+            .expect("yaml")
+            .trim()
+            .to_string(),
     }
 }
 
@@ -51,7 +54,10 @@ fn every_trigger_targets_the_live_alias_of_a_version_per_digest() {
     for stage in ["dev", "staging", "prod", "local"] {
         let (_, s) = stack(stage);
         for f in ["Api", "Worker"] {
-            assert_eq!(prop(&s, &format!("{f}Version"), "Type"), "AWS::Lambda::Version");
+            assert_eq!(
+                prop(&s, &format!("{f}Version"), "Type"),
+                "AWS::Lambda::Version"
+            );
             assert_eq!(
                 prop(&s, &format!("{f}Version"), "Properties.CodeSha256"),
                 format!("!Ref {f}CodeSha256"),
@@ -98,8 +104,16 @@ fn every_trigger_targets_the_live_alias_of_a_version_per_digest() {
 #[test]
 fn codedeploy_shifts_the_api_only_where_the_stage_asks() {
     for (stage, config, monitoring) in [
-        ("staging", Some("CodeDeployDefault.LambdaCanary10Percent5Minutes"), 5),
-        ("prod", Some("CodeDeployDefault.LambdaCanary10Percent5Minutes"), 10),
+        (
+            "staging",
+            Some("CodeDeployDefault.LambdaCanary10Percent5Minutes"),
+            5,
+        ),
+        (
+            "prod",
+            Some("CodeDeployDefault.LambdaCanary10Percent5Minutes"),
+            10,
+        ),
         ("dev", None, 0),
         ("local", None, 0),
     ] {
@@ -122,31 +136,61 @@ fn codedeploy_shifts_the_api_only_where_the_stage_asks() {
                     .iter()
                     .map(|a| shown(&a["Name"]))
                     .collect();
-                assert_eq!(names, ["!Ref ApiErrorsAlarm", "!Ref Api5xxAlarm"], "{stage}");
+                assert_eq!(
+                    names,
+                    ["!Ref ApiErrorsAlarm", "!Ref Api5xxAlarm"],
+                    "{stage}"
+                );
                 let events = &s["Resources"][group]["Properties"]["AutoRollbackConfiguration"];
                 assert_eq!(shown(&events["Enabled"]), "true");
-                let events: Vec<String> =
-                    events["Events"].as_sequence().unwrap().iter().map(shown).collect();
+                let events: Vec<String> = events["Events"]
+                    .as_sequence()
+                    .unwrap()
+                    .iter()
+                    .map(shown)
+                    .collect();
                 assert_eq!(events, ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]);
-                let policy = &s["Resources"]["ApiLiveAlias"]["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"];
-                assert_eq!(shown(&policy["ApplicationName"]), "!Ref CodeDeployApplication");
-                assert_eq!(shown(&policy["DeploymentGroupName"]), "!Ref ApiDeploymentGroup");
-                assert!(text.contains("api: canary 10 % for 5 min through CodeDeploy"), "{stage}");
+                let policy =
+                    &s["Resources"]["ApiLiveAlias"]["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"];
+                assert_eq!(
+                    shown(&policy["ApplicationName"]),
+                    "!Ref CodeDeployApplication"
+                );
+                assert_eq!(
+                    shown(&policy["DeploymentGroupName"]),
+                    "!Ref ApiDeploymentGroup"
+                );
+                assert!(
+                    text.contains("api: canary 10 % for 5 min through CodeDeploy"),
+                    "{stage}"
+                );
             }
             None => {
                 assert!(!codedeploy, "{stage} has CodeDeploy resources");
-                assert!(s["Resources"]["ApiLiveAlias"]["UpdatePolicy"].is_null(), "{stage}");
-                assert!(text.contains("api: all at once; worker: all at once."), "{stage}");
+                assert!(
+                    s["Resources"]["ApiLiveAlias"]["UpdatePolicy"].is_null(),
+                    "{stage}"
+                );
+                assert!(
+                    text.contains("api: all at once; worker: all at once."),
+                    "{stage}"
+                );
             }
         }
         // The worker never shifts through CodeDeploy.
-        assert!(s["Resources"]["WorkerLiveAlias"]["UpdatePolicy"].is_null(), "{stage}");
+        assert!(
+            s["Resources"]["WorkerLiveAlias"]["UpdatePolicy"].is_null(),
+            "{stage}"
+        );
         // The monitoring window the deployer sets is written where a reviewer reads.
         let window = format!("or in the {monitoring} minutes after it");
         assert_eq!(text.contains(&window), monitoring > 0, "{stage}: {window}");
     }
     let (text, _) = stack("local");
-    assert!(text.contains("the emulator (moto) has no CodeDeploy"), "{text}");
+    assert!(
+        text.contains("the emulator (moto) has no CodeDeploy"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -171,7 +215,10 @@ fn new_settings_publish_a_new_version_and_unchanged_ones_do_not() {
     );
     common::ok(&common::run(root.path(), &["render", "dev"]), "render");
     let api2 = description(root.path(), "ApiVersion");
-    assert!(api.starts_with("settings ") && api2.starts_with("settings "), "{api}");
+    assert!(
+        api.starts_with("settings ") && api2.starts_with("settings "),
+        "{api}"
+    );
     assert_ne!(api2, api, "a new LOG_LEVEL must publish a new api version");
     common::edit(
         &root.path().join("stages/dev.yaml"),
@@ -180,5 +227,9 @@ fn new_settings_publish_a_new_version_and_unchanged_ones_do_not() {
     );
     common::ok(&common::run(root.path(), &["render", "dev"]), "render");
     assert_ne!(description(root.path(), "ApiVersion"), api2);
-    assert_ne!(description(root.path(), "WorkerVersion"), worker, "LOG_LEVEL is the worker's too");
+    assert_ne!(
+        description(root.path(), "WorkerVersion"),
+        worker,
+        "LOG_LEVEL is the worker's too"
+    );
 }

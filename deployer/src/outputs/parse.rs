@@ -69,7 +69,9 @@ pub fn check(stage: &Stage, text: &str) -> std::result::Result<Vec<Checked>, Str
             let found = found.and_then(|s| match r.name {
                 "alarm_topic_arn" => check_arn(stage, &s, true).map(|()| s).map_err(Problem::Arn),
                 "cloudformation_execution_role_arns" | "codedeploy_role_arns" => {
-                    check_arn(stage, &s, false).map(|()| s).map_err(Problem::Arn)
+                    check_arn(stage, &s, false)
+                        .map(|()| s)
+                        .map_err(Problem::Arn)
                 }
                 "github_token_secret_arn" => {
                     check_arn(stage, &s, true).map(|()| s).map_err(Problem::Arn)
@@ -351,7 +353,10 @@ app:
         let roles = serde_json::json!({"dev": "arn:aws:iam::111111111111:role/cd-dev"});
         let text = json(&[("codedeploy_role_arns", roles)]);
         let o = parse(&canary, "f.json", &text).expect("valid");
-        assert_eq!(o.codedeploy_role_arn.as_deref(), Some("arn:aws:iam::111111111111:role/cd-dev"));
+        assert_eq!(
+            o.codedeploy_role_arn.as_deref(),
+            Some("arn:aws:iam::111111111111:role/cd-dev")
+        );
         // An optional output that is present is still checked.
         let text = json(&[("github_token_secret_arn", serde_json::json!(7))]);
         assert!(parse(&stage("dev"), "f.json", &text).is_err());

@@ -87,7 +87,10 @@ mod tests {
             use base64::Engine;
             base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes))
         };
-        assert_eq!(code_sha256(&sha256_hex(bytes)).as_deref(), Some(expected.as_str()));
+        assert_eq!(
+            code_sha256(&sha256_hex(bytes)).as_deref(),
+            Some(expected.as_str())
+        );
         assert_eq!(code_sha256("xyz"), None);
         assert_eq!(code_sha256_parameter("worker"), "WorkerCodeSha256");
     }

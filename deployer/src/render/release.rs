@@ -112,13 +112,16 @@ pub fn build(stage: &Stage, outputs: &Outputs) -> ReleaseContext {
     ReleaseContext {
         alias: ALIAS.into(),
         api_traffic: r.api_traffic.describe().into(),
-        codedeploy: r.api_traffic.codedeploy_config().map(|config| CodeDeployContext {
-            application: stack.clone(),
-            api_group: format!("countries-api-{}", stage.name),
-            config: config.into(),
-            alarms: RELEASE_ALARMS.iter().filter(|a| a.api).map(alarm).collect(),
-            service_role_arn: outputs.codedeploy_role_arn.clone().unwrap_or_default(),
-        }),
+        codedeploy: r
+            .api_traffic
+            .codedeploy_config()
+            .map(|config| CodeDeployContext {
+                application: stack.clone(),
+                api_group: format!("countries-api-{}", stage.name),
+                config: config.into(),
+                alarms: RELEASE_ALARMS.iter().filter(|a| a.api).map(alarm).collect(),
+                service_role_arn: outputs.codedeploy_role_arn.clone().unwrap_or_default(),
+            }),
         monitoring_minutes: r.monitoring_minutes,
         rollback_alarms: RELEASE_ALARMS.iter().map(alarm).collect(),
     }
@@ -158,7 +161,9 @@ fn resource_block(text: &str, id: &str) -> String {
     let mut block = String::new();
     let mut inside = false;
     for line in text.lines() {
-        let top = !line.starts_with("   ") && !line.trim().is_empty() && !line.trim_start().starts_with('#');
+        let top = !line.starts_with("   ")
+            && !line.trim().is_empty()
+            && !line.trim_start().starts_with('#');
         if inside && top {
             break;
         }
@@ -191,7 +196,10 @@ mod tests {
         assert_ne!(other, one);
         // Only the function's own block counts.
         let block = resource_block(STACK, "ApiFunction");
-        assert!(block.ends_with("MemorySize: 256\n\n") || block.ends_with("MemorySize: 256\n"), "{block:?}");
+        assert!(
+            block.ends_with("MemorySize: 256\n\n") || block.ends_with("MemorySize: 256\n"),
+            "{block:?}"
+        );
         assert!(!block.contains("ApiVersion"));
     }
 }

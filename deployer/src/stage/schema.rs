@@ -272,7 +272,9 @@ impl TrafficShift {
             Linear10PercentEvery1Minute => "CodeDeployDefault.LambdaLinear10PercentEvery1Minute",
             Linear10PercentEvery2Minutes => "CodeDeployDefault.LambdaLinear10PercentEvery2Minutes",
             Linear10PercentEvery3Minutes => "CodeDeployDefault.LambdaLinear10PercentEvery3Minutes",
-            Linear10PercentEvery10Minutes => "CodeDeployDefault.LambdaLinear10PercentEvery10Minutes",
+            Linear10PercentEvery10Minutes => {
+                "CodeDeployDefault.LambdaLinear10PercentEvery10Minutes"
+            }
         })
     }
 

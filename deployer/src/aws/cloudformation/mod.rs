@@ -104,6 +104,9 @@ pub struct ChangeSetRequest {
     pub tags: BTreeMap<String, String>,
     /// The role CloudFormation assumes (cloud stages).
     pub role_arn: Option<String>,
+    /// Rollback triggers (alarm ARNs) and the monitoring window in minutes; none
+    /// leaves the stack's own configuration (the local stage).
+    pub rollback: Option<(Vec<String>, u32)>,
 }
 
 /// What CreateChangeSet answered.

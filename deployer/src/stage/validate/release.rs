@@ -29,7 +29,8 @@ pub fn check(s: &StageFile, err: &mut impl FnMut(&str, String)) {
         if r.monitoring_minutes != 0 {
             err(
                 "release.monitoring_minutes",
-                "the local stage's emulator never raises alarms or rolls back; allowed here: 0".into(),
+                "the local stage's emulator never raises alarms or rolls back; allowed here: 0"
+                    .into(),
             );
         }
     }

@@ -153,7 +153,8 @@ fn names_and_regions() {
 
 #[test]
 fn release_settings_are_checked_where_they_are_written() {
-    let text = cloud("release:\n  api_traffic: canary_10_percent_5_minutes\n  monitoring_minutes: 181\n");
+    let text =
+        cloud("release:\n  api_traffic: canary_10_percent_5_minutes\n  monitoring_minutes: 181\n");
     let d = validate(&[stage("prod", &text)]);
     assert_eq!(d.len(), 1, "{d:?}");
     assert_eq!(
