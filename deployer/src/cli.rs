@@ -91,6 +91,11 @@ pub enum Command {
     /// Show what each stage runs: stack status, digests, commit, deployed-at, API URL.
     #[command(after_help = "Examples:\n  deployer status\n  deployer status dev --json")]
     Status(StatusArgs),
+    /// Detect drift: list each resource of the stage's stack that no longer matches its template (exit 1 when one does).
+    #[command(
+        after_help = "Examples:\n  deployer drift prod\n  deployer drift prod --json      # the same, as JSON\n\nRuns CloudFormation drift detection (DetectStackDrift) and lists each modified or deleted\nresource with its property differences. Exit 0 in sync, 1 drifted (or detection failed).\nDrift detection reads each resource with your credentials: use a role that can read them."
+    )]
+    Drift(DriftArgs),
     /// Deploy to <TO> exactly the artifact <FROM> runs (never a rebuild) and answer the pipeline's waiting approval.
     #[command(
         after_help = "Examples:\n  deployer promote dev staging\n  deployer promote staging prod --dry-run      # the plan and the approval it would answer\n  deployer promote staging prod --yes          # CI: deploy, then approve the waiting execution\n\nRefuses (exit 2, nothing changed) unless <TO>'s stage file says `promote_from: <FROM>`,\nand when the execution waiting at <TO>'s approval carries another commit than <FROM> runs.\nWithout --yes it asks before deploying an approval stage and only prints the approval."
@@ -203,6 +208,13 @@ pub struct DownArgs {
 pub struct StatusArgs {
     /// One stage; every stage when omitted.
     pub stage: Option<String>,
+}
+
+/// `drift` arguments.
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// The stage whose stack to check.
+    pub stage: String,
 }
 
 /// `promote` arguments.

@@ -56,6 +56,16 @@ pub enum DeployError {
     #[error("smoke test failed: GET {url}: {detail}")]
     SmokeTestFailed { url: String, detail: String },
 
+    /// Drift detection found resources that differ from the template.
+    #[error(
+        "stack {stack} has drifted: {count} resource(s) differ from its template (listed above)"
+    )]
+    Drifted { stack: String, count: usize },
+
+    /// Drift detection could not finish.
+    #[error("drift detection on {stack} failed: {reason}")]
+    DriftDetectionFailed { stack: String, reason: String },
+
     /// The stack has no ApiUrl output to smoke test.
     #[error("stack {stack} has no ApiUrl output, so the deploy cannot be smoke tested")]
     NoApiUrl { stack: String },
@@ -121,6 +131,8 @@ impl DeployError {
             DeployError::SmokeTestFailed { .. } => Help::new(ExitClass::Failed, "the stack is deployed but the API failed its smoke test (GET /health, /status/PY?limit=1, /view-data/PY): check the api function's logs and its role's DynamoDB permissions".into()),
             DeployError::RolledBackByAlarm { .. } => Help::new(ExitClass::Failed, "read what the alarm saw (`deployer logs <stage> --since 30m`, the alarm in the CloudWatch console), fix it and deploy again; docs/delivery.md, \"What happens when a release goes bad\"".into()),
             DeployError::SmokeTestRolledBack { .. } => Help::new(ExitClass::Failed, "the failed release's logs: `deployer logs <stage> --since 30m`; fix it and deploy again (`--no-rollback` keeps a failed release for debugging); docs/delivery.md, \"What happens when a release goes bad\"".into()),
+            DeployError::Drifted { .. } => Help::new(ExitClass::Failed, "undo the change by hand, or deploy again (`deployer up <stage>` or a promote) so CloudFormation sets what the template says; docs/delivery.md, \"What happens when a release goes bad\"".into()),
+            DeployError::DriftDetectionFailed { .. } => Help::new(ExitClass::Failed, "drift detection reads every resource with your credentials: use a role that can read them, and retry".into()),
             DeployError::NoApiUrl { .. } => Help::new(ExitClass::Failed, "the template must output ApiUrl; pass --no-smoke-test to deploy without the check".into()),
             DeployError::PromoteOrder { to, promote_from, .. } => Help::new(ExitClass::Usage, { match promote_from {
                 Some(p) => format!("run `deployer promote {p} {to}`; the order is dev -> staging -> prod (docs/delivery.md)"),

@@ -12,7 +12,7 @@ use crate::error::{AwsError, AwsKind, DeployError, Error, Result};
 /// The real CloudFormation client.
 #[derive(Debug, Clone)]
 pub struct CloudFormation {
-    client: Client,
+    pub(super) client: Client,
 }
 
 /// The standard variable for CloudFormation's own endpoint; it wins over `--endpoint-url`

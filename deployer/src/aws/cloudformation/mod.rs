@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use crate::error::Result;
 
 mod client;
+pub mod drift;
 pub use client::CloudFormation;
 
 /// A stack as DescribeStacks reports it.
