@@ -163,6 +163,17 @@ pub struct PlanArgs {
     /// Output format (--json is the same as --format json).
     #[arg(long, value_enum, default_value = "text")]
     pub format: crate::plan::render::Format,
+    /// Also post the Markdown plan on this pull request: one comment per pull request, updated in place (needs --format markdown).
+    #[arg(long, value_name = "NUMBER")]
+    pub post_to_pr: Option<u64>,
+    /// The pull request's repository, owner/name.
+    #[arg(
+        long,
+        env = "DEPLOYER_GITHUB_REPOSITORY",
+        value_name = "OWNER/NAME",
+        requires = "post_to_pr"
+    )]
+    pub repository: Option<String>,
 }
 
 /// `up` arguments.
