@@ -163,9 +163,9 @@ pub struct PlanArgs {
     /// Output format (--json is the same as --format json).
     #[arg(long, value_enum, default_value = "text")]
     pub format: crate::plan::render::Format,
-    /// Also post the Markdown plan on this pull request: one comment per pull request, updated in place (needs --format markdown).
-    #[arg(long, value_name = "NUMBER")]
-    pub post_to_pr: Option<u64>,
+    /// Also post the Markdown plan on this pull request (`auto`: the open one whose head is the planned commit): one comment per pull request, updated in place (needs --format markdown).
+    #[arg(long, value_name = "NUMBER|auto")]
+    pub post_to_pr: Option<crate::github::PullRequest>,
     /// The pull request's repository, owner/name.
     #[arg(
         long,

@@ -69,6 +69,18 @@ fn github(others: u64) -> (String, Shared) {
                     }),
                 )
                 .route(
+                    "/repos/{owner}/{repo}/commits/{sha}/pulls",
+                    get(|UrlPath((_, _, sha)): UrlPath<(String, String, String)>| async move {
+                        // The planned commit is the head of pull request 7 (and of a closed one).
+                        let pulls = if sha == "test-a" {
+                            json!([{"number": 3, "state": "closed"}, {"number": 7, "state": "open"}])
+                        } else {
+                            json!([])
+                        };
+                        axum::Json(pulls)
+                    }),
+                )
+                .route(
                     "/repos/{owner}/{repo}/issues/comments/{id}",
                     patch(|State(s): State<Shared>, UrlPath((_, _, id)): UrlPath<(String, String, u64)>, h: HeaderMap, axum::Json(v): axum::Json<Value>| async move {
                         let mut g = s.lock().unwrap();
@@ -116,6 +128,10 @@ impl Fixture {
     }
 
     fn plan(&self, stage: &str, github: &str, env: &[(&str, &str)]) -> Output {
+        self.plan_on(stage, "7", github, env)
+    }
+
+    fn plan_on(&self, stage: &str, pr: &str, github: &str, env: &[(&str, &str)]) -> Output {
         let dir = self.artifacts.to_str().unwrap();
         let mut cmd = common::emulator_command(
             self.dir.path(),
@@ -127,7 +143,7 @@ impl Fixture {
                 "--format",
                 "markdown",
                 "--post-to-pr",
-                "7",
+                pr,
                 "--repository",
                 "example-org/countries",
             ],
@@ -179,8 +195,9 @@ fn the_plan_is_one_comment_per_pull_request_updated_in_place() {
         );
     }
 
-    // The next push: the same comment, updated; still one comment of ours.
-    let out = f.plan("prc", &api, &token);
+    // The next push (the pipeline knows no number: `auto` finds the pull request
+    // whose head is the planned commit): the same comment, updated.
+    let out = f.plan_on("prc", "auto", &api, &token);
     let (_, stderr) = common::ok(&out, "plan again");
     assert!(
         stderr.contains("updated the prc plan in the comment 1150 on example-org/countries#7"),

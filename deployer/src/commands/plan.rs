@@ -79,7 +79,18 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &PlanArgs) -> Result<()> {
         }
         print!("{text}");
         if let Some((pr, repo)) = &post {
-            post_comment(root, global, &stage, &clients.target, *pr, repo, &text).await;
+            let commit = plan.git_commit.as_str();
+            post_comment(
+                root,
+                global,
+                &stage,
+                &clients.target,
+                *pr,
+                repo,
+                commit,
+                &text,
+            )
+            .await;
         }
         discarded
     })
@@ -122,8 +133,9 @@ async fn post_comment(
     global: &GlobalArgs,
     stage: &crate::stage::Stage,
     target: &crate::aws::Target,
-    pr: u64,
+    pr: github::PullRequest,
     repo: &str,
+    commit: &str,
     text: &str,
 ) {
     let outputs = match stage.spec.local {
@@ -144,12 +156,12 @@ async fn post_comment(
         }
     };
     let api = std::env::var(github::API_ENV).unwrap_or_else(|_| github::DEFAULT_API.into());
-    match github::upsert(&api, repo, pr, &token, &stage.name, text).await {
-        Ok(github::Posted::Created(id)) => session::say(&format!(
+    match github::upsert(&api, repo, pr, commit, &token, &stage.name, text).await {
+        Ok((pr, github::Posted::Created(id))) => session::say(&format!(
             "posted the {} plan on {repo}#{pr} (new comment {id})",
             stage.name
         )),
-        Ok(github::Posted::Updated(id)) => session::say(&format!(
+        Ok((pr, github::Posted::Updated(id))) => session::say(&format!(
             "updated the {} plan in the comment {id} on {repo}#{pr}",
             stage.name
         )),

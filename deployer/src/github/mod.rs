@@ -45,6 +45,38 @@ pub fn merge(existing: Option<&str>, stage: &str, section: &str) -> String {
     format!("{MARKER}\n## Deployment plan\n\n{block}\n")
 }
 
+/// Which pull request `--post-to-pr` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PullRequest {
+    /// By number.
+    Number(u64),
+    /// The open pull request whose head is the planned commit (the pipeline knows no number).
+    Auto,
+}
+
+impl std::str::FromStr for PullRequest {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(PullRequest::Auto),
+            n => n
+                .parse()
+                .map(PullRequest::Number)
+                .map_err(|_| format!("`{n}` is not a pull request number or `auto`")),
+        }
+    }
+}
+
+impl std::fmt::Display for PullRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PullRequest::Number(n) => write!(f, "{n}"),
+            PullRequest::Auto => f.write_str("auto"),
+        }
+    }
+}
+
 /// What `upsert` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Posted {
@@ -55,15 +87,17 @@ pub enum Posted {
 }
 
 /// Sets `stage`'s section of our comment on pull request `pr` of `repo`
-/// (`owner/name`), creating the comment when the pull request has none.
+/// (`owner/name`), creating the comment when the pull request has none; `commit`
+/// finds the pull request for `PullRequest::Auto`. Returns the number too.
 pub async fn upsert(
     api: &str,
     repo: &str,
-    pr: u64,
+    pr: PullRequest,
+    commit: &str,
     token: &str,
     stage: &str,
     section: &str,
-) -> Result<Posted, String> {
+) -> Result<(u64, Posted), String> {
     let api = api.trim_end_matches('/');
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(30))
@@ -75,6 +109,22 @@ pub async fn upsert(
             .header("accept", "application/vnd.github+json")
             .header("x-github-api-version", "2022-11-28")
             .header("user-agent", "countries-deployer")
+    };
+    let pr = match pr {
+        PullRequest::Number(n) => n,
+        PullRequest::Auto => {
+            let url = format!("{api}/repos/{repo}/commits/{commit}/pulls");
+            let pulls = send(call(reqwest::Method::GET, url)).await?;
+            pulls
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["state"] == "open")
+                .find_map(|p| p["number"].as_u64())
+                .ok_or_else(|| {
+                    format!("no open pull request of {repo} has commit {commit} as its head")
+                })?
+        }
     };
     let mut ours: Option<(u64, String)> = None;
     for page in 1.. {
@@ -94,13 +144,16 @@ pub async fn upsert(
         Some((id, _)) => {
             let url = format!("{api}/repos/{repo}/issues/comments/{id}");
             send(call(reqwest::Method::PATCH, url).json(&json!({ "body": body }))).await?;
-            Ok(Posted::Updated(id))
+            Ok((pr, Posted::Updated(id)))
         }
         None => {
             let url = format!("{api}/repos/{repo}/issues/{pr}/comments");
             let created =
                 send(call(reqwest::Method::POST, url).json(&json!({ "body": body }))).await?;
-            Ok(Posted::Created(created["id"].as_u64().unwrap_or_default()))
+            Ok((
+                pr,
+                Posted::Created(created["id"].as_u64().unwrap_or_default()),
+            ))
         }
     }
 }
