@@ -6,14 +6,13 @@
 //!
 //! moto accepts CreateChangeSet's RollbackConfiguration but neither stores nor
 //! returns it, so the request is read on its way to moto: CloudFormation calls
-//! go through `Proxy`, a local HTTP server that records each request body and
-//! forwards it unchanged (AWS_ENDPOINT_URL_CLOUDFORMATION).
+//! go through `common::proxy::Proxy`, a local HTTP server that records each
+//! request body and forwards it unchanged (AWS_ENDPOINT_URL_CLOUDFORMATION).
 
 mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::sync::{Arc, Mutex};
 
 use deployer::package::zip::sha256_hex;
 use serde_json::Value;
@@ -245,93 +244,6 @@ fn a_failed_smoke_test_redeploys_what_ran_before_unless_no_rollback() {
     );
 }
 
-/// Forwards every request to moto unchanged and records its body.
-struct Proxy {
-    endpoint: String,
-    bodies: Arc<Mutex<Vec<String>>>,
-}
-
-impl Proxy {
-    fn start() -> Proxy {
-        let bodies: Arc<Mutex<Vec<String>>> = Arc::default();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let endpoint = format!("http://{}", listener.local_addr().unwrap());
-        let moto = testkit::moto().endpoint.clone();
-        let seen = bodies.clone();
-        std::thread::spawn(move || {
-            common::runtime().block_on(async move {
-                let client = reqwest::Client::new();
-                let app = axum::Router::new().fallback(
-                    move |headers: axum::http::HeaderMap, body: String| {
-                        let (client, moto, seen) = (client.clone(), moto.clone(), seen.clone());
-                        async move {
-                            seen.lock().unwrap().push(body.clone());
-                            let mut request = client.post(&moto).body(body);
-                            for (name, value) in &headers {
-                                if name != "host" && name != "content-length" {
-                                    request = request.header(name.as_str(), value.as_bytes());
-                                }
-                            }
-                            let answer = request.send().await.unwrap();
-                            let status = answer.status().as_u16();
-                            let ctype = answer
-                                .headers()
-                                .get("content-type")
-                                .and_then(|v| v.to_str().ok())
-                                .unwrap_or("text/xml")
-                                .to_string();
-                            let text = answer.text().await.unwrap();
-                            (
-                                axum::http::StatusCode::from_u16(status).unwrap(),
-                                [("content-type", ctype)],
-                                text,
-                            )
-                        }
-                    },
-                );
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                axum::serve(listener, app).await.unwrap();
-            })
-        });
-        Proxy { endpoint, bodies }
-    }
-
-    /// The CreateChangeSet requests so far, decoded (`key=value` pairs).
-    fn change_sets(&self) -> Vec<Vec<(String, String)>> {
-        self.bodies
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|b| b.contains("Action=CreateChangeSet"))
-            .map(|b| {
-                b.split('&')
-                    .map(|pair| {
-                        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                        let decode = |s: &str| {
-                            let s = s.replace('+', " ");
-                            let mut out = Vec::new();
-                            let bytes = s.as_bytes();
-                            let mut i = 0;
-                            while i < bytes.len() {
-                                if bytes[i] == b'%' && i + 2 < bytes.len() + 1 {
-                                    out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
-                                    i += 3;
-                                } else {
-                                    out.push(bytes[i]);
-                                    i += 1;
-                                }
-                            }
-                            String::from_utf8(out).unwrap()
-                        };
-                        (decode(k), decode(v))
-                    })
-                    .collect()
-            })
-            .collect()
-    }
-}
-
 fn value<'a>(form: &'a [(String, String)], key: &str) -> Option<&'a str> {
     form.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
@@ -342,7 +254,7 @@ fn each_change_set_carries_the_rollback_triggers_and_the_monitoring_window() {
         "relcfg",
         "release:\n  api_traffic: canary_10_percent_5_minutes\n  monitoring_minutes: 10\n",
     );
-    let proxy = Proxy::start();
+    let proxy = common::proxy::Proxy::start();
     let via = [("AWS_ENDPOINT_URL_CLOUDFORMATION", proxy.endpoint.as_str())];
     let (a, b) = (f.artifacts("a"), f.artifacts("b"));
 

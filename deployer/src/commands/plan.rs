@@ -78,19 +78,9 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &PlanArgs) -> Result<()> {
             text.push_str(&render::render(plan, format));
         }
         print!("{text}");
-        if let Some((pr, repo)) = &post {
+        if let Some(to) = &post {
             let commit = plan.git_commit.as_str();
-            post_comment(
-                root,
-                global,
-                &stage,
-                &clients.target,
-                *pr,
-                repo,
-                commit,
-                &text,
-            )
-            .await;
+            post_comment(root, global, &stage, &clients.target, to, commit, &text).await;
         }
         discarded
     })
@@ -133,8 +123,7 @@ async fn post_comment(
     global: &GlobalArgs,
     stage: &crate::stage::Stage,
     target: &crate::aws::Target,
-    pr: github::PullRequest,
-    repo: &str,
+    (pr, repo): &(github::PullRequest, String),
     commit: &str,
     text: &str,
 ) {
@@ -156,7 +145,7 @@ async fn post_comment(
         }
     };
     let api = std::env::var(github::API_ENV).unwrap_or_else(|_| github::DEFAULT_API.into());
-    match github::upsert(&api, repo, pr, commit, &token, &stage.name, text).await {
+    match github::upsert(&api, repo, *pr, commit, &token, &stage.name, text).await {
         Ok((pr, github::Posted::Created(id))) => session::say(&format!(
             "posted the {} plan on {repo}#{pr} (new comment {id})",
             stage.name

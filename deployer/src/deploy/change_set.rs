@@ -169,7 +169,7 @@ pub async fn prepare(
             parameters,
             tags,
             role_arn: d.role_arn.clone(),
-            rollback: (!d.local).then(|| (rollback.triggers, rollback.monitoring_minutes)),
+            rollback: (!d.local).then_some((rollback.triggers, rollback.monitoring_minutes)),
         })
         .await?;
     let Created::ChangeSet(id) = created else {

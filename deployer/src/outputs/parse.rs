@@ -7,7 +7,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use super::problem::Problem;
-use super::required::{Need, OutputKind, Outputs, REQUIRED};
+use super::problem::kind_of;
+use super::required::{OutputKind, Outputs, REQUIRED};
 use crate::error::{Error, OutputsError, Result};
 use crate::stage::Stage;
 
@@ -57,7 +58,9 @@ pub fn check(stage: &Stage, text: &str) -> std::result::Result<Vec<Checked>, Str
             // An output this stage can do without: absent (or without an entry for the
             // stage) is no problem; present, it is checked like any other.
             let found = match found {
-                Err(Problem::Missing | Problem::NoStageEntry { .. }) if !needed(stage, r.need) => {
+                Err(Problem::Missing | Problem::NoStageEntry { .. })
+                    if !r.need.applies_to(stage) =>
+                {
                     return Checked {
                         required: r,
                         value: None,
@@ -67,14 +70,13 @@ pub fn check(stage: &Stage, text: &str) -> std::result::Result<Vec<Checked>, Str
                 found => found,
             };
             let found = found.and_then(|s| match r.name {
-                "alarm_topic_arn" => check_arn(stage, &s, true).map(|()| s).map_err(Problem::Arn),
+                "alarm_topic_arn" | "github_token_secret_arn" => {
+                    check_arn(stage, &s, true).map(|()| s).map_err(Problem::Arn)
+                }
                 "cloudformation_execution_role_arns" | "codedeploy_role_arns" => {
                     check_arn(stage, &s, false)
                         .map(|()| s)
                         .map_err(Problem::Arn)
-                }
-                "github_token_secret_arn" => {
-                    check_arn(stage, &s, true).map(|()| s).map_err(Problem::Arn)
                 }
                 _ => Ok(s),
             });
@@ -194,15 +196,6 @@ pub fn parse(stage: &Stage, source_desc: &str, text: &str) -> Result<Outputs> {
     })
 }
 
-/// Whether `stage` cannot do without an output of this need.
-fn needed(stage: &Stage, need: Need) -> bool {
-    match need {
-        Need::Always => true,
-        Need::CodeDeployStages => stage.spec.release.api_traffic.codedeploy_config().is_some(),
-        Need::Optional => false,
-    }
-}
-
 /// An ARN must be in the stage's account (and region, for regional resources),
 /// or the stack would point at something it cannot use.
 fn check_arn(stage: &Stage, arn: &str, regional: bool) -> std::result::Result<(), String> {
@@ -223,17 +216,6 @@ fn check_arn(stage: &Stage, arn: &str, regional: bool) -> std::result::Result<()
         ));
     }
     Ok(())
-}
-
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a map",
-    }
 }
 
 #[cfg(test)]
@@ -347,15 +329,16 @@ app:
         assert_eq!((o.codedeploy_role_arn, o.github_token_secret), (None, None));
         let mut canary = stage("dev");
         canary.spec.release.api_traffic =
-            crate::stage::schema::TrafficShift::Canary10Percent5Minutes;
-        let err = parse(&canary, "f.json", &json(&[])).unwrap_err();
-        assert!(err.to_string().contains("`codedeploy_role_arns`"), "{err}");
-        let roles = serde_json::json!({"dev": "arn:aws:iam::111111111111:role/cd-dev"});
-        let text = json(&[("codedeploy_role_arns", roles)]);
-        let o = parse(&canary, "f.json", &text).expect("valid");
+            crate::stage::schema::TrafficShift::Linear10PercentEvery1Minute;
+        let err = parse(&canary, "f.json", &json(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`codedeploy_role_arns`"), "{err}");
+        let roles = serde_json::json!({"dev": "arn:aws:iam::111111111111:role/cd"});
+        let o = parse(&canary, "f.json", &json(&[("codedeploy_role_arns", roles)])).unwrap();
         assert_eq!(
             o.codedeploy_role_arn.as_deref(),
-            Some("arn:aws:iam::111111111111:role/cd-dev")
+            Some("arn:aws:iam::111111111111:role/cd")
         );
         // An optional output that is present is still checked.
         let text = json(&[("github_token_secret_arn", serde_json::json!(7))]);

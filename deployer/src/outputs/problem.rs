@@ -1,5 +1,7 @@
 //! What can be wrong with one required output, and how each is worded.
 
+use serde_json::Value;
+
 /// What is wrong with one required output.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
@@ -57,5 +59,17 @@ impl Problem {
             }
             other => other.row_text(),
         }
+    }
+}
+
+/// A JSON value's kind, in the words the problems use. Pure.
+pub(super) fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a map",
     }
 }

@@ -23,6 +23,17 @@ pub enum Need {
     Optional,
 }
 
+impl Need {
+    /// Whether `stage` cannot do without an output of this need.
+    pub fn applies_to(self, stage: &crate::stage::Stage) -> bool {
+        match self {
+            Need::Always => true,
+            Need::CodeDeployStages => stage.spec.release.api_traffic.codedeploy_config().is_some(),
+            Need::Optional => false,
+        }
+    }
+}
+
 /// One output the deployer reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RequiredOutput {
