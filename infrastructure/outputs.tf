@@ -1,5 +1,5 @@
-# The Terraform outputs the deployer reads: the four named in
-# docs/contract.md ("Terraform outputs the deployer reads"), and
+# The Terraform outputs the deployer reads: exactly the outputs named in
+# docs/contract.md ("Terraform outputs the deployer reads"), including
 # stage_alarm_topic_arns, which only stages in their own account use. Their values are
 # defined once, in local.deployer_outputs (outputs_file.tf), which also
 # writes them to the artifact bucket for CodeBuild.
@@ -22,6 +22,16 @@ output "cloudformation_execution_role_arns" {
 output "pipeline_name" {
   description = "Name of the delivery pipeline (deployer status / promote)."
   value       = local.deployer_outputs.pipeline_name
+}
+
+output "codedeploy_role_arns" {
+  description = "CodeDeploy's service role for the countries-<stage> api's traffic shift, by stage: in the stage's account (var.stage_accounts' codedeploy_role_arn for a stage in its own account)."
+  value       = local.deployer_outputs.codedeploy_role_arns
+}
+
+output "github_token_secret_arn" {
+  description = "Secrets Manager secret holding the GitHub token for pull-request plan comments (value set by hand)."
+  value       = local.deployer_outputs.github_token_secret_arn
 }
 
 output "stage_alarm_topic_arns" {

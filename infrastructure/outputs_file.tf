@@ -17,6 +17,8 @@ locals {
     alarm_topic_arn                    = aws_sns_topic.notifications.arn
     cloudformation_execution_role_arns = tomap({ for s in local.stages : s => local.execution_role_arns[s] })
     pipeline_name                      = aws_codepipeline.delivery.name
+    codedeploy_role_arns               = tomap({ for s in local.stages : s => local.codedeploy_role_arns[s] })
+    github_token_secret_arn            = aws_secretsmanager_secret.github_token.arn
     stage_alarm_topic_arns             = tomap(local.stage_alarm_topic_arns)
   }
 
@@ -26,6 +28,8 @@ locals {
     alarm_topic_arn                    = "string"
     cloudformation_execution_role_arns = ["map", "string"]
     pipeline_name                      = "string"
+    codedeploy_role_arns               = ["map", "string"]
+    github_token_secret_arn            = "string"
     stage_alarm_topic_arns             = ["map", "string"]
   }
 }

@@ -222,6 +222,8 @@ resource "aws_codepipeline" "pull_request" {
         EnvironmentVariables = jsonencode(concat(local.common_action_env, [
           { name = "PIPELINE_STEP", value = "pull-request", type = "PLAINTEXT" },
           { name = "PLAN_STAGES", value = join(" ", var.pull_request_plan_stages), type = "PLAINTEXT" },
+          # The repository the plan comment goes to (github.tf; `plan --post-to-pr auto`).
+          { name = "DEPLOYER_GITHUB_REPOSITORY", value = var.repository_id, type = "PLAINTEXT" },
         ]))
       }
     }

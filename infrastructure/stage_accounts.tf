@@ -1,7 +1,7 @@
 # Which stages run in this account and which in an account of their own
 # (var.stage_accounts), and the execution roles of the ones that run here.
 #
-# A stage here: its execution role and function boundary come from
+# A stage here: its execution role, function boundary and CodeDeploy role come from
 # modules/stage-roles (the module infrastructure/stage-account also applies
 # in a stage's own account), and its CodeBuild deploy role works on its stack
 # directly (iam_codebuild.tf).
@@ -19,6 +19,14 @@ locals {
   execution_role_arns = merge(
     module.stage_roles.execution_role_arns,
     { for s, a in var.stage_accounts : s => a.execution_role_arn },
+  )
+
+  # CodeDeploy's role of every stage, in the stage's own account (output
+  # codedeploy_role_arns: a deployment group's service role must be in the
+  # stack's account).
+  codedeploy_role_arns = merge(
+    module.stage_roles.codedeploy_role_arns,
+    { for s, a in var.stage_accounts : s => a.codedeploy_role_arn },
   )
 
   # The alarm topic of each stage in its own account (output stage_alarm_topic_arns).

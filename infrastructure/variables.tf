@@ -191,13 +191,14 @@ variable "tags" {
 }
 
 variable "stage_accounts" {
-  description = "Stages that run in an account of their own (docs/delivery.md, \"One account per stage\"): for each, the `tooling_inputs` output of infrastructure/stage-account applied in that account. Empty (the default): every stage runs in this account, as before. A stage listed here gets no execution role or boundary in this account; the artifact bucket and key grant its execution role read of the function zips, and its CodeBuild deploy role may assume its deploy role there."
+  description = "Stages that run in an account of their own (docs/delivery.md, \"One account per stage\"): for each, the `tooling_inputs` output of infrastructure/stage-account applied in that account. Empty (the default): every stage runs in this account, as before. A stage listed here gets no execution role, boundary or CodeDeploy role in this account; the artifact bucket and key grant its execution role read of the function zips, and its CodeBuild deploy role may assume its deploy role there."
   type = map(object({
-    account_id         = string
-    execution_role_arn = string
-    deploy_role_arn    = string
-    reader_role_arn    = optional(string)
-    alarm_topic_arn    = string
+    account_id          = string
+    execution_role_arn  = string
+    deploy_role_arn     = string
+    reader_role_arn     = optional(string)
+    alarm_topic_arn     = string
+    codedeploy_role_arn = string
   }))
   default = {}
 
@@ -214,8 +215,9 @@ variable "stage_accounts" {
       && can(regex("^arn:[a-z-]+:iam::${a.account_id}:role/countries-delivery-${s}-deployer$", a.deploy_role_arn))
       && (a.reader_role_arn == null || can(regex("^arn:[a-z-]+:iam::${a.account_id}:role/countries-delivery-${s}-reader$", coalesce(a.reader_role_arn, "-"))))
       && can(regex("^arn:[a-z-]+:sns:[a-z0-9-]+:${a.account_id}:countries-${s}-alarms$", a.alarm_topic_arn))
+      && can(regex("^arn:[a-z-]+:iam::${a.account_id}:role/countries-delivery-${s}-codedeploy$", a.codedeploy_role_arn))
     ])
-    error_message = "Each stage_accounts entry must be the tooling_inputs output of infrastructure/stage-account applied for that stage: a 12-digit account_id, and the stage's execution, deployer and reader roles and alarm topic in that account (no wildcards)."
+    error_message = "Each stage_accounts entry must be the tooling_inputs output of infrastructure/stage-account applied for that stage: a 12-digit account_id, and the stage's execution, deployer, reader and CodeDeploy roles and alarm topic in that account (no wildcards)."
   }
 
   # dev and staging are promoted from: the next stage's deploy reads their stack

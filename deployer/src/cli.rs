@@ -91,6 +91,11 @@ pub enum Command {
     /// Show what each stage runs: stack status, digests, commit, deployed-at, API URL.
     #[command(after_help = "Examples:\n  deployer status\n  deployer status dev --json")]
     Status(StatusArgs),
+    /// Detect drift: list each resource of the stage's stack that no longer matches its template (exit 1 when one does).
+    #[command(
+        after_help = "Examples:\n  deployer drift prod\n  deployer drift prod --json      # the same, as JSON\n\nRuns CloudFormation drift detection (DetectStackDrift) and lists each modified or deleted\nresource with its property differences. Exit 0 in sync, 1 drifted (or detection failed).\nDrift detection reads each resource with your credentials: use a role that can read them."
+    )]
+    Drift(DriftArgs),
     /// Deploy to <TO> exactly the artifact <FROM> runs (never a rebuild) and answer the pipeline's waiting approval.
     #[command(
         after_help = "Examples:\n  deployer promote dev staging\n  deployer promote staging prod --dry-run      # the plan and the approval it would answer\n  deployer promote staging prod --yes          # CI: deploy, then approve the waiting execution\n\nRefuses (exit 2, nothing changed) unless <TO>'s stage file says `promote_from: <FROM>`,\nand when the execution waiting at <TO>'s approval carries another commit than <FROM> runs.\nWithout --yes it asks before deploying an approval stage and only prints the approval."
@@ -158,6 +163,17 @@ pub struct PlanArgs {
     /// Output format (--json is the same as --format json).
     #[arg(long, value_enum, default_value = "text")]
     pub format: crate::plan::render::Format,
+    /// Also post the Markdown plan on this pull request (`auto`: the open one whose head is the planned commit): one comment per pull request, updated in place (needs --format markdown).
+    #[arg(long, value_name = "NUMBER|auto")]
+    pub post_to_pr: Option<crate::github::PullRequest>,
+    /// The pull request's repository, owner/name.
+    #[arg(
+        long,
+        env = "DEPLOYER_GITHUB_REPOSITORY",
+        value_name = "OWNER/NAME",
+        requires = "post_to_pr"
+    )]
+    pub repository: Option<String>,
 }
 
 /// `up` arguments.
@@ -177,6 +193,9 @@ pub struct UpArgs {
     /// Skip the smoke test after the deploy (GET /health, /status/PY?limit=1, /view-data/PY).
     #[arg(long)]
     pub no_smoke_test: bool,
+    /// Keep a release that fails its smoke test (for debugging) instead of redeploying the digests the stage ran before.
+    #[arg(long)]
+    pub no_rollback: bool,
     /// Local stage: port of the api process (default: the stage file's).
     #[arg(long, env = "DEPLOYER_LOCAL_API_PORT", value_name = "PORT")]
     pub api_port: Option<u16>,
@@ -202,6 +221,13 @@ pub struct StatusArgs {
     pub stage: Option<String>,
 }
 
+/// `drift` arguments.
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// The stage whose stack to check.
+    pub stage: String,
+}
+
 /// `promote` arguments.
 #[derive(Debug, Args)]
 pub struct PromoteArgs {
@@ -215,6 +241,9 @@ pub struct PromoteArgs {
     /// Skip the smoke test after the deploy (GET /health, /status/PY?limit=1, /view-data/PY).
     #[arg(long)]
     pub no_smoke_test: bool,
+    /// Keep a release that fails its smoke test (for debugging) instead of redeploying the digests the stage ran before.
+    #[arg(long)]
+    pub no_rollback: bool,
 }
 
 /// `outputs` arguments.

@@ -18,6 +18,7 @@ pub mod deploy;
 pub mod diagnostics;
 pub mod env_contract;
 pub mod error;
+pub mod github;
 pub mod local;
 pub mod logs;
 pub mod outputs;

@@ -20,7 +20,8 @@ use crate::stage::Stage;
 
 pub use parse::{OutputRow, Problem, check, inspect, parse};
 pub use required::{
-    LOCAL_ARTIFACT_BUCKET, OUTPUTS_FILE_ENV, OutputKind, Outputs, REQUIRED, RequiredOutput, local,
+    LOCAL_ARTIFACT_BUCKET, Need, OUTPUTS_FILE_ENV, OutputKind, Outputs, REQUIRED, RequiredOutput,
+    local,
 };
 pub use source::{Source, read_text, source_desc, source_for};
 pub use stage_account::STAGE_ALARM_TOPICS;

@@ -183,7 +183,8 @@ fn plan_on_a_fresh_stage_lists_the_adds_and_leaves_nothing_behind() {
     }
     assert!(acts.iter().all(|(a, _)| a == "Add"), "{acts:?}");
     assert_eq!(plan["artifacts"][0]["upload"], "upload");
-    assert_eq!(plan["parameters"].as_array().unwrap().len(), 2);
+    // Each function's artifact key and CodeSha256 (which publishes its version).
+    assert_eq!(plan["parameters"].as_array().unwrap().len(), 4);
     assert_eq!(plan["tags"]["countries:git-commit"], "test-a");
     // The plan discarded its change set and the empty stack.
     assert_eq!(stack_status(&f)["status"], "NOT_DEPLOYED");
@@ -240,7 +241,7 @@ fn up_creates_the_stack_a_second_up_is_a_no_op_and_down_keeps_the_tables() {
         started.elapsed()
     );
 
-    // New artifacts: the plan is exactly the two parameter changes, and up applies them.
+    // New artifacts: the plan is exactly the four parameter changes, and up applies them.
     let b = f.artifacts("b");
     let plan = f.plan_json(&b);
     assert_eq!(plan["changes"], true);
@@ -250,7 +251,10 @@ fn up_creates_the_stack_a_second_up_is_a_no_op_and_down_keeps_the_tables() {
         .iter()
         .map(|p| p["name"].as_str().unwrap())
         .collect();
-    assert_eq!(params, ["ApiArtifactKey", "WorkerArtifactKey"]);
+    assert_eq!(
+        params.join(" "),
+        "ApiArtifactKey ApiCodeSha256 WorkerArtifactKey WorkerCodeSha256"
+    );
     let out = f.up(&b);
     assert!(out.status.success(), "up b: {:?}", common::texts(&out));
     let status = stack_status(&f);
@@ -315,10 +319,12 @@ fn a_changed_stage_value_gives_a_plan_with_exactly_that_modify() {
 
     f.render();
     let plan = f.plan_json(&artifacts);
-    assert_eq!(
-        actions(&plan),
-        [("Modify".to_string(), "ApiFunction".to_string())]
-    );
+    // The function, and its version: new settings publish a new version.
+    let modified: Vec<String> = actions(&plan)
+        .iter()
+        .map(|(a, id)| format!("{a} {id}"))
+        .collect();
+    assert_eq!(modified.join(", "), "Modify ApiFunction, Modify ApiVersion");
     assert!(plan["parameters"].as_array().unwrap().is_empty());
     assert_eq!(plan["change_set_type"], "UPDATE");
 

@@ -102,6 +102,16 @@ fn the_multi_account_example_is_rendered_and_fresh() {
             "{stage}: the stack must point at its own account's topic and the tooling bucket only"
         );
     }
+    // The canary stages' deployment groups use their own account's CodeDeploy role.
+    for (stage, account) in [("staging", "333333333333"), ("prod", "444444444444")] {
+        let stack =
+            std::fs::read_to_string(committed.join(stage).join("stack.yaml")).expect("stack");
+        let role = format!("arn:aws:iam::{account}:role/countries-delivery-{stage}-codedeploy");
+        assert!(
+            stack.contains("AWS::CodeDeploy::DeploymentGroup") && stack.contains(&role),
+            "{stage}: the deployment group must use {role}"
+        );
+    }
 }
 
 #[test]
@@ -135,7 +145,8 @@ fn the_multi_account_example_has_every_value_it_needs() {
         );
     }
 
-    // Without its stage_alarm_topic_arns entry and its deploy role, a stage shows both missing.
+    // Without its stage_alarm_topic_arns entry and its deploy role, a stage shows both
+    // missing; with its CodeDeploy role in the tooling account, that one unusable.
     let outputs = root.path().join(OUTPUTS);
     let mut json: Value =
         serde_json::from_str(&std::fs::read_to_string(&outputs).unwrap()).unwrap();
@@ -143,7 +154,6 @@ fn the_multi_account_example_has_every_value_it_needs() {
         .as_object_mut()
         .unwrap()
         .remove("staging");
-    std::fs::write(&outputs, json.to_string()).unwrap();
     common::edit(
         &root.path().join("stages/staging.yaml"),
         "deploy_role_arn: arn:aws:iam::333333333333:role/countries-delivery-staging-deployer\n",
@@ -154,6 +164,9 @@ fn the_multi_account_example_has_every_value_it_needs() {
         "reader_role_arn: arn:aws:iam::333333333333:role/countries-delivery-staging-reader\n",
         "",
     );
+    json["codedeploy_role_arns"]["value"]["staging"] =
+        "arn:aws:iam::111111111111:role/countries-delivery-staging-codedeploy".into();
+    std::fs::write(&outputs, json.to_string()).unwrap();
     let out = common::run(root.path(), &["outputs", "staging"]);
     let (stdout, stderr) = common::texts(&out);
     assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
@@ -161,6 +174,11 @@ fn the_multi_account_example_has_every_value_it_needs() {
         stdout.contains("staging  deploy_role_arn")
             && stdout.contains("MISSING: stage staging runs in account 333333333333 and the foundation in 111111111111")
             && stdout.contains("UNUSABLE: is in account 111111111111 but stage staging runs in account 333333333333"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.lines().any(|l| l.contains("codedeploy_role_arns")
+            && l.contains("UNUSABLE: is in account 111111111111 but stage staging runs in account 333333333333")),
         "{stdout}"
     );
 }

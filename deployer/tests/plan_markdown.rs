@@ -7,6 +7,7 @@
 
 mod common;
 
+use deployer::plan::release::{FunctionRelease, Release};
 use deployer::plan::render::{ConfigDiff, Format, markdown_with_diff, render};
 use deployer::plan::{
     ArtifactStep, ChangeSetRef, ChangeSetType, ParameterChange, Plan, ResourceChange, Upload,
@@ -82,6 +83,38 @@ fn fixture_plan() -> Plan {
         tags: Default::default(),
         git_commit: "0a1b2c3d4e5f".into(),
         changes: true,
+        release: Release {
+            functions: vec![
+                FunctionRelease {
+                    function: "api".into(),
+                    alias: "live".into(),
+                    strategy: "canary 10 % for 5 min".into(),
+                    codedeploy_config: Some(
+                        "CodeDeployDefault.LambdaCanary10Percent5Minutes".into(),
+                    ),
+                    stops_on: vec!["ApiErrors".into(), "Api5xx".into()],
+                    before: Some(OLD_API.into()),
+                    after: NEW_API.into(),
+                },
+                FunctionRelease {
+                    function: "worker".into(),
+                    alias: "live".into(),
+                    strategy: "all at once".into(),
+                    codedeploy_config: None,
+                    stops_on: vec![],
+                    before: Some(WORKER.into()),
+                    after: WORKER.into(),
+                },
+            ],
+            rollback_triggers: ["api-errors", "api-5xx", "worker-errors"]
+                .iter()
+                .map(|a| {
+                    format!("arn:aws:cloudwatch:eu-west-1:111111111111:alarm:countries-dev-{a}")
+                })
+                .collect(),
+            monitoring_minutes: 10,
+            note: None,
+        },
     }
 }
 
@@ -126,6 +159,34 @@ fn markdown_flags_replacements_and_digests() {
         md.contains("| worker | (unchanged) | `333333333333` |"),
         "{md}"
     );
+}
+
+#[test]
+fn markdown_says_how_a_release_shifts_and_what_rolls_it_back() {
+    let md = render(&fixture_plan(), Format::Markdown);
+    assert!(
+        md.contains("**Release:** api: canary 10 % for 5 min, rollback on ApiErrors, Api5xx; worker: all at once; monitoring 10 min."),
+        "{md}"
+    );
+    assert!(
+        md.contains("| api | `live` | `111111111111` | `222222222222` | canary 10 % for 5 min (CodeDeploy `CodeDeployDefault.LambdaCanary10Percent5Minutes`), shifted back on ApiErrors, Api5xx |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| worker | `live` | `333333333333` | (unchanged) | all at once |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("in the 10 min after it: countries-dev-api-errors, countries-dev-api-5xx, countries-dev-worker-errors."),
+        "{md}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&render(&fixture_plan(), Format::Json)).unwrap();
+    assert_eq!(
+        json["release"]["functions"][0]["strategy"],
+        "canary 10 % for 5 min"
+    );
+    assert_eq!(json["release"]["monitoring_minutes"], 10);
 }
 
 #[test]

@@ -33,18 +33,24 @@ output "function_boundary_arn" {
   value       = module.stage_roles.function_boundaries[var.stage].arn
 }
 
+output "codedeploy_role_arn" {
+  description = "CodeDeploy's service role for countries-<stage>'s api traffic shift (a deployment group's role must be in the stack's account)."
+  value       = module.stage_roles.codedeploy_role_arns[var.stage]
+}
+
 output "alarm_topic_arn" {
   description = "The stage's alarm topic."
   value       = aws_sns_topic.alarms.arn
 }
 
 output "tooling_inputs" {
-  description = "This stage's entry of the tooling root's variable stage_accounts: the tooling account grants its execution role read of the function zips, lets its CodeBuild deploy role assume the deploy role, and hands the alarm topic to the deployer."
+  description = "This stage's entry of the tooling root's variable stage_accounts: the tooling account grants its execution role read of the function zips, lets its CodeBuild deploy role assume the deploy role, and hands the alarm topic and CodeDeploy role to the deployer."
   value = {
-    account_id         = local.account_id
-    execution_role_arn = module.stage_roles.execution_role_arns[var.stage]
-    deploy_role_arn    = aws_iam_role.deployer.arn
-    reader_role_arn    = one(aws_iam_role.reader[*].arn)
-    alarm_topic_arn    = aws_sns_topic.alarms.arn
+    account_id          = local.account_id
+    execution_role_arn  = module.stage_roles.execution_role_arns[var.stage]
+    deploy_role_arn     = aws_iam_role.deployer.arn
+    reader_role_arn     = one(aws_iam_role.reader[*].arn)
+    alarm_topic_arn     = aws_sns_topic.alarms.arn
+    codedeploy_role_arn = module.stage_roles.codedeploy_role_arns[var.stage]
   }
 }

@@ -1,8 +1,10 @@
 # The roles of a stage account:
 #
 #   countries-delivery-<stage>-cloudformation  CloudFormation's execution role of
-#       countries-<stage>, and the function boundary: the module infrastructure/
-#       applies for the stages in its own account, so both are the same.
+#       countries-<stage>, the function boundary, and
+#       countries-delivery-<stage>-codedeploy, CodeDeploy's role for the api's
+#       traffic shift: the module infrastructure/ applies for the stages in its
+#       own account, so they are the same.
 #   countries-delivery-<stage>-deployer  what the deployer assumes (the stage
 #       file's deploy_role_arn) for every command on the stage: change sets on
 #       countries-<stage> with the execution role only, the functions' logs.

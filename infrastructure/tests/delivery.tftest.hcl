@@ -111,6 +111,28 @@ override_resource {
   values = { arn = "arn:aws:iam::111111111111:role/countries-delivery-pipeline", id = "countries-delivery-pipeline" }
 }
 
+override_resource {
+  target = module.stage_roles.aws_iam_role.codedeploy["dev"]
+  values = { arn = "arn:aws:iam::111111111111:role/countries-delivery-dev-codedeploy", id = "countries-delivery-dev-codedeploy" }
+}
+
+override_resource {
+  target = module.stage_roles.aws_iam_role.codedeploy["staging"]
+  values = { arn = "arn:aws:iam::111111111111:role/countries-delivery-staging-codedeploy", id = "countries-delivery-staging-codedeploy" }
+}
+
+override_resource {
+  target = module.stage_roles.aws_iam_role.codedeploy["prod"]
+  values = { arn = "arn:aws:iam::111111111111:role/countries-delivery-prod-codedeploy", id = "countries-delivery-prod-codedeploy" }
+}
+
+# The GitHub token's secret (github.tf): its ARN carries a random suffix.
+
+override_resource {
+  target = aws_secretsmanager_secret.github_token
+  values = { arn = "arn:aws:secretsmanager:us-east-1:111111111111:secret:countries/github-token-AbCdEf", id = "arn:aws:secretsmanager:us-east-1:111111111111:secret:countries/github-token-AbCdEf" }
+}
+
 # CodeBuild: each project's log group and ARN.
 
 override_resource {
@@ -202,6 +224,12 @@ override_resource { target = aws_codestarnotifications_notification_rule.pipelin
 override_resource { target = module.stage_roles.aws_iam_policy.function_boundary }
 
 override_resource { target = module.stage_roles.aws_iam_role_policy.cloudformation }
+
+override_resource { target = module.stage_roles.aws_iam_role_policy.cloudformation_releases }
+
+override_resource { target = module.stage_roles.aws_iam_role_policy.codedeploy }
+
+override_resource { target = aws_iam_role_policy.pull_request_github_token }
 
 override_resource { target = aws_iam_role_policy.codebuild_common }
 
@@ -341,6 +369,10 @@ run "defaults" {
     condition = length(flatten([
       for at, doc in merge(
         { for k, r in module.stage_roles.execution_roles : "module.stage_roles.aws_iam_role_policy.cloudformation[${k}]" => r.policy },
+        { for k, r in module.stage_roles.execution_roles : "module.stage_roles.aws_iam_role_policy.cloudformation_releases[${k}]" => r.releases_policy },
+        { for k, r in module.stage_roles.codedeploy_roles : "module.stage_roles.aws_iam_role_policy.codedeploy[${k}]" => r.policy },
+        { for k, r in module.stage_roles.codedeploy_roles : "module.stage_roles.aws_iam_role.codedeploy[${k}]" => r.assume_role_policy },
+        { for i, r in aws_iam_role_policy.pull_request_github_token : "aws_iam_role_policy.pull_request_github_token[${i}]" => r.policy },
         { for k, r in aws_iam_role_policy.codebuild_common : "aws_iam_role_policy.codebuild_common[${k}]" => r.policy },
         { for k, r in aws_iam_role_policy.codebuild_deploy : "aws_iam_role_policy.codebuild_deploy[${k}]" => r.policy },
         { for i, r in aws_iam_role_policy.codebuild_pull_request : "aws_iam_role_policy.codebuild_pull_request[${i}]" => r.policy },
@@ -364,6 +396,10 @@ run "defaults" {
       Allow statements must name their actions: no "*", "service:*", pattern or NotAction. Found: ${join("; ", flatten([
     for at, doc in merge(
       { for k, r in module.stage_roles.execution_roles : "module.stage_roles.aws_iam_role_policy.cloudformation[${k}]" => r.policy },
+      { for k, r in module.stage_roles.execution_roles : "module.stage_roles.aws_iam_role_policy.cloudformation_releases[${k}]" => r.releases_policy },
+      { for k, r in module.stage_roles.codedeploy_roles : "module.stage_roles.aws_iam_role_policy.codedeploy[${k}]" => r.policy },
+      { for k, r in module.stage_roles.codedeploy_roles : "module.stage_roles.aws_iam_role.codedeploy[${k}]" => r.assume_role_policy },
+      { for i, r in aws_iam_role_policy.pull_request_github_token : "aws_iam_role_policy.pull_request_github_token[${i}]" => r.policy },
       { for k, r in aws_iam_role_policy.codebuild_common : "aws_iam_role_policy.codebuild_common[${k}]" => r.policy },
       { for k, r in aws_iam_role_policy.codebuild_deploy : "aws_iam_role_policy.codebuild_deploy[${k}]" => r.policy },
       { for i, r in aws_iam_role_policy.codebuild_pull_request : "aws_iam_role_policy.codebuild_pull_request[${i}]" => r.policy },
@@ -390,11 +426,11 @@ run "defaults" {
 assert {
   condition = alltrue([
     for role, sizes in {
-      for p in concat([for r in values(module.stage_roles.execution_roles) : { role = r.policy_role, policy = r.policy }], values(aws_iam_role_policy.codebuild_common), values(aws_iam_role_policy.codebuild_deploy), aws_iam_role_policy.codebuild_pull_request, [aws_iam_role_policy.pipeline]) :
+      for p in concat([for r in values(module.stage_roles.execution_roles) : { role = r.policy_role, policy = r.policy }], [for r in values(module.stage_roles.execution_roles) : { role = r.releases_role, policy = r.releases_policy }], [for r in values(module.stage_roles.codedeploy_roles) : { role = r.policy_role, policy = r.policy }], aws_iam_role_policy.pull_request_github_token, values(aws_iam_role_policy.codebuild_common), values(aws_iam_role_policy.codebuild_deploy), aws_iam_role_policy.codebuild_pull_request, [aws_iam_role_policy.pipeline]) :
       p.role => length(jsonencode(jsondecode(p.policy)))...
     } : sum(sizes) <= 10240
   ])
-  error_message = "A role's inline policies together exceed IAM's 10,240 characters: ${jsonencode({ for role, sizes in { for p in concat([for r in values(module.stage_roles.execution_roles) : { role = r.policy_role, policy = r.policy }], values(aws_iam_role_policy.codebuild_common), values(aws_iam_role_policy.codebuild_deploy), aws_iam_role_policy.codebuild_pull_request, [aws_iam_role_policy.pipeline]) : p.role => length(jsonencode(jsondecode(p.policy)))... } : role => sum(sizes) })}"
+  error_message = "A role's inline policies together exceed IAM's 10,240 characters: ${jsonencode({ for role, sizes in { for p in concat([for r in values(module.stage_roles.execution_roles) : { role = r.policy_role, policy = r.policy }], [for r in values(module.stage_roles.execution_roles) : { role = r.releases_role, policy = r.releases_policy }], [for r in values(module.stage_roles.codedeploy_roles) : { role = r.policy_role, policy = r.policy }], aws_iam_role_policy.pull_request_github_token, values(aws_iam_role_policy.codebuild_common), values(aws_iam_role_policy.codebuild_deploy), aws_iam_role_policy.codebuild_pull_request, [aws_iam_role_policy.pipeline]) : p.role => length(jsonencode(jsondecode(p.policy)))... } : role => sum(sizes) })}"
 }
 
 assert {
@@ -403,8 +439,8 @@ assert {
 }
 
 assert {
-  condition     = alltrue([for r in concat(values(module.stage_roles.execution_roles), values(aws_iam_role.codebuild), [aws_iam_role.pipeline]) : length(jsonencode(jsondecode(r.assume_role_policy))) <= 2048])
-  error_message = "A role trust policy exceeds IAM's 2,048 characters: ${jsonencode({ for r in concat(values(module.stage_roles.execution_roles), values(aws_iam_role.codebuild), [aws_iam_role.pipeline]) : r.name => length(jsonencode(jsondecode(r.assume_role_policy))) })}"
+  condition     = alltrue([for r in concat(values(module.stage_roles.execution_roles), values(module.stage_roles.codedeploy_roles), values(aws_iam_role.codebuild), [aws_iam_role.pipeline]) : length(jsonencode(jsondecode(r.assume_role_policy))) <= 2048])
+  error_message = "A role trust policy exceeds IAM's 2,048 characters: ${jsonencode({ for r in concat(values(module.stage_roles.execution_roles), values(module.stage_roles.codedeploy_roles), values(aws_iam_role.codebuild), [aws_iam_role.pipeline]) : r.name => length(jsonencode(jsondecode(r.assume_role_policy))) })}"
 }
 
 assert {
@@ -424,10 +460,12 @@ assert {
     artifact_bucket                    = output.artifact_bucket
     alarm_topic_arn                    = output.alarm_topic_arn
     cloudformation_execution_role_arns = output.cloudformation_execution_role_arns
+    codedeploy_role_arns               = output.codedeploy_role_arns
+    github_token_secret_arn            = output.github_token_secret_arn
     pipeline_name                      = output.pipeline_name
     stage_alarm_topic_arns             = output.stage_alarm_topic_arns
   })
-  error_message = "infrastructure/outputs.example.json no longer matches the outputs this configuration renders for account 111111111111 in us-east-1: ${jsonencode({ artifact_bucket = output.artifact_bucket, alarm_topic_arn = output.alarm_topic_arn, cloudformation_execution_role_arns = output.cloudformation_execution_role_arns, pipeline_name = output.pipeline_name, stage_alarm_topic_arns = output.stage_alarm_topic_arns })}"
+  error_message = "infrastructure/outputs.example.json no longer matches the outputs this configuration renders for account 111111111111 in us-east-1: ${jsonencode({ artifact_bucket = output.artifact_bucket, alarm_topic_arn = output.alarm_topic_arn, cloudformation_execution_role_arns = output.cloudformation_execution_role_arns, codedeploy_role_arns = output.codedeploy_role_arns, github_token_secret_arn = output.github_token_secret_arn, pipeline_name = output.pipeline_name, stage_alarm_topic_arns = output.stage_alarm_topic_arns })}"
 }
 
 # One account (stage_accounts empty): nothing in another account is granted anything.
@@ -439,6 +477,37 @@ assert {
     && alltrue([for p in values(aws_iam_role_policy.codebuild_deploy) : !strcontains(p.policy, "sts:AssumeRole")])
   )
   error_message = "Without stage_accounts the bucket and key policies, the outputs and the deploy roles must be those of the one-account setup."
+}
+
+# CodeDeploy's role of a stage is trusted by CodeDeploy alone and shifts that
+# stage's aliases only; the stage's execution role may pass it to CodeDeploy only.
+assert {
+  condition = alltrue([
+    for s in ["dev", "staging", "prod"] :
+    module.stage_roles.codedeploy_roles[s].name == "countries-delivery-${s}-codedeploy"
+    && length(jsondecode(module.stage_roles.codedeploy_roles[s].assume_role_policy).Statement) == 1
+    && jsondecode(module.stage_roles.codedeploy_roles[s].assume_role_policy).Statement[0].Principal.Service == "codedeploy.amazonaws.com"
+    && jsondecode(module.stage_roles.codedeploy_roles[s].assume_role_policy).Statement[0].Condition.StringEquals["aws:SourceAccount"] == "111111111111"
+    && module.stage_roles.codedeploy_roles[s].policy_role == module.stage_roles.codedeploy_roles[s].id
+    && module.stage_roles.execution_roles[s].releases_role == module.stage_roles.execution_roles[s].id
+  ]) && output.codedeploy_role_arns == tomap(module.stage_roles.codedeploy_role_arns)
+  error_message = "Each stage's CodeDeploy role countries-delivery-<stage>-codedeploy must be trusted by codedeploy.amazonaws.com of this account alone, carry its own policy, and be the output codedeploy_role_arns; the releases policy belongs to the stage's execution role: ${jsonencode(output.codedeploy_role_arns)}"
+}
+
+assert {
+  condition     = alltrue([for s in ["dev", "staging", "prod"] : toset(one([for st in jsondecode(module.stage_roles.codedeploy_roles[s].policy).Statement : st.Resource if st.Sid == "ShiftLiveAliases"])) == toset(["arn:aws:lambda:us-east-1:111111111111:function:countries-*-${s}", "arn:aws:lambda:us-east-1:111111111111:function:countries-*-${s}:*"])])
+  error_message = "A CodeDeploy role must shift only its own stage's aliases: ${jsonencode({ for s in ["dev", "staging", "prod"] : s => jsondecode(module.stage_roles.codedeploy_roles[s].policy) })}"
+}
+
+assert {
+  condition     = alltrue([for s in ["dev", "staging", "prod"] : jsonencode(one([for st in jsondecode(module.stage_roles.execution_roles[s].releases_policy).Statement : st if st.Sid == "PassCodeDeployRole"])) == jsonencode({ Action = "iam:PassRole", Condition = { StringEquals = { "iam:PassedToService" = "codedeploy.amazonaws.com" } }, Effect = "Allow", Resource = module.stage_roles.codedeploy_roles[s].arn, Sid = "PassCodeDeployRole" })])
+  error_message = "A stage's execution role may pass its own CodeDeploy role, to CodeDeploy only: ${jsonencode({ for s in ["dev", "staging", "prod"] : s => jsondecode(module.stage_roles.execution_roles[s].releases_policy) })}"
+}
+
+# The pull-request role reads the GitHub token's secret and no other.
+assert {
+  condition     = jsondecode(aws_iam_role_policy.pull_request_github_token[0].policy).Statement[0].Resource == aws_secretsmanager_secret.github_token.arn && aws_secretsmanager_secret.github_token.kms_key_id == aws_kms_key.delivery.arn
+  error_message = "The pull-request role must read exactly the GitHub token secret, encrypted with the delivery key."
 }
 
 # Pull requests are planned against every stage, each stack with its own execution role.
@@ -563,6 +632,10 @@ run "boundary_enforced_pull_requests_for_staging" {
     condition = length(flatten([
       for at, doc in merge(
         { for k, r in module.stage_roles.execution_roles : "module.stage_roles.aws_iam_role_policy.cloudformation[${k}]" => r.policy },
+        { for k, r in module.stage_roles.execution_roles : "module.stage_roles.aws_iam_role_policy.cloudformation_releases[${k}]" => r.releases_policy },
+        { for k, r in module.stage_roles.codedeploy_roles : "module.stage_roles.aws_iam_role_policy.codedeploy[${k}]" => r.policy },
+        { for k, r in module.stage_roles.codedeploy_roles : "module.stage_roles.aws_iam_role.codedeploy[${k}]" => r.assume_role_policy },
+        { for i, r in aws_iam_role_policy.pull_request_github_token : "aws_iam_role_policy.pull_request_github_token[${i}]" => r.policy },
         { for k, r in aws_iam_role_policy.codebuild_common : "aws_iam_role_policy.codebuild_common[${k}]" => r.policy },
         { for k, r in aws_iam_role_policy.codebuild_deploy : "aws_iam_role_policy.codebuild_deploy[${k}]" => r.policy },
         { for i, r in aws_iam_role_policy.codebuild_pull_request : "aws_iam_role_policy.codebuild_pull_request[${i}]" => r.policy },
@@ -586,6 +659,10 @@ run "boundary_enforced_pull_requests_for_staging" {
       Allow statements must name their actions: no "*", "service:*", pattern or NotAction. Found: ${join("; ", flatten([
     for at, doc in merge(
       { for k, r in module.stage_roles.execution_roles : "module.stage_roles.aws_iam_role_policy.cloudformation[${k}]" => r.policy },
+      { for k, r in module.stage_roles.execution_roles : "module.stage_roles.aws_iam_role_policy.cloudformation_releases[${k}]" => r.releases_policy },
+      { for k, r in module.stage_roles.codedeploy_roles : "module.stage_roles.aws_iam_role_policy.codedeploy[${k}]" => r.policy },
+      { for k, r in module.stage_roles.codedeploy_roles : "module.stage_roles.aws_iam_role.codedeploy[${k}]" => r.assume_role_policy },
+      { for i, r in aws_iam_role_policy.pull_request_github_token : "aws_iam_role_policy.pull_request_github_token[${i}]" => r.policy },
       { for k, r in aws_iam_role_policy.codebuild_common : "aws_iam_role_policy.codebuild_common[${k}]" => r.policy },
       { for k, r in aws_iam_role_policy.codebuild_deploy : "aws_iam_role_policy.codebuild_deploy[${k}]" => r.policy },
       { for i, r in aws_iam_role_policy.codebuild_pull_request : "aws_iam_role_policy.codebuild_pull_request[${i}]" => r.policy },
@@ -612,11 +689,11 @@ run "boundary_enforced_pull_requests_for_staging" {
 assert {
   condition = alltrue([
     for role, sizes in {
-      for p in concat([for r in values(module.stage_roles.execution_roles) : { role = r.policy_role, policy = r.policy }], values(aws_iam_role_policy.codebuild_common), values(aws_iam_role_policy.codebuild_deploy), aws_iam_role_policy.codebuild_pull_request, [aws_iam_role_policy.pipeline]) :
+      for p in concat([for r in values(module.stage_roles.execution_roles) : { role = r.policy_role, policy = r.policy }], [for r in values(module.stage_roles.execution_roles) : { role = r.releases_role, policy = r.releases_policy }], [for r in values(module.stage_roles.codedeploy_roles) : { role = r.policy_role, policy = r.policy }], aws_iam_role_policy.pull_request_github_token, values(aws_iam_role_policy.codebuild_common), values(aws_iam_role_policy.codebuild_deploy), aws_iam_role_policy.codebuild_pull_request, [aws_iam_role_policy.pipeline]) :
       p.role => length(jsonencode(jsondecode(p.policy)))...
     } : sum(sizes) <= 10240
   ])
-  error_message = "A role's inline policies together exceed IAM's 10,240 characters: ${jsonencode({ for role, sizes in { for p in concat([for r in values(module.stage_roles.execution_roles) : { role = r.policy_role, policy = r.policy }], values(aws_iam_role_policy.codebuild_common), values(aws_iam_role_policy.codebuild_deploy), aws_iam_role_policy.codebuild_pull_request, [aws_iam_role_policy.pipeline]) : p.role => length(jsonencode(jsondecode(p.policy)))... } : role => sum(sizes) })}"
+  error_message = "A role's inline policies together exceed IAM's 10,240 characters: ${jsonencode({ for role, sizes in { for p in concat([for r in values(module.stage_roles.execution_roles) : { role = r.policy_role, policy = r.policy }], [for r in values(module.stage_roles.execution_roles) : { role = r.releases_role, policy = r.releases_policy }], [for r in values(module.stage_roles.codedeploy_roles) : { role = r.policy_role, policy = r.policy }], aws_iam_role_policy.pull_request_github_token, values(aws_iam_role_policy.codebuild_common), values(aws_iam_role_policy.codebuild_deploy), aws_iam_role_policy.codebuild_pull_request, [aws_iam_role_policy.pipeline]) : p.role => length(jsonencode(jsondecode(p.policy)))... } : role => sum(sizes) })}"
 }
 
 assert {
@@ -625,8 +702,8 @@ assert {
 }
 
 assert {
-  condition     = alltrue([for r in concat(values(module.stage_roles.execution_roles), values(aws_iam_role.codebuild), [aws_iam_role.pipeline]) : length(jsonencode(jsondecode(r.assume_role_policy))) <= 2048])
-  error_message = "A role trust policy exceeds IAM's 2,048 characters: ${jsonencode({ for r in concat(values(module.stage_roles.execution_roles), values(aws_iam_role.codebuild), [aws_iam_role.pipeline]) : r.name => length(jsonencode(jsondecode(r.assume_role_policy))) })}"
+  condition     = alltrue([for r in concat(values(module.stage_roles.execution_roles), values(module.stage_roles.codedeploy_roles), values(aws_iam_role.codebuild), [aws_iam_role.pipeline]) : length(jsonencode(jsondecode(r.assume_role_policy))) <= 2048])
+  error_message = "A role trust policy exceeds IAM's 2,048 characters: ${jsonencode({ for r in concat(values(module.stage_roles.execution_roles), values(module.stage_roles.codedeploy_roles), values(aws_iam_role.codebuild), [aws_iam_role.pipeline]) : r.name => length(jsonencode(jsondecode(r.assume_role_policy))) })}"
 }
 
 assert {
@@ -692,24 +769,27 @@ run "multi_account" {
     pull_request_plan_stages = []
     stage_accounts = {
       dev = {
-        account_id         = "222222222222"
-        execution_role_arn = "arn:aws:iam::222222222222:role/countries-delivery-dev-cloudformation"
-        deploy_role_arn    = "arn:aws:iam::222222222222:role/countries-delivery-dev-deployer"
-        reader_role_arn    = "arn:aws:iam::222222222222:role/countries-delivery-dev-reader"
-        alarm_topic_arn    = "arn:aws:sns:us-east-1:222222222222:countries-dev-alarms"
+        account_id          = "222222222222"
+        execution_role_arn  = "arn:aws:iam::222222222222:role/countries-delivery-dev-cloudformation"
+        deploy_role_arn     = "arn:aws:iam::222222222222:role/countries-delivery-dev-deployer"
+        reader_role_arn     = "arn:aws:iam::222222222222:role/countries-delivery-dev-reader"
+        alarm_topic_arn     = "arn:aws:sns:us-east-1:222222222222:countries-dev-alarms"
+        codedeploy_role_arn = "arn:aws:iam::222222222222:role/countries-delivery-dev-codedeploy"
       }
       staging = {
-        account_id         = "333333333333"
-        execution_role_arn = "arn:aws:iam::333333333333:role/countries-delivery-staging-cloudformation"
-        deploy_role_arn    = "arn:aws:iam::333333333333:role/countries-delivery-staging-deployer"
-        reader_role_arn    = "arn:aws:iam::333333333333:role/countries-delivery-staging-reader"
-        alarm_topic_arn    = "arn:aws:sns:us-east-1:333333333333:countries-staging-alarms"
+        account_id          = "333333333333"
+        execution_role_arn  = "arn:aws:iam::333333333333:role/countries-delivery-staging-cloudformation"
+        deploy_role_arn     = "arn:aws:iam::333333333333:role/countries-delivery-staging-deployer"
+        reader_role_arn     = "arn:aws:iam::333333333333:role/countries-delivery-staging-reader"
+        alarm_topic_arn     = "arn:aws:sns:us-east-1:333333333333:countries-staging-alarms"
+        codedeploy_role_arn = "arn:aws:iam::333333333333:role/countries-delivery-staging-codedeploy"
       }
       prod = {
-        account_id         = "444444444444"
-        execution_role_arn = "arn:aws:iam::444444444444:role/countries-delivery-prod-cloudformation"
-        deploy_role_arn    = "arn:aws:iam::444444444444:role/countries-delivery-prod-deployer"
-        alarm_topic_arn    = "arn:aws:sns:us-east-1:444444444444:countries-prod-alarms"
+        account_id          = "444444444444"
+        execution_role_arn  = "arn:aws:iam::444444444444:role/countries-delivery-prod-cloudformation"
+        deploy_role_arn     = "arn:aws:iam::444444444444:role/countries-delivery-prod-deployer"
+        alarm_topic_arn     = "arn:aws:sns:us-east-1:444444444444:countries-prod-alarms"
+        codedeploy_role_arn = "arn:aws:iam::444444444444:role/countries-delivery-prod-codedeploy"
       }
     }
   }
@@ -733,10 +813,12 @@ run "multi_account" {
   assert {
     condition = (
       length(module.stage_roles.execution_roles) == 0 && length(module.stage_roles.function_boundaries) == 0
+      && length(module.stage_roles.codedeploy_roles) == 0
       && output.cloudformation_execution_role_arns == tomap({ for s, a in var.stage_accounts : s => a.execution_role_arn })
+      && output.codedeploy_role_arns == tomap({ for s, a in var.stage_accounts : s => a.codedeploy_role_arn })
       && output.stage_alarm_topic_arns == tomap({ for s, a in var.stage_accounts : s => a.alarm_topic_arn })
     )
-    error_message = "Stages in their own account get no execution role here, and the outputs must name their accounts' execution roles and alarm topics: ${jsonencode(output.cloudformation_execution_role_arns)} ${jsonencode(output.stage_alarm_topic_arns)}"
+    error_message = "Stages in their own account get no execution or CodeDeploy role here, and the outputs must name their accounts' execution roles, CodeDeploy roles and alarm topics: ${jsonencode(output.cloudformation_execution_role_arns)} ${jsonencode(output.codedeploy_role_arns)} ${jsonencode(output.stage_alarm_topic_arns)}"
   }
 
   # --- multi_account: each CodeBuild deploy role may assume exactly its stage's deploy role (and its predecessor's reader role), and uses no CloudFormation itself
@@ -818,10 +900,12 @@ run "multi_account" {
       artifact_bucket                    = output.artifact_bucket
       alarm_topic_arn                    = output.alarm_topic_arn
       cloudformation_execution_role_arns = output.cloudformation_execution_role_arns
+      codedeploy_role_arns               = output.codedeploy_role_arns
+      github_token_secret_arn            = output.github_token_secret_arn
       pipeline_name                      = output.pipeline_name
       stage_alarm_topic_arns             = output.stage_alarm_topic_arns
     })
-    error_message = "infrastructure/outputs.multi-account.example.json no longer matches the outputs this run renders: ${jsonencode({ artifact_bucket = output.artifact_bucket, alarm_topic_arn = output.alarm_topic_arn, cloudformation_execution_role_arns = output.cloudformation_execution_role_arns, pipeline_name = output.pipeline_name, stage_alarm_topic_arns = output.stage_alarm_topic_arns })}"
+    error_message = "infrastructure/outputs.multi-account.example.json no longer matches the outputs this run renders: ${jsonencode({ artifact_bucket = output.artifact_bucket, alarm_topic_arn = output.alarm_topic_arn, cloudformation_execution_role_arns = output.cloudformation_execution_role_arns, codedeploy_role_arns = output.codedeploy_role_arns, github_token_secret_arn = output.github_token_secret_arn, pipeline_name = output.pipeline_name, stage_alarm_topic_arns = output.stage_alarm_topic_arns })}"
   }
 
   # --- multi_account: no Allow statement grants a wildcard action (nor uses NotAction), in any policy
@@ -863,10 +947,11 @@ run "prod_in_its_own_account" {
     pull_request_plan_stages = ["dev", "staging"]
     stage_accounts = {
       prod = {
-        account_id         = "444444444444"
-        execution_role_arn = "arn:aws:iam::444444444444:role/countries-delivery-prod-cloudformation"
-        deploy_role_arn    = "arn:aws:iam::444444444444:role/countries-delivery-prod-deployer"
-        alarm_topic_arn    = "arn:aws:sns:us-east-1:444444444444:countries-prod-alarms"
+        account_id          = "444444444444"
+        execution_role_arn  = "arn:aws:iam::444444444444:role/countries-delivery-prod-cloudformation"
+        deploy_role_arn     = "arn:aws:iam::444444444444:role/countries-delivery-prod-deployer"
+        alarm_topic_arn     = "arn:aws:sns:us-east-1:444444444444:countries-prod-alarms"
+        codedeploy_role_arn = "arn:aws:iam::444444444444:role/countries-delivery-prod-codedeploy"
       }
     }
   }
@@ -879,8 +964,14 @@ run "prod_in_its_own_account" {
         staging = "arn:aws:iam::111111111111:role/countries-delivery-staging-cloudformation"
         prod    = "arn:aws:iam::444444444444:role/countries-delivery-prod-cloudformation"
       })
+      && toset(keys(module.stage_roles.codedeploy_roles)) == toset(["dev", "staging"])
+      && output.codedeploy_role_arns == tomap({
+        dev     = "arn:aws:iam::111111111111:role/countries-delivery-dev-codedeploy"
+        staging = "arn:aws:iam::111111111111:role/countries-delivery-staging-codedeploy"
+        prod    = "arn:aws:iam::444444444444:role/countries-delivery-prod-codedeploy"
+      })
     )
-    error_message = "dev and staging keep their execution roles here; prod's is in its account: ${jsonencode(output.cloudformation_execution_role_arns)}"
+    error_message = "dev and staging keep their execution and CodeDeploy roles here; prod's are in its account: ${jsonencode(output.cloudformation_execution_role_arns)} ${jsonencode(output.codedeploy_role_arns)}"
   }
 
   # prod assumes its deploy role and reads staging's stack here; staging reads dev's, here, as before
@@ -910,10 +1001,11 @@ run "refuses_pull_request_plans_in_a_stage_account" {
   variables {
     stage_accounts = {
       prod = {
-        account_id         = "444444444444"
-        execution_role_arn = "arn:aws:iam::444444444444:role/countries-delivery-prod-cloudformation"
-        deploy_role_arn    = "arn:aws:iam::444444444444:role/countries-delivery-prod-deployer"
-        alarm_topic_arn    = "arn:aws:sns:us-east-1:444444444444:countries-prod-alarms"
+        account_id          = "444444444444"
+        execution_role_arn  = "arn:aws:iam::444444444444:role/countries-delivery-prod-cloudformation"
+        deploy_role_arn     = "arn:aws:iam::444444444444:role/countries-delivery-prod-deployer"
+        alarm_topic_arn     = "arn:aws:sns:us-east-1:444444444444:countries-prod-alarms"
+        codedeploy_role_arn = "arn:aws:iam::444444444444:role/countries-delivery-prod-codedeploy"
       }
     }
   }
@@ -928,10 +1020,11 @@ run "refuses_a_stage_account_without_its_reader_role" {
     pull_request_plan_stages = []
     stage_accounts = {
       dev = {
-        account_id         = "222222222222"
-        execution_role_arn = "arn:aws:iam::222222222222:role/countries-delivery-dev-cloudformation"
-        deploy_role_arn    = "arn:aws:iam::222222222222:role/countries-delivery-dev-deployer"
-        alarm_topic_arn    = "arn:aws:sns:us-east-1:222222222222:countries-dev-alarms"
+        account_id          = "222222222222"
+        execution_role_arn  = "arn:aws:iam::222222222222:role/countries-delivery-dev-cloudformation"
+        deploy_role_arn     = "arn:aws:iam::222222222222:role/countries-delivery-dev-deployer"
+        alarm_topic_arn     = "arn:aws:sns:us-east-1:222222222222:countries-dev-alarms"
+        codedeploy_role_arn = "arn:aws:iam::222222222222:role/countries-delivery-dev-codedeploy"
       }
     }
   }
@@ -946,10 +1039,30 @@ run "refuses_a_role_in_another_account" {
     pull_request_plan_stages = []
     stage_accounts = {
       prod = {
-        account_id         = "444444444444"
-        execution_role_arn = "arn:aws:iam::444444444444:role/countries-delivery-prod-cloudformation"
-        deploy_role_arn    = "arn:aws:iam::555555555555:role/countries-delivery-prod-deployer"
-        alarm_topic_arn    = "arn:aws:sns:us-east-1:444444444444:countries-prod-alarms"
+        account_id          = "444444444444"
+        execution_role_arn  = "arn:aws:iam::444444444444:role/countries-delivery-prod-cloudformation"
+        deploy_role_arn     = "arn:aws:iam::555555555555:role/countries-delivery-prod-deployer"
+        alarm_topic_arn     = "arn:aws:sns:us-east-1:444444444444:countries-prod-alarms"
+        codedeploy_role_arn = "arn:aws:iam::444444444444:role/countries-delivery-prod-codedeploy"
+      }
+    }
+  }
+
+  expect_failures = [var.stage_accounts]
+}
+
+run "refuses_a_codedeploy_role_in_another_account" {
+  command = plan
+
+  variables {
+    pull_request_plan_stages = []
+    stage_accounts = {
+      prod = {
+        account_id          = "444444444444"
+        execution_role_arn  = "arn:aws:iam::444444444444:role/countries-delivery-prod-cloudformation"
+        deploy_role_arn     = "arn:aws:iam::444444444444:role/countries-delivery-prod-deployer"
+        alarm_topic_arn     = "arn:aws:sns:us-east-1:444444444444:countries-prod-alarms"
+        codedeploy_role_arn = "arn:aws:iam::111111111111:role/countries-delivery-prod-codedeploy"
       }
     }
   }

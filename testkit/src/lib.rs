@@ -9,9 +9,19 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-/// The workspace root (where `tools/` and `.countries/` live).
+/// The workspace root (where `tools/` and `.countries/` live): the one holding
+/// the running test's package (cargo sets CARGO_MANIFEST_DIR for it), else
+/// testkit's own. The running test's comes first because a build directory
+/// shared by several checkouts (CARGO_BUILD_BUILD_DIR) compiles testkit once,
+/// with whichever checkout's path came first.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("testkit sits in the workspace").to_path_buf()
+    let running = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
+    running
+        .iter()
+        .flat_map(|dir| dir.ancestors())
+        .find(|dir| dir.join("tools/moto_server.py").is_file())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("testkit sits in the workspace").to_path_buf())
 }
 
 /// A free TCP port on 127.0.0.1.

@@ -2,6 +2,7 @@
 
 pub mod completions;
 pub mod down;
+pub mod drift;
 pub mod logs;
 pub mod outputs;
 pub mod package;
@@ -42,6 +43,7 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Up(args) => up::run(&root, &global, args),
         Command::Down(args) => down::run(&root, &global, args),
         Command::Status(args) => status::run(&root, &global, args),
+        Command::Drift(args) => drift::run(&root, &global, args),
         Command::Promote(args) => promote::run(&root, &global, args),
         Command::Outputs(args) => outputs::run(&root, &global, args),
         Command::Logs(args) => logs::run(&root, &global, args),

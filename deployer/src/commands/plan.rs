@@ -8,7 +8,8 @@ use crate::cli::{GlobalArgs, PlanArgs};
 use crate::deploy::engine::{self, Remote};
 use crate::deploy::policy::Policy;
 use crate::deploy::{self, Deployment};
-use crate::error::Result;
+use crate::error::{Result, SessionError};
+use crate::github;
 use crate::plan::ChangeSetType;
 use crate::plan::render::{self, ConfigDiff, Format};
 use crate::render::GENERATED_DIR;
@@ -17,6 +18,23 @@ use crate::session;
 /// Builds the plan for a stage, prints it, and discards the change set.
 pub fn run(root: &Path, global: &GlobalArgs, args: &PlanArgs) -> Result<()> {
     let stage = session::one_stage(root, &args.stage)?;
+    let format = if global.json {
+        Format::Json
+    } else {
+        args.format
+    };
+    let post = match (args.post_to_pr, format) {
+        (None, _) => None,
+        (Some(pr), Format::Markdown) => Some((pr, repository(args)?)),
+        (Some(pr), _) => {
+            return Err(SessionError::InvalidArgument {
+                flag: "--post-to-pr".into(),
+                value: pr.to_string(),
+                expected: "--format markdown with it (the comment is the Markdown plan)".into(),
+            }
+            .into());
+        }
+    };
     let target = session::target_for(&stage, global);
     if stage.spec.local.is_some() {
         crate::local::emulator::running(&target, &stage.name)?;
@@ -31,11 +49,6 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &PlanArgs) -> Result<()> {
         &[],
         &session::say,
     )?;
-    let format = if global.json {
-        Format::Json
-    } else {
-        args.format
-    };
     runtime.block_on(async {
         let remote = Remote::of(&clients);
         let dp = engine::plan(&remote, d, &Policy::display(&stage), &deploy::now_rfc3339()).await?;
@@ -43,11 +56,11 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &PlanArgs) -> Result<()> {
         let discarded = engine::discard(&clients.cloudformation, plan).await;
         // The steps `up` takes before the change set (a local stage's missing bucket or
         // stuck stack); the JSON stays the plan value alone.
-        match format {
-            Format::Text => print!("{}", render::steps_text(&dp.prelude)),
-            Format::Markdown => print!("{}", render::steps_markdown(&dp.prelude)),
-            Format::Json => {}
-        }
+        let mut text = match format {
+            Format::Text => render::steps_text(&dp.prelude),
+            Format::Markdown => render::steps_markdown(&dp.prelude),
+            Format::Json => String::new(),
+        };
         if format == Format::Markdown && plan.changes {
             // A reviewer needs what the merge changes in the running stage: the
             // committed generated/<stage>/stack.yaml (checked equal to a fresh
@@ -60,10 +73,87 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &PlanArgs) -> Result<()> {
             };
             let path = format!("{GENERATED_DIR}/{}/stack.yaml", stage.name);
             let diff = ConfigDiff::new(&path, deployed.as_deref(), &d.template);
-            print!("{}", render::markdown_with_diff(plan, Some(&diff)));
+            text.push_str(&render::markdown_with_diff(plan, Some(&diff)));
         } else {
-            print!("{}", render::render(plan, format));
+            text.push_str(&render::render(plan, format));
+        }
+        print!("{text}");
+        if let Some(to) = &post {
+            let commit = plan.git_commit.as_str();
+            post_comment(root, global, &stage, &clients.target, to, commit, &text).await;
         }
         discarded
     })
+}
+
+/// `--repository`, or the repository CodeBuild checked out (`CODEBUILD_SOURCE_REPO_URL`).
+fn repository(args: &PlanArgs) -> Result<String> {
+    let from_codebuild = std::env::var("CODEBUILD_SOURCE_REPO_URL")
+        .ok()
+        .and_then(|url| {
+            let path = url
+                .trim_end_matches(".git")
+                .split("github.com/")
+                .nth(1)?
+                .to_string();
+            Some(path)
+        });
+    let repo = args
+        .repository
+        .clone()
+        .or(from_codebuild)
+        .unwrap_or_default();
+    let well_formed = repo.split('/').count() == 2 && repo.split('/').all(|p| !p.is_empty());
+    if well_formed {
+        Ok(repo)
+    } else {
+        Err(SessionError::InvalidArgument {
+            flag: "--repository".into(),
+            value: repo,
+            expected: "owner/name of the pull request's repository (or DEPLOYER_GITHUB_REPOSITORY)"
+                .into(),
+        }
+        .into())
+    }
+}
+
+/// Posts (or updates) the plan comment; says what happened on stderr and never fails the plan.
+async fn post_comment(
+    root: &Path,
+    global: &GlobalArgs,
+    stage: &crate::stage::Stage,
+    target: &crate::aws::Target,
+    (pr, repo): &(github::PullRequest, String),
+    commit: &str,
+    text: &str,
+) {
+    let outputs = match stage.spec.local {
+        Some(_) => crate::outputs::local(),
+        None => match crate::outputs::read(root, stage, global.outputs_file.as_deref()) {
+            Ok(o) => o,
+            Err(e) => {
+                session::say(&format!("pull-request comment skipped: {e}"));
+                return;
+            }
+        },
+    };
+    let token = match github::token(&outputs, target).await {
+        Ok(t) => t,
+        Err(why) => {
+            session::say(&format!("pull-request comment skipped: {why}"));
+            return;
+        }
+    };
+    let api = std::env::var(github::API_ENV).unwrap_or_else(|_| github::DEFAULT_API.into());
+    match github::upsert(&api, repo, *pr, commit, &token, &stage.name, text).await {
+        Ok((pr, github::Posted::Created(id))) => session::say(&format!(
+            "posted the {} plan on {repo}#{pr} (new comment {id})",
+            stage.name
+        )),
+        Ok((pr, github::Posted::Updated(id))) => session::say(&format!(
+            "updated the {} plan in the comment {id} on {repo}#{pr}",
+            stage.name
+        )),
+        Err(why) => session::say(&format!("pull-request comment not posted: {why}")),
+    }
 }

@@ -69,6 +69,8 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &UpArgs) -> Result<()> {
             &session::say,
         )?,
     };
+    // A rollback to zips the stage ran before: no rollback triggers (deploy::triggers).
+    d.rollback_deploy = args.artifact_digest.is_some();
     runtime.block_on(async {
         if let Some(from) = &stage.spec.promote_from {
             promotion_guard(root, global, &stage.name, from, &d, args.force).await?;
@@ -85,7 +87,13 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &UpArgs) -> Result<()> {
             }
         }
         let remote = Remote::of(&clients);
-        let policy = Policy::up(&stage, global.yes, global.json, args.no_smoke_test);
+        let policy = Policy::up(
+            &stage,
+            global.yes,
+            global.json,
+            args.no_smoke_test,
+            args.no_rollback,
+        );
         let dp = engine::plan(&remote, d, &policy, &deploy::now_rfc3339()).await?;
         let out = engine::apply(&remote, &dp, &policy, &UpUi { json: global.json }).await?;
         let plan = out.plan;

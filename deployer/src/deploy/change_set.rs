@@ -10,6 +10,7 @@ use crate::plan::{self, ArtifactStep, ChangeSetRef, ChangeSetType, Plan, Upload}
 use super::gather::Deployment;
 use super::names::unix_millis;
 use super::stack_state::change_set_type_for;
+use super::triggers;
 
 /// The plan before any change set: what is deployed against what would be,
 /// no resource changes yet, nothing to upload yet.
@@ -53,6 +54,57 @@ pub fn base_plan(
         tags: d.tags(deployed_at),
         git_commit: d.git_commit.clone(),
         changes: false,
+        release: release_of(d, stack.filter(|_| kind == ChangeSetType::Update)),
+    }
+}
+
+/// How each function's alias moves (from the deployed digests to the new ones);
+/// no rollback triggers yet (`prepare` adds them).
+fn release_of(d: &Deployment, deployed: Option<&StackInfo>) -> plan::release::Release {
+    use crate::render::release::{ALIAS, RELEASE_ALARMS};
+    let before = deployed
+        .map(super::stack_state::deployed)
+        .unwrap_or_default();
+    let functions = d
+        .package
+        .manifest
+        .functions
+        .iter()
+        .map(|(name, f)| {
+            let api = name == "api";
+            let traffic = if api {
+                d.release.api_traffic
+            } else {
+                crate::stage::schema::TrafficShift::AllAtOnce
+            };
+            let codedeploy_config = traffic.codedeploy_config().map(str::to_string);
+            plan::release::FunctionRelease {
+                function: name.clone(),
+                alias: ALIAS.into(),
+                strategy: traffic.describe().into(),
+                stops_on: match codedeploy_config {
+                    Some(_) => RELEASE_ALARMS
+                        .iter()
+                        .filter(|a| a.api)
+                        .map(|a| a.label.to_string())
+                        .collect(),
+                    None => vec![],
+                },
+                codedeploy_config,
+                before: if api {
+                    before.api_digest.clone()
+                } else {
+                    before.worker_digest.clone()
+                },
+                after: f.digest.clone(),
+            }
+        })
+        .collect();
+    plan::release::Release {
+        functions,
+        rollback_triggers: vec![],
+        monitoring_minutes: 0,
+        note: None,
     }
 }
 
@@ -75,15 +127,27 @@ pub async fn prepare(
     let parameters = d.parameters();
     let tags = d.tags(deployed_at);
     let mut plan = base_plan(d, deployed_at, stack.as_ref(), kind);
+    let deployed = match (&stack, kind) {
+        (Some(_), ChangeSetType::Update) => Some(cfn.template(&d.stack_name).await?),
+        _ => None,
+    };
+    let rollback = triggers::rollback(
+        d,
+        kind,
+        stack.as_ref().map_or("", |s| s.id.as_str()),
+        deployed.as_deref(),
+    );
+    plan.release.rollback_triggers = rollback.triggers.clone();
+    plan.release.monitoring_minutes = rollback.monitoring_minutes;
+    plan.release.note = rollback.note.clone();
 
     // Nothing differs: no change set at all (the quick no-op).
-    if let (Some(info), ChangeSetType::Update) = (&stack, kind) {
-        let deployed = cfn.template(&d.stack_name).await?;
+    if let (Some(info), Some(deployed)) = (&stack, &deployed) {
         // The emulator never updates a stack's tags after its create (FIELD-NOTES), so locally
         // tags cannot tell; in the cloud a change of the stage's own tags is a change.
         let compare_tags = (!d.local).then_some((&info.tags, &d.stage_tags));
         if plan::already_deployed(
-            &deployed,
+            deployed,
             &d.template,
             &info.parameters,
             &parameters,
@@ -105,6 +169,7 @@ pub async fn prepare(
             parameters,
             tags,
             role_arn: d.role_arn.clone(),
+            rollback: (!d.local).then_some((rollback.triggers, rollback.monitoring_minutes)),
         })
         .await?;
     let Created::ChangeSet(id) = created else {

@@ -145,13 +145,44 @@ pub async fn plan<C: Stacks, S: Artifacts>(
 
 /// Applies a plan: the steps before the change set, the plan shown, the
 /// confirmation (a refusal discards the change set), execution, following the
-/// stack, and the smoke test.
+/// stack, and the smoke test; a failed smoke test redeploys the digests the
+/// stage ran before (unless the policy says `--no-rollback`) and fails.
 pub async fn apply<C: Stacks, S: Artifacts>(
     r: &Remote<'_, C, S>,
     dp: &DeployPlan,
     p: &Policy,
     ui: &dyn Ui,
 ) -> Result<Outcome> {
+    match apply_once(r, dp, p, ui).await {
+        Err(Failed::Smoke(plan, err)) if p.rollback_on_smoke_failure && !dp.deployment.local => {
+            Err(super::rollback::after_smoke_failure(r, dp, &plan, err, p, ui).await)
+        }
+        Err(Failed::Smoke(_, err) | Failed::Other(err)) => Err(err),
+        Ok(out) => Ok(out),
+    }
+}
+
+/// Why `apply_once` failed: the smoke test (after the plan was applied), or anything else.
+pub(super) enum Failed {
+    /// The release is deployed and failed its smoke test.
+    Smoke(Box<Plan>, Error),
+    /// Anything before.
+    Other(Error),
+}
+
+impl From<Error> for Failed {
+    fn from(err: Error) -> Self {
+        Failed::Other(err)
+    }
+}
+
+/// `apply` without the rollback: what a rollback deploy runs.
+pub(super) async fn apply_once<C: Stacks, S: Artifacts>(
+    r: &Remote<'_, C, S>,
+    dp: &DeployPlan,
+    p: &Policy,
+    ui: &dyn Ui,
+) -> std::result::Result<Outcome, Failed> {
     let d = &dp.deployment;
     for step in &dp.prelude {
         match step {
@@ -176,7 +207,7 @@ pub async fn apply<C: Stacks, S: Artifacts>(
         && let Err(err) = session::confirm(question, p.yes)
     {
         discard(r.cfn, &plan).await?;
-        return Err(err);
+        return Err(err.into());
     }
     let display = Display::new(p.plain_progress);
     let result = execute(r.cfn, r.s3, d, &plan, &display).await;
@@ -186,12 +217,17 @@ pub async fn apply<C: Stacks, S: Artifacts>(
         Smoke::Skip => SmokeResult::Skipped,
         Smoke::NotApplicable => SmokeResult::NotNeeded,
         Smoke::Health(patience) => {
-            let url = info.outputs.get("ApiUrl").cloned().ok_or_else(|| {
-                Error::from(DeployError::NoApiUrl {
-                    stack: d.stack_name.clone(),
-                })
-            })?;
-            smoke::check(&url, patience).await?;
+            let url = match &p.smoke_url {
+                Some(url) => url.clone(),
+                None => info.outputs.get("ApiUrl").cloned().ok_or_else(|| {
+                    Error::from(DeployError::NoApiUrl {
+                        stack: d.stack_name.clone(),
+                    })
+                })?,
+            };
+            if let Err(err) = smoke::check(&url, patience).await {
+                return Err(Failed::Smoke(Box::new(plan), err));
+            }
             SmokeResult::Passed
         }
     };

@@ -74,7 +74,7 @@ pub async fn execute(
             (_, err) => err,
         });
     }
-    follow(
+    let followed = follow(
         cfn,
         &stack.id,
         &d.stack_name,
@@ -83,5 +83,84 @@ pub async fn execute(
         d.local,
         display,
     )
-    .await
+    .await;
+    followed.map_err(|err| by_alarm(err, &plan.release.rollback_triggers))
+}
+
+/// A failed update whose events name one of the rollback triggers' alarms was
+/// rolled back by that alarm: say which. CloudFormation's wording may change, so
+/// any mention of the alarm's name (or ARN) counts. Pure.
+pub fn by_alarm(err: Error, triggers: &[String]) -> Error {
+    let Error::Deploy(DeployError::DeployFailed {
+        stack,
+        status,
+        failures,
+    }) = err
+    else {
+        return err;
+    };
+    let alarms: Vec<String> = triggers
+        .iter()
+        .map(|arn| crate::plan::release::alarm_name(arn).to_string())
+        .filter(|name| failures.iter().any(|f| f.contains(name.as_str())))
+        .collect();
+    if alarms.is_empty() {
+        return DeployError::DeployFailed {
+            stack,
+            status,
+            failures,
+        }
+        .into();
+    }
+    DeployError::RolledBackByAlarm {
+        stack,
+        status,
+        alarms,
+        events: failures,
+    }
+    .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rollback_whose_events_name_a_trigger_says_which_alarm_fired() {
+        let triggers = vec![
+            "arn:aws:cloudwatch:us-east-1:1:alarm:countries-prod-api-errors".to_string(),
+            "arn:aws:cloudwatch:us-east-1:1:alarm:countries-prod-api-5xx".to_string(),
+        ];
+        let failed = |reason: &str| {
+            Error::from(DeployError::DeployFailed {
+                stack: "countries-prod".into(),
+                status: "UPDATE_ROLLBACK_COMPLETE".into(),
+                failures: vec![format!(
+                    "countries-prod AWS::CloudFormation::Stack UPDATE_ROLLBACK_IN_PROGRESS: {reason}"
+                )],
+            })
+        };
+        let err = by_alarm(
+            failed(
+                "Rollback trigger arn:aws:cloudwatch:us-east-1:1:alarm:countries-prod-api-5xx is in ALARM state",
+            ),
+            &triggers,
+        );
+        let Error::Deploy(DeployError::RolledBackByAlarm { alarms, .. }) = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(alarms, &["countries-prod-api-5xx"]);
+        assert!(
+            err.to_string()
+                .contains("countries-prod-api-5xx went to ALARM"),
+            "{err}"
+        );
+        assert_eq!(err.exit_code(), 1);
+        // Another failure stays what it was.
+        let other = by_alarm(failed("Resource creation cancelled"), &triggers);
+        assert!(
+            matches!(other, Error::Deploy(DeployError::DeployFailed { .. })),
+            "{other:?}"
+        );
+    }
 }

@@ -28,7 +28,11 @@ pub async fn follow(
         events.reverse();
         for e in &events {
             display.line(&progress::event_line(e));
-            if progress::is_failure(e) {
+            // A failure, or CloudFormation's reason for starting a rollback (a
+            // rollback trigger's alarm, a CodeDeploy deployment that failed).
+            let rollback_reason = e.status.ends_with("ROLLBACK_IN_PROGRESS")
+                && e.reason.as_deref().is_some_and(|r| !r.is_empty());
+            if progress::is_failure(e) || rollback_reason {
                 failures.push(format!(
                     "{} {} {}: {}",
                     e.logical_id,

@@ -38,6 +38,13 @@ pub struct Deployment {
     pub git_commit: String,
     /// True for the emulator stage (its CloudFormation has known gaps, FIELD-NOTES).
     pub local: bool,
+    /// How the stage releases: the api's traffic shift and the monitoring window.
+    pub release: crate::stage::schema::ReleaseSettings,
+    /// The functions' architecture (a rollback's package names it).
+    pub architecture: crate::stage::schema::Architecture,
+    /// A rollback to digests the stage ran before (`--artifact-digest`, a failed
+    /// smoke test): no rollback triggers.
+    pub rollback_deploy: bool,
 }
 
 impl Deployment {
@@ -93,14 +100,21 @@ impl Deployment {
             role_arn: outputs.cloudformation_execution_role_arn.clone(),
             stage_tags: stage.spec.tags.clone(),
             local: stage.spec.local.is_some(),
+            release: stage.spec.release.clone(),
+            architecture: stage.spec.app.architecture,
+            rollback_deploy: false,
         }
     }
 
-    /// The stack parameters: each function's artifact key.
+    /// The stack parameters: each function's artifact key and CodeSha256 (which
+    /// publishes its version).
     pub fn parameters(&self) -> BTreeMap<String, String> {
         let mut p = BTreeMap::new();
         for (name, f) in &self.package.manifest.functions {
             p.insert(package::zip::artifact_parameter(name), f.key.clone());
+            if let Some(sha) = package::zip::code_sha256(&f.digest) {
+                p.insert(package::zip::code_sha256_parameter(name), sha);
+            }
         }
         p
     }

@@ -14,8 +14,10 @@ pub mod names;
 pub mod policy;
 pub mod progress;
 pub mod promotion;
+pub mod rollback;
 pub mod smoke;
 pub mod stack_state;
+pub mod triggers;
 
 pub use change_set::{discard, prepare};
 pub use execute::execute;

@@ -8,6 +8,10 @@ use crate::stage::rules;
 
 /// How long the smoke test keeps asking a freshly deployed API.
 pub const SMOKE_PATIENCE: Duration = Duration::from_secs(60);
+/// Smoke test this base URL instead of the stack's ApiUrl output (a custom domain, a proxy).
+pub const SMOKE_URL_ENV: &str = "DEPLOYER_SMOKE_URL";
+/// The smoke test's patience in seconds, instead of [`SMOKE_PATIENCE`].
+pub const SMOKE_PATIENCE_ENV: &str = "DEPLOYER_SMOKE_PATIENCE_SECONDS";
 /// How long `up local` waits for its api process to pass the smoke test.
 pub const LOCAL_API_PATIENCE: Duration = Duration::from_secs(20);
 /// How long `up local` waits for a freshly started emulator to answer.
@@ -66,11 +70,21 @@ pub struct Policy {
     pub remove_stuck_stack: bool,
     /// Plain progress lines instead of the live display (`--json`).
     pub plain_progress: bool,
+    /// The base URL the smoke test calls instead of the stack's ApiUrl output.
+    pub smoke_url: Option<String>,
+    /// A failed smoke test redeploys the digests the stage ran before (not `--no-rollback`).
+    pub rollback_on_smoke_failure: bool,
 }
 
 impl Policy {
     /// `deployer up <stage>`.
-    pub fn up(stage: &Stage, yes: bool, json: bool, no_smoke_test: bool) -> Self {
+    pub fn up(
+        stage: &Stage,
+        yes: bool,
+        json: bool,
+        no_smoke_test: bool,
+        no_rollback: bool,
+    ) -> Self {
         Policy {
             confirm: rules::needs_confirmation(stage)
                 .then(|| format!("deploy this to {}", stage.name)),
@@ -79,15 +93,24 @@ impl Policy {
             ensure_bucket: false,
             remove_stuck_stack: false,
             plain_progress: json,
+            smoke_url: std::env::var(SMOKE_URL_ENV).ok().filter(|u| !u.is_empty()),
+            rollback_on_smoke_failure: !no_rollback,
         }
     }
 
     /// `deployer promote <from> <to>`.
-    pub fn promote(from: &Stage, to: &Stage, yes: bool, json: bool, no_smoke_test: bool) -> Self {
+    pub fn promote(
+        from: &Stage,
+        to: &Stage,
+        yes: bool,
+        json: bool,
+        no_smoke_test: bool,
+        no_rollback: bool,
+    ) -> Self {
         Policy {
             confirm: rules::needs_confirmation(to)
                 .then(|| format!("promote {} to {}", from.name, to.name)),
-            ..Policy::up(to, yes, json, no_smoke_test)
+            ..Policy::up(to, yes, json, no_smoke_test, no_rollback)
         }
     }
 
@@ -101,6 +124,8 @@ impl Policy {
             ensure_bucket: true,
             remove_stuck_stack: true,
             plain_progress: json,
+            smoke_url: None,
+            rollback_on_smoke_failure: false,
         }
     }
 
@@ -113,6 +138,8 @@ impl Policy {
             ensure_bucket: stage.spec.local.is_some(),
             remove_stuck_stack: stage.spec.local.is_some(),
             plain_progress: true,
+            smoke_url: None,
+            rollback_on_smoke_failure: false,
         }
     }
 }
@@ -121,6 +148,9 @@ fn smoke(no_smoke_test: bool) -> Smoke {
     if no_smoke_test {
         Smoke::Skip
     } else {
-        Smoke::Health(SMOKE_PATIENCE)
+        let seconds = std::env::var(SMOKE_PATIENCE_ENV)
+            .ok()
+            .and_then(|s| s.parse().ok());
+        Smoke::Health(seconds.map_or(SMOKE_PATIENCE, Duration::from_secs))
     }
 }

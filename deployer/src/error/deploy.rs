@@ -34,9 +34,37 @@ pub enum DeployError {
         failures: Vec<String>,
     },
 
+    /// CloudFormation rolled the update back because a rollback trigger's alarm fired.
+    #[error("CloudFormation rolled {stack} back ({status}): {} went to ALARM during the release; the stage runs what it ran before:\n{}", alarms.join(", "), events.iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n"))]
+    RolledBackByAlarm {
+        stack: String,
+        status: String,
+        alarms: Vec<String>,
+        events: Vec<String>,
+    },
+
+    /// The smoke test failed and the deployer redeployed the digests the stage ran before.
+    #[error("smoke test failed: GET {url}: {detail}\n{rollback}")]
+    SmokeTestRolledBack {
+        url: String,
+        detail: String,
+        /// What the rollback deploy did (or why there was none).
+        rollback: String,
+    },
+
     /// The deployed API did not answer its smoke test (health, then two read routes) as it should.
     #[error("smoke test failed: GET {url}: {detail}")]
     SmokeTestFailed { url: String, detail: String },
+
+    /// Drift detection found resources that differ from the template.
+    #[error(
+        "stack {stack} has drifted: {count} resource(s) differ from its template (listed above)"
+    )]
+    Drifted { stack: String, count: usize },
+
+    /// Drift detection could not finish.
+    #[error("drift detection on {stack} failed: {reason}")]
+    DriftDetectionFailed { stack: String, reason: String },
 
     /// The stack has no ApiUrl output to smoke test.
     #[error("stack {stack} has no ApiUrl output, so the deploy cannot be smoke tested")]
@@ -101,6 +129,10 @@ impl DeployError {
             DeployError::EmulatorRejected { .. } => Help::new(ExitClass::Failed, "the emulator (moto) lacks or rejects something in the template (see ../shared/FIELD-NOTES.md); the next `deployer up local` removes the half-made stack and tries again".into()),
             DeployError::DeployFailed { .. } => Help::new(ExitClass::Failed, "fix what the failing events above say and run `deployer up` again; CloudFormation has rolled the stack back".into()),
             DeployError::SmokeTestFailed { .. } => Help::new(ExitClass::Failed, "the stack is deployed but the API failed its smoke test (GET /health, /status/PY?limit=1, /view-data/PY): check the api function's logs and its role's DynamoDB permissions".into()),
+            DeployError::RolledBackByAlarm { .. } => Help::new(ExitClass::Failed, "read what the alarm saw (`deployer logs <stage> --since 30m`, the alarm in the CloudWatch console), fix it and deploy again; docs/delivery.md, \"What happens when a release goes bad\"".into()),
+            DeployError::SmokeTestRolledBack { .. } => Help::new(ExitClass::Failed, "the failed release's logs: `deployer logs <stage> --since 30m`; fix it and deploy again (`--no-rollback` keeps a failed release for debugging); docs/delivery.md, \"What happens when a release goes bad\"".into()),
+            DeployError::Drifted { .. } => Help::new(ExitClass::Failed, "undo the change by hand, or deploy again (`deployer up <stage>` or a promote) so CloudFormation sets what the template says; docs/delivery.md, \"What happens when a release goes bad\"".into()),
+            DeployError::DriftDetectionFailed { .. } => Help::new(ExitClass::Failed, "drift detection reads every resource with your credentials: use a role that can read them, and retry".into()),
             DeployError::NoApiUrl { .. } => Help::new(ExitClass::Failed, "the template must output ApiUrl; pass --no-smoke-test to deploy without the check".into()),
             DeployError::PromoteOrder { to, promote_from, .. } => Help::new(ExitClass::Usage, { match promote_from {
                 Some(p) => format!("run `deployer promote {p} {to}`; the order is dev -> staging -> prod (docs/delivery.md)"),

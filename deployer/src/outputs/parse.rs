@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use super::problem::Problem;
+use super::problem::{check_arn, kind_of};
 use super::required::{OutputKind, Outputs, REQUIRED};
 use super::stage_account;
 use crate::error::{Error, OutputsError, Result};
@@ -62,11 +63,31 @@ pub fn check(stage: &Stage, text: &str) -> std::result::Result<Vec<Checked>, Str
                 (None, Some(None)) => Err(Problem::NoValue),
                 (None, Some(Some(v))) => value_of(stage, r.kind, v),
             };
+            // An output this stage can do without: absent (or without an entry for the
+            // stage) is no problem; present, it is checked like any other.
+            let found = match found {
+                Err(Problem::Missing | Problem::NoStageEntry { .. })
+                    if !r.need.applies_to(stage) =>
+                {
+                    return Checked {
+                        required: r,
+                        value: None,
+                        problem: None,
+                        from_stage_map: false,
+                    };
+                }
+                found => found,
+            };
             let found = found.and_then(|s| match r.name {
                 "alarm_topic_arn" => check_arn(stage, &s, true)
                     .map(|()| s)
                     .map_err(|p| Problem::Arn(p + &stage_account::alarm_topic_hint(stage))),
-                "cloudformation_execution_role_arns" => check_arn(stage, &s, false)
+                "cloudformation_execution_role_arns" | "codedeploy_role_arns" => {
+                    check_arn(stage, &s, false)
+                        .map(|()| s)
+                        .map_err(Problem::Arn)
+                }
+                "github_token_secret_arn" => stage_account::check_tooling_arn(stage, &s, all)
                     .map(|()| s)
                     .map_err(Problem::Arn),
                 _ => Ok(s),
@@ -178,53 +199,22 @@ pub fn parse(stage: &Stage, source_desc: &str, text: &str) -> Result<Outputs> {
         }
         .into());
     }
-    let take = |name: &str| {
+    let value = |name: &str| {
         checked
             .iter()
             .find(|c| c.required.name == name)
             .and_then(|c| c.value.clone())
-            .unwrap_or_default()
     };
+    let take = |name: &str| value(name).unwrap_or_default();
     Ok(Outputs {
         artifact_bucket: take("artifact_bucket"),
         alarm_topic_arn: Some(take("alarm_topic_arn")),
         cloudformation_execution_role_arn: Some(take("cloudformation_execution_role_arns")),
         pipeline_name: Some(take("pipeline_name")),
+        codedeploy_role_arn: value("codedeploy_role_arns"),
+        github_token_secret: value("github_token_secret_arn"),
         source: source_desc.to_string(),
     })
-}
-
-/// An ARN must be in the stage's account (and region, for regional resources),
-/// or the stack would point at something it cannot use.
-fn check_arn(stage: &Stage, arn: &str, regional: bool) -> std::result::Result<(), String> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    if parts.len() != 6 || parts[0] != "arn" {
-        return Err(format!("is `{arn}`, which is not an ARN"));
-    }
-    if parts[4] != stage.spec.account {
-        return Err(format!(
-            "is in account {} but stage {} runs in account {}",
-            parts[4], stage.name, stage.spec.account
-        ));
-    }
-    if regional && parts[3] != stage.spec.region {
-        return Err(format!(
-            "is in region {} but stage {} runs in {}",
-            parts[3], stage.name, stage.spec.region
-        ));
-    }
-    Ok(())
-}
-
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a map",
-    }
 }
 
 #[cfg(test)]
@@ -330,6 +320,28 @@ app:
                 .any(|r| r.problem.as_deref() == Some("has no entry for stage `staging`"))
         );
         assert!(inspect(&stage("dev"), "[").is_err());
+    }
+
+    #[test]
+    fn the_codedeploy_role_is_needed_by_canary_stages_only() {
+        let o = parse(&stage("dev"), "f.json", &json(&[])).expect("all at once needs none");
+        assert_eq!((o.codedeploy_role_arn, o.github_token_secret), (None, None));
+        let mut canary = stage("dev");
+        canary.spec.release.api_traffic =
+            crate::stage::schema::TrafficShift::Linear10PercentEvery1Minute;
+        let err = parse(&canary, "f.json", &json(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`codedeploy_role_arns`"), "{err}");
+        let roles = serde_json::json!({"dev": "arn:aws:iam::111111111111:role/cd"});
+        let o = parse(&canary, "f.json", &json(&[("codedeploy_role_arns", roles)])).unwrap();
+        assert_eq!(
+            o.codedeploy_role_arn.as_deref(),
+            Some("arn:aws:iam::111111111111:role/cd")
+        );
+        // An optional output that is present is still checked.
+        let text = json(&[("github_token_secret_arn", serde_json::json!(7))]);
+        assert!(parse(&stage("dev"), "f.json", &text).is_err());
     }
 
     #[test]

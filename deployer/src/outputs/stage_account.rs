@@ -7,6 +7,7 @@
 use serde_json::{Map, Value};
 
 use super::parse::OutputRow;
+use super::problem::arn_in;
 use crate::stage::Stage;
 
 /// The optional output naming the alarm topic of each stage in its own account.
@@ -30,9 +31,18 @@ pub fn alarm_topic_hint(stage: &Stage) -> String {
 }
 
 /// The account of the tooling foundation, as its alarm topic's ARN says.
-fn tooling_account(all: &Map<String, Value>) -> Option<String> {
+pub(super) fn tooling_account(all: &Map<String, Value>) -> Option<String> {
     let arn = all.get("alarm_topic_arn")?.get("value")?.as_str()?;
     arn.split(':').nth(4).map(str::to_string)
+}
+
+/// An ARN of the foundation's (the GitHub token's secret): the deployer reads it
+/// with the caller's credentials, never the stage's role, so it is in the
+/// foundation's account whichever account the stage runs in (in the stage's,
+/// when `alarm_topic_arn` does not say which that is).
+pub fn check_tooling_arn(stage: &Stage, arn: &str, all: &Map<String, Value>) -> Result<(), String> {
+    let account = tooling_account(all).unwrap_or_else(|| stage.spec.account.clone());
+    arn_in(arn, &account, Some(&stage.spec.region), "the foundation")
 }
 
 /// The stage file's `deploy_role_arn` as `deployer outputs` shows it: missing
@@ -148,5 +158,38 @@ terraform_outputs: {{file: o.json}}
             crate::outputs::parse(&s, "o.json", &outputs(serde_json::json!({"dev": topic})))
                 .expect("parses");
         assert_eq!(parsed.alarm_topic_arn.as_deref(), Some(topic));
+    }
+
+    #[test]
+    fn the_github_secret_is_the_foundations_whatever_account_the_stage_runs_in() {
+        let s = stage(
+            "deploy_role_arn: arn:aws:iam::222222222222:role/countries-delivery-dev-deployer\n",
+        );
+        let with_secret = |arn: &str| {
+            let topic = "arn:aws:sns:us-east-1:222222222222:countries-dev-alarms";
+            let mut v: Value =
+                serde_json::from_str(&outputs(serde_json::json!({"dev": topic}))).expect("json");
+            v["github_token_secret_arn"] = serde_json::json!({"value": arn});
+            v.to_string()
+        };
+        let tooling =
+            "arn:aws:secretsmanager:us-east-1:111111111111:secret:countries/github-token-AbCdEf";
+        let parsed = crate::outputs::parse(&s, "o.json", &with_secret(tooling))
+            .expect("the tooling account's secret");
+        assert_eq!(parsed.github_token_secret.as_deref(), Some(tooling));
+        let err = crate::outputs::parse(
+            &s,
+            "o.json",
+            &with_secret("arn:aws:secretsmanager:us-east-1:222222222222:secret:countries/github-token-AbCdEf"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("`github_token_secret_arn`")
+                && err.contains(
+                    "is in account 222222222222 but the foundation runs in account 111111111111"
+                ),
+            "{err}"
+        );
     }
 }

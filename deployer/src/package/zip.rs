@@ -53,6 +53,20 @@ pub fn artifact_parameter(function: &str) -> String {
     format!("{first}{}ArtifactKey", chars.as_str())
 }
 
+/// The stack parameter that carries a function's CodeSha256: `api` → `ApiCodeSha256`
+/// (its `AWS::Lambda::Version` is published per value).
+pub fn code_sha256_parameter(function: &str) -> String {
+    artifact_parameter(function).replace("ArtifactKey", "CodeSha256")
+}
+
+/// Lambda's CodeSha256 of a zip (its SHA-256, base64) from our hex digest; none
+/// for a digest that is not 64 hex digits.
+pub fn code_sha256(digest: &str) -> Option<String> {
+    use base64::Engine;
+    let bytes = hex::decode(digest).ok().filter(|b| b.len() == 32)?;
+    Some(base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
 /// The digest inside an artifact key, if the key has the contract's shape.
 pub fn digest_of_key(key: &str) -> Option<&str> {
     let file = key.rsplit('/').next()?;
@@ -64,6 +78,22 @@ pub fn digest_of_key(key: &str) -> Option<&str> {
 mod tests {
     use super::*;
     use std::io::Read;
+
+    #[test]
+    fn code_sha256_is_lambdas_base64_of_the_digest() {
+        // Lambda reports CodeSha256 as the base64 of the zip's SHA-256.
+        let bytes = b"zip bytes";
+        let expected = {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes))
+        };
+        assert_eq!(
+            code_sha256(&sha256_hex(bytes)).as_deref(),
+            Some(expected.as_str())
+        );
+        assert_eq!(code_sha256("xyz"), None);
+        assert_eq!(code_sha256_parameter("worker"), "WorkerCodeSha256");
+    }
 
     #[test]
     fn artifact_parameters_match_the_template() {

@@ -96,6 +96,7 @@ pub fn markdown_with_diff(plan: &Plan, diff: Option<&ConfigDiff>) -> String {
             replaced.join(", ")
         ));
     }
+    out.push_str(&super::release::markdown(&plan.release));
     out.push_str(
         "| function | deployed digest | new digest | size | upload |\n|---|---|---|---|---|\n",
     );

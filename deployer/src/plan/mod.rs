@@ -7,6 +7,7 @@
 
 pub mod format;
 mod markdown;
+pub mod release;
 pub mod render;
 
 use std::collections::BTreeMap;
@@ -141,6 +142,8 @@ pub struct Plan {
     pub git_commit: String,
     /// False when the stack already runs exactly this: `up` then does nothing.
     pub changes: bool,
+    /// How each function's `live` alias moves, and what rolls the release back.
+    pub release: release::Release,
 }
 
 /// Counts of resource changes by action.

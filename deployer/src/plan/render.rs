@@ -111,6 +111,7 @@ fn text(plan: &Plan) -> String {
         }));
         out.push_str(&table(&rows));
     }
+    out.push_str(&super::release::text(&plan.release));
     out.push_str(&format!("summary: {}\n", summary(plan)));
     out
 }
@@ -166,6 +167,7 @@ mod tests {
             tags: Default::default(),
             git_commit: "abc".into(),
             changes,
+            release: Default::default(),
         }
     }
 

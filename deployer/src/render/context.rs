@@ -47,6 +47,8 @@ pub struct Context {
     pub tags: BTreeMap<String, String>,
     /// Local-stage settings; none for cloud stages.
     pub local: Option<LocalContext>,
+    /// Versions, the `live` alias, the api's traffic shift and the release alarms.
+    pub release: super::release::ReleaseContext,
 }
 
 /// The stage's identity.
@@ -301,6 +303,7 @@ pub fn build(stage: &Stage, outputs: &Outputs, digests: Option<&Digests>) -> Con
         queue,
         tags: s.tags.clone(),
         local,
+        release: super::release::build(stage, outputs),
     }
 }
 

@@ -5,6 +5,7 @@
 //! shows exactly what a change does to each stage.
 
 pub mod context;
+pub mod release;
 pub mod sqs;
 pub mod syntax;
 pub mod templates;
@@ -68,7 +69,10 @@ pub fn render_stage(
     let files = templates.render_all(&data)?;
     Ok(files
         .into_iter()
-        .map(|(name, text)| RenderedFile { name, text })
+        .map(|(name, text)| RenderedFile {
+            name,
+            text: release::stamp_settings_digests(&text),
+        })
         .collect())
 }
 

@@ -9,6 +9,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+mod release;
+pub use release::{ReleaseSettings, TrafficShift};
+
 /// One stage file. The stage's name is the file's stem (`dev.yaml` is `dev`).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -53,6 +56,10 @@ pub struct StageFile {
     /// secret (AWS says so): it guards against a confused deputy, not a leak.
     #[serde(default)]
     pub external_id: Option<String>,
+    /// How a release reaches traffic and what rolls it back (all at once, no
+    /// monitoring window, when absent).
+    #[serde(default)]
+    pub release: ReleaseSettings,
 }
 
 /// Where `terraform output -json` comes from: exactly one of the two keys.

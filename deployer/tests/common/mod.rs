@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: temporary repository roots and running the binary.
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

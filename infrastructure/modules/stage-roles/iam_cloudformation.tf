@@ -15,6 +15,9 @@
 #   CloudWatch alarms countries-<stage>-* or countries-*-<stage>
 #   SNS       e-mail subscriptions to the alarm topic
 #   API Gateway HTTP APIs (their ids are generated, so not by name)
+#   Releases  the functions' versions and `live` aliases, the CodeDeploy
+#             application and deployment group, passing the stage's CodeDeploy
+#             role: a second inline policy, in iam_codedeploy.tf
 #
 # The foundation's own roles are all named countries-delivery-...-<kind>
 # (countries-delivery-pipeline, countries-delivery-prod-deploy,

@@ -14,8 +14,9 @@
 # What a reviewer relies on, asserted here: the deploy role trusts nothing
 # broader than the tooling account's CodeBuild deploy role of its stage (and
 # operators named exactly), with the external ids and organization when
-# given; the reader role only the deploys promoted from this stage; each may
-# do only its stage's work; no Allow statement has a wildcard action.
+# given; the reader role only the deploys promoted from this stage; the
+# CodeDeploy role only this account's CodeDeploy; each may do only its
+# stage's work; no Allow statement has a wildcard action.
 #
 # Adding a resource to infrastructure/stage-account/: add an override_resource
 # for it below.
@@ -60,6 +61,21 @@ override_resource {
 }
 
 override_resource {
+  target = module.stage_roles.aws_iam_role.codedeploy["dev"]
+  values = { arn = "arn:aws:iam::222222222222:role/countries-delivery-dev-codedeploy", id = "countries-delivery-dev-codedeploy" }
+}
+
+override_resource {
+  target = module.stage_roles.aws_iam_role.codedeploy["staging"]
+  values = { arn = "arn:aws:iam::222222222222:role/countries-delivery-staging-codedeploy", id = "countries-delivery-staging-codedeploy" }
+}
+
+override_resource {
+  target = module.stage_roles.aws_iam_role.codedeploy["prod"]
+  values = { arn = "arn:aws:iam::222222222222:role/countries-delivery-prod-codedeploy", id = "countries-delivery-prod-codedeploy" }
+}
+
+override_resource {
   target = aws_kms_key.alarms
   values = { arn = "arn:aws:kms:us-east-1:222222222222:key/00000000-0000-4000-8000-000000000002", key_id = "00000000-0000-4000-8000-000000000002" }
 }
@@ -84,6 +100,10 @@ override_resource {
 override_resource { target = module.stage_roles.aws_iam_role_policy.cloudformation }
 
 override_resource { target = module.stage_roles.aws_iam_policy.function_boundary }
+
+override_resource { target = module.stage_roles.aws_iam_role_policy.cloudformation_releases }
+
+override_resource { target = module.stage_roles.aws_iam_role_policy.codedeploy }
 
 override_resource { target = aws_iam_role_policy.deployer }
 
@@ -198,6 +218,23 @@ run "dev" {
     error_message = "The dev execution role must be CloudFormation's only, read function zips from the tooling account's bucket and decrypt them only through S3 with the key aliased alias/countries-delivery: ${module.stage_roles.execution_roles["dev"].policy}"
   }
 
+  # --- dev: CodeDeploy's role is in this account (a deployment group's must be
+  # in the stack's), trusted by this account's CodeDeploy alone, shifts dev's
+  # aliases only; the execution role here may pass it, to CodeDeploy only
+  assert {
+    condition = (
+      output.codedeploy_role_arn == "arn:aws:iam::222222222222:role/countries-delivery-dev-codedeploy"
+      && length(jsondecode(module.stage_roles.codedeploy_roles["dev"].assume_role_policy).Statement) == 1
+      && jsondecode(module.stage_roles.codedeploy_roles["dev"].assume_role_policy).Statement[0].Principal == { Service = "codedeploy.amazonaws.com" }
+      && jsondecode(module.stage_roles.codedeploy_roles["dev"].assume_role_policy).Statement[0].Condition.StringEquals["aws:SourceAccount"] == "222222222222"
+      && toset(one([for st in jsondecode(module.stage_roles.codedeploy_roles["dev"].policy).Statement : st.Resource if st.Sid == "ShiftLiveAliases"])) == toset(["arn:aws:lambda:us-east-1:222222222222:function:countries-*-dev", "arn:aws:lambda:us-east-1:222222222222:function:countries-*-dev:*"])
+      && one([for st in jsondecode(module.stage_roles.execution_roles["dev"].releases_policy).Statement : st.Resource if st.Sid == "PassCodeDeployRole"]) == output.codedeploy_role_arn
+      && one([for st in jsondecode(module.stage_roles.execution_roles["dev"].releases_policy).Statement : st.Resource if st.Sid == "CodeDeployApplication"]) == "arn:aws:codedeploy:us-east-1:222222222222:application:countries-dev"
+      && module.stage_roles.execution_roles["dev"].releases_role == module.stage_roles.execution_roles["dev"].id
+    )
+    error_message = "The dev CodeDeploy role must be this account's, trusted by this account's CodeDeploy only, shifting dev's aliases only, and passed by dev's execution role here: ${jsonencode(module.stage_roles.codedeploy_roles["dev"])} ${module.stage_roles.execution_roles["dev"].releases_policy}"
+  }
+
   # --- dev: the alarm topic: encrypted, CloudWatch alarms of this account publish
   assert {
     condition = (
@@ -217,6 +254,9 @@ run "dev" {
         { for i, r in aws_iam_role.reader : "aws_iam_role.reader[${i}]" => r.assume_role_policy },
         { for i, r in aws_iam_role_policy.reader : "aws_iam_role_policy.reader[${i}]" => r.policy },
         { for k, r in module.stage_roles.execution_roles : "execution role ${k}" => r.policy },
+        { for k, r in module.stage_roles.execution_roles : "execution role releases ${k}" => r.releases_policy },
+        { for k, r in module.stage_roles.codedeploy_roles : "codedeploy role ${k}" => r.policy },
+        { for k, r in module.stage_roles.codedeploy_roles : "codedeploy role trust ${k}" => r.assume_role_policy },
         { for k, r in module.stage_roles.execution_roles : "execution role trust ${k}" => r.assume_role_policy },
         { for k, r in module.stage_roles.function_boundaries : "boundary ${k}" => r.policy },
         { "aws_kms_key.alarms" = aws_kms_key.alarms.policy, "aws_sns_topic_policy.alarms" = aws_sns_topic_policy.alarms.policy },
@@ -234,9 +274,10 @@ run "dev" {
   assert {
     condition = (
       length(jsonencode(jsondecode(aws_iam_role_policy.deployer.policy))) <= 10240
-      && length(jsonencode(jsondecode(module.stage_roles.execution_roles["dev"].policy))) <= 10240
+      && length(jsonencode(jsondecode(module.stage_roles.execution_roles["dev"].policy))) + length(jsonencode(jsondecode(module.stage_roles.execution_roles["dev"].releases_policy))) <= 10240
+      && length(jsonencode(jsondecode(module.stage_roles.codedeploy_roles["dev"].policy))) <= 10240
       && length(jsonencode(jsondecode(module.stage_roles.function_boundaries["dev"].policy))) <= 6144
-      && alltrue([for doc in concat([aws_iam_role.deployer.assume_role_policy], aws_iam_role.reader[*].assume_role_policy) : length(jsonencode(jsondecode(doc))) <= 2048])
+      && alltrue([for doc in concat([aws_iam_role.deployer.assume_role_policy, module.stage_roles.codedeploy_roles["dev"].assume_role_policy], aws_iam_role.reader[*].assume_role_policy) : length(jsonencode(jsondecode(doc))) <= 2048])
     )
     error_message = "A policy of the stage account exceeds IAM's limits (10,240 inline per role, 6,144 managed, 2,048 trust)."
   }
@@ -244,11 +285,12 @@ run "dev" {
   # --- dev: the outputs are what the tooling root and the stage file take
   assert {
     condition = output.tooling_inputs == {
-      account_id         = "222222222222"
-      execution_role_arn = "arn:aws:iam::222222222222:role/countries-delivery-dev-cloudformation"
-      deploy_role_arn    = "arn:aws:iam::222222222222:role/countries-delivery-dev-deployer"
-      reader_role_arn    = "arn:aws:iam::222222222222:role/countries-delivery-dev-reader"
-      alarm_topic_arn    = "arn:aws:sns:us-east-1:222222222222:countries-dev-alarms"
+      account_id          = "222222222222"
+      execution_role_arn  = "arn:aws:iam::222222222222:role/countries-delivery-dev-cloudformation"
+      deploy_role_arn     = "arn:aws:iam::222222222222:role/countries-delivery-dev-deployer"
+      reader_role_arn     = "arn:aws:iam::222222222222:role/countries-delivery-dev-reader"
+      alarm_topic_arn     = "arn:aws:sns:us-east-1:222222222222:countries-dev-alarms"
+      codedeploy_role_arn = "arn:aws:iam::222222222222:role/countries-delivery-dev-codedeploy"
     } && output.deploy_role_arn == aws_iam_role.deployer.arn && output.reader_role_arn == aws_iam_role.reader[0].arn && output.account_id == "222222222222"
     error_message = "tooling_inputs must be exactly the stage_accounts entry the tooling root validates: ${jsonencode(output.tooling_inputs)}"
   }

@@ -1,7 +1,9 @@
 //! `Stacks` on aws-sdk-cloudformation: the one real implementation.
 
 use aws_sdk_cloudformation::Client;
-use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Parameter, Tag};
+use aws_sdk_cloudformation::types::{
+    Capability, ChangeSetType, Parameter, RollbackConfiguration, RollbackTrigger, Tag,
+};
 
 use super::*;
 use crate::aws::{call_error, describe_error};
@@ -10,14 +12,24 @@ use crate::error::{AwsError, AwsKind, DeployError, Error, Result};
 /// The real CloudFormation client.
 #[derive(Debug, Clone)]
 pub struct CloudFormation {
-    client: Client,
+    pub(super) client: Client,
 }
 
+/// The standard variable for CloudFormation's own endpoint; it wins over `--endpoint-url`
+/// (the tests put a recording proxy or recorded answers there).
+pub const ENDPOINT_ENV: &str = "AWS_ENDPOINT_URL_CLOUDFORMATION";
+
 impl CloudFormation {
-    /// A client for the configured target.
+    /// A client for the configured target; `AWS_ENDPOINT_URL_CLOUDFORMATION` wins over `--endpoint-url`.
     pub fn new(config: &aws_config::SdkConfig) -> Self {
+        let mut conf = aws_sdk_cloudformation::config::Builder::from(config);
+        if let Ok(url) = std::env::var(ENDPOINT_ENV)
+            && !url.is_empty()
+        {
+            conf = conf.endpoint_url(url);
+        }
         CloudFormation {
-            client: Client::new(config),
+            client: Client::from_conf(conf.build()),
         }
     }
 }
@@ -128,6 +140,24 @@ impl Stacks for CloudFormation {
         }
         if let Some(role) = &request.role_arn {
             call = call.role_arn(role);
+        }
+        if let Some((triggers, minutes)) = &request.rollback {
+            // Always explicit: an empty list clears the triggers a stack kept from before.
+            let triggers = triggers
+                .iter()
+                .map(|arn| {
+                    RollbackTrigger::builder()
+                        .arn(arn)
+                        .r#type("AWS::CloudWatch::Alarm")
+                        .build()
+                })
+                .collect::<Vec<_>>();
+            call = call.rollback_configuration(
+                RollbackConfiguration::builder()
+                    .set_rollback_triggers(Some(triggers))
+                    .monitoring_time_in_minutes(*minutes as i32)
+                    .build(),
+            );
         }
         match call.send().await {
             Ok(out) => Ok(Created::ChangeSet(out.id().unwrap_or_default().to_string())),

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use crate::error::Result;
 
 mod client;
+pub mod drift;
 pub use client::CloudFormation;
 
 /// A stack as DescribeStacks reports it.
@@ -104,6 +105,9 @@ pub struct ChangeSetRequest {
     pub tags: BTreeMap<String, String>,
     /// The role CloudFormation assumes (cloud stages).
     pub role_arn: Option<String>,
+    /// Rollback triggers (alarm ARNs) and the monitoring window in minutes; none
+    /// leaves the stack's own configuration (the local stage).
+    pub rollback: Option<(Vec<String>, u32)>,
 }
 
 /// What CreateChangeSet answered.

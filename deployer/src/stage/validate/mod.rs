@@ -304,6 +304,8 @@ fn check_stage(stage: &Stage, names: &BTreeSet<&str>, out: &mut Vec<Diagnostic>)
         }
     }
 
+    release::check(s, &mut err);
+
     // Last: it reports at a fallback position, so it pushes directly.
     if let Some(message) = rules::approval_missing(stage) {
         out.push(at_or(stage, "approval", "promote_from", message));
@@ -381,6 +383,7 @@ fn is_ssm_name(name: &str) -> bool {
 
 mod accounts;
 mod chain;
+pub mod release;
 
 #[cfg(test)]
 mod tests;

@@ -150,3 +150,61 @@ fn names_and_regions() {
     assert!(is_region("us-east-1") && is_region("us-gov-west-1"));
     assert!(!is_region("useast1") && !is_region("us-east"));
 }
+
+#[test]
+fn release_settings_are_checked_where_they_are_written() {
+    let text =
+        cloud("release:\n  api_traffic: canary_10_percent_5_minutes\n  monitoring_minutes: 181\n");
+    let d = validate(&[stage("prod", &text)]);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(
+        (d[0].line, d[0].field.as_str()),
+        (7, "release.monitoring_minutes")
+    );
+    assert!(d[0].message.contains("0-180"), "{}", d[0]);
+
+    // An unknown strategy is a parse error naming the field and the allowed values.
+    let file = PathBuf::from("stages/prod.yaml");
+    let bad = cloud("release:\n  api_traffic: canary_50_percent\n");
+    let e = parse(Path::new(&file), &bad).unwrap_err();
+    assert_eq!((e.line, e.field.as_str()), (6, "release.api_traffic"));
+    assert!(
+        e.message.contains("canary_10_percent_5_minutes"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn the_local_stage_releases_all_at_once() {
+    let local = "account: '123456789012'
+region: us-east-1
+app:
+  architecture: x86_64
+  log_level: info
+  api:
+    memory_mb: 256
+    timeout_seconds: 10
+  worker:
+    memory_mb: 256
+    timeout_seconds: 30
+  upstream:
+    provider: v3
+    base_url: http://127.0.0.1:8081
+local:
+  emulator_port: 4599
+  api_port: 3000
+  upstream_port: 8081
+release:
+  api_traffic: linear_10_percent_every_1_minute
+  monitoring_minutes: 5
+";
+    let d = validate(&[stage("local", local)]);
+    let fields: Vec<&str> = d.iter().map(|d| d.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        ["release.api_traffic", "release.monitoring_minutes"],
+        "{d:?}"
+    );
+    assert!(d[0].message.contains("no CodeDeploy"), "{}", d[0]);
+}
