@@ -89,7 +89,9 @@ pub enum Command {
     #[command(after_help = "Examples:\n  deployer down dev\n  deployer down local --yes")]
     Down(DownArgs),
     /// Show what each stage runs: stack status, digests, commit, deployed-at, API URL.
-    #[command(after_help = "Examples:\n  deployer status\n  deployer status dev --json")]
+    #[command(
+        after_help = "Examples:\n  deployer status\n  deployer status dev --json\n  deployer status local --metrics              # outcomes, latencies, breaker, requests: last hour\n  deployer status prod --metrics --since 1d --json"
+    )]
     Status(StatusArgs),
     /// Deploy to <TO> exactly the artifact <FROM> runs (never a rebuild) and answer the pipeline's waiting approval.
     #[command(
@@ -200,6 +202,13 @@ pub struct DownArgs {
 pub struct StatusArgs {
     /// One stage; every stage when omitted.
     pub stage: Option<String>,
+    /// The functions' key numbers instead: fetch outcomes, upstream latency, breaker,
+    /// api requests, view-data cache and latency (CloudWatch; the local stage's log files).
+    #[arg(long)]
+    pub metrics: bool,
+    /// With --metrics: how far back, e.g. 30m, 1h, 1d.
+    #[arg(long, default_value = "1h", value_name = "DURATION", requires = "metrics")]
+    pub since: String,
 }
 
 /// `promote` arguments.

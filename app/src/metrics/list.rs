@@ -100,8 +100,8 @@ const LATENCY: &str = "Upstream latency";
 const BREAKER: &str = "Circuit breaker";
 const ROUTES: &str = "API requests by route";
 const CLASSES: &str = "API responses by status class";
-const CACHE: &str = "view-data cache";
-const VIEW: &str = "view-data latency";
+const CACHE: &str = "View-data cache";
+const VIEW: &str = "View-data latency";
 
 impl Metric {
     /// All of them, in the order the dashboard and `status --metrics` show them.

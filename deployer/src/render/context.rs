@@ -17,6 +17,7 @@ use crate::package::Digests;
 use crate::stage::Stage;
 use crate::stage::schema::{AlarmSettings, AppSettings};
 
+pub use super::dashboard::DashboardContext;
 pub use super::sqs::{
     BATCH_SIZE, DLQ_RETENTION_SECONDS, MAX_RECEIVE_COUNT, MAX_VISIBILITY_TIMEOUT_SECONDS,
     VISIBILITY_TIMEOUT_FACTOR, visibility_timeout,
@@ -47,6 +48,20 @@ pub struct Context {
     pub tags: BTreeMap<String, String>,
     /// Local-stage settings; none for cloud stages.
     pub local: Option<LocalContext>,
+    /// The stage's CloudWatch dashboard.
+    pub dashboard: DashboardContext,
+    /// The functions' metrics (app/metrics.json): alarms name them through this,
+    /// so a name missing from the list fails the render (strict mode).
+    pub metrics: MetricsContext,
+}
+
+/// The functions' metric namespace and names.
+#[derive(Debug, Clone, Serialize)]
+pub struct MetricsContext {
+    /// `Countries`.
+    pub namespace: String,
+    /// Each metric's name, keyed by itself: `{{metrics.names.BreakerOpened}}`.
+    pub names: BTreeMap<String, String>,
 }
 
 /// The stage's identity.
@@ -80,6 +95,8 @@ pub struct AlarmContext {
     pub settings: AlarmSettings,
     /// Where alarms go; none locally (alarms are still created, without actions).
     pub topic_arn: Option<String>,
+    /// `oldest_request_minutes` in seconds, the unit of the queue's age metric.
+    pub oldest_request_seconds: u32,
 }
 
 /// DynamoDB table names (docs/contract.md, "Tables").
@@ -266,6 +283,22 @@ pub fn build(stage: &Stage, outputs: &Outputs, digests: Option<&Digests>) -> Con
         None => (vec![], vec![]),
     };
 
+    let functions = Functions {
+        api: function("api", &s.app.api, api_env, api_local),
+        worker: function("worker", &s.app.worker, worker_env, worker_local),
+    };
+    let dashboard = super::dashboard::context(
+        &format!("countries-{name}"),
+        &super::dashboard::Names {
+            stage: name,
+            api_function: &functions.api.name,
+            worker_function: &functions.worker.name,
+            queue: &queue.name,
+            dlq: &queue.dlq_name,
+            oldest_request_seconds: s.alarms.oldest_request_minutes * 60,
+        },
+    );
+
     Context {
         // No outputs path here: the same values must render the same bytes wherever they were read from.
         generated_notice: format!(
@@ -287,20 +320,23 @@ pub fn build(stage: &Stage, outputs: &Outputs, digests: Option<&Digests>) -> Con
         alarms: AlarmContext {
             settings: s.alarms.clone(),
             topic_arn: outputs.alarm_topic_arn.clone(),
+            oldest_request_seconds: s.alarms.oldest_request_minutes * 60,
         },
         outputs: outputs.clone(),
         http_api: HttpApiContext {
             name: format!("countries-{name}"),
             access_log_group: format!("/aws/http-api/countries-{name}/access"),
         },
-        functions: Functions {
-            api: function("api", &s.app.api, api_env, api_local),
-            worker: function("worker", &s.app.worker, worker_env, worker_local),
-        },
+        functions,
         tables,
         queue,
         tags: s.tags.clone(),
         local,
+        dashboard,
+        metrics: MetricsContext {
+            namespace: crate::metrics::list::list().namespace.clone(),
+            names: crate::metrics::list::list().metrics.iter().map(|m| (m.name.clone(), m.name.clone())).collect(),
+        },
     }
 }
 

@@ -5,6 +5,7 @@
 //! shows exactly what a change does to each stage.
 
 pub mod context;
+pub mod dashboard;
 pub mod sqs;
 pub mod syntax;
 pub mod templates;
