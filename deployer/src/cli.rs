@@ -207,7 +207,12 @@ pub struct StatusArgs {
     #[arg(long)]
     pub metrics: bool,
     /// With --metrics: how far back, e.g. 30m, 1h, 1d.
-    #[arg(long, default_value = "1h", value_name = "DURATION", requires = "metrics")]
+    #[arg(
+        long,
+        default_value = "1h",
+        value_name = "DURATION",
+        requires = "metrics"
+    )]
     pub since: String,
 }
 

@@ -82,6 +82,7 @@ pub async fn health() -> Json<Health> {
     params(
         ("code" = String, Path, description = "Two letters: an ISO 3166-1 alpha-2 code, any case", example = "PY", pattern = "^[A-Za-z]{2}$"),
         ("force" = Option<bool>, Query, description = "Fetch even if a fresh copy is stored"),
+        ("X-Amzn-Trace-Id" = Option<String>, Header, description = "An X-Ray trace header (Root=1-...;Parent=...;Sampled=...); in Lambda the invocation's own trace is used. Its trace id travels with the request to the worker and into the status rows; a malformed one is ignored."),
     ),
     responses(
         (status = 202, description = "Queued", body = FetchAccepted),

@@ -104,8 +104,7 @@ impl Worker {
                 return Disposition::Retry;
             }
         };
-        let trace = delivery.trace_header.as_deref().and_then(TraceHeader::parse);
-        let trace_id = trace.as_ref().map(|t| t.trace_id().to_string());
+        let trace_id = delivery.trace_header.as_deref().and_then(TraceHeader::parse).map(|t| t.trace_id().to_string());
         let span = tracing::info_span!("fetch", request_id = %request.request_id, code = %code, receive_count = delivery.receive_count, trace_id = tracing::field::Empty);
         if let Some(id) = &trace_id {
             span.record("trace_id", id.as_str());

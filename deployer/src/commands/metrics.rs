@@ -59,7 +59,10 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &StatusArgs) -> Result<()> {
         reports.push(report);
     }
     if global.json {
-        println!("{:#}", json!({"command": "status", "since": args.since, "metrics": reports}));
+        println!(
+            "{:#}",
+            json!({"command": "status", "since": args.since, "metrics": reports})
+        );
     } else {
         for r in &reports {
             print!("{}", text(r));
@@ -68,10 +71,20 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &StatusArgs) -> Result<()> {
     first_error.map_or(Ok(()), Err)
 }
 
-async fn read(root: &Path, global: &GlobalArgs, s: &Stage, start_ms: i64, end_ms: i64) -> (StageMetrics, Option<Error>) {
+async fn read(
+    root: &Path,
+    global: &GlobalArgs,
+    s: &Stage,
+    start_ms: i64,
+    end_ms: i64,
+) -> (StageMetrics, Option<Error>) {
     let mut report = StageMetrics {
         stage: s.name.clone(),
-        source: if s.spec.local.is_some() { "local logs" } else { "cloudwatch" },
+        source: if s.spec.local.is_some() {
+            "local logs"
+        } else {
+            "cloudwatch"
+        },
         start: rfc3339(start_ms),
         end: rfc3339(end_ms),
         lines: None,
@@ -81,13 +94,20 @@ async fn read(root: &Path, global: &GlobalArgs, s: &Stage, start_ms: i64, end_ms
     let totals = if s.spec.local.is_some() {
         let mut offsets = [0u64; 2];
         reader::read_new(&root.join(LOGS_DIR), &Function::ALL, &mut offsets).map(|events| {
-            let (totals, lines) = local::totals(events.iter().map(|e| e.raw.as_str()), &s.name, start_ms, end_ms);
+            let (totals, lines) = local::totals(
+                events.iter().map(|e| e.raw.as_str()),
+                &s.name,
+                start_ms,
+                end_ms,
+            );
             report.lines = Some(lines);
             totals
         })
     } else {
         let target = session::target_for(s, global);
-        CloudWatchMetrics::new(&crate::aws::sdk_config(&target).await).totals(&s.name, start_ms, end_ms).await
+        CloudWatchMetrics::new(&crate::aws::sdk_config(&target).await)
+            .totals(&s.name, start_ms, end_ms)
+            .await
     };
     match totals {
         Ok(totals) => {
@@ -103,7 +123,11 @@ async fn read(root: &Path, global: &GlobalArgs, s: &Stage, start_ms: i64, end_ms
 
 /// A number as a person reads it: whole numbers without decimals, others to one place.
 fn number(v: f64) -> String {
-    if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.1}") }
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
 }
 
 /// The text form: a heading line and one row per metric.
@@ -117,10 +141,21 @@ pub fn text(r: &StageMetrics) -> String {
         out.push_str(&format!("  cannot read: {e}\n"));
         return out;
     }
-    let mut rows = vec![["GROUP", "METRIC", "FUNCTION", "COUNT", "AVG MS", "MAX MS"].map(String::from).to_vec()];
+    let mut rows = vec![
+        ["GROUP", "METRIC", "FUNCTION", "COUNT", "AVG MS", "MAX MS"]
+            .map(String::from)
+            .to_vec(),
+    ];
     let dash = |v: Option<f64>| v.map_or_else(|| "-".to_string(), number);
     for m in &r.metrics {
-        rows.push(vec![m.group.clone(), m.name.clone(), m.function.clone(), number(m.count), dash(m.average), dash(m.maximum)]);
+        rows.push(vec![
+            m.group.clone(),
+            m.name.clone(),
+            m.function.clone(),
+            number(m.count),
+            dash(m.average),
+            dash(m.maximum),
+        ]);
     }
     out.push_str(&table(&rows));
     out
@@ -130,7 +165,10 @@ fn rfc3339(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .ok()
         .and_then(|t| t.replace_nanosecond(0).ok())
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default()
 }
 

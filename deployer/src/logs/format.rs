@@ -65,7 +65,11 @@ pub fn matches_request(raw: &str, id: &str) -> bool {
 /// metrics line's `_aws.Timestamp`.
 pub fn line_timestamp_ms(raw: &str) -> Option<i64> {
     let v: Value = serde_json::from_str(raw).ok()?;
-    if let Some(ms) = v.get("_aws").and_then(|a| a.get("Timestamp")).and_then(Value::as_i64) {
+    if let Some(ms) = v
+        .get("_aws")
+        .and_then(|a| a.get("Timestamp"))
+        .and_then(Value::as_i64)
+    {
         return Some(ms);
     }
     let t = v.get("timestamp")?.as_str()?;
@@ -175,8 +179,18 @@ fn metrics_line(function: &str, aws: &Value, map: &serde_json::Map<String, Value
     let time = aws
         .get("Timestamp")
         .and_then(Value::as_i64)
-        .and_then(|ms| time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok())
-        .map(|t| format!("{:02}:{:02}:{:02}.{:03}", t.hour(), t.minute(), t.second(), t.millisecond()))
+        .and_then(|ms| {
+            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
+        })
+        .map(|t| {
+            format!(
+                "{:02}:{:02}:{:02}.{:03}",
+                t.hour(),
+                t.minute(),
+                t.second(),
+                t.millisecond()
+            )
+        })
         .unwrap_or_else(|| "-".into());
     let names = aws
         .get("CloudWatchMetrics")
@@ -187,7 +201,13 @@ fn metrics_line(function: &str, aws: &Value, map: &serde_json::Map<String, Value
         .flatten()
         .filter_map(|m| m.get("Name").and_then(Value::as_str));
     let values: Vec<String> = names
-        .map(|name| format!("{name}={}", map.get(name).map_or_else(|| "-".to_string(), Value::to_string)))
+        .map(|name| {
+            format!(
+                "{name}={}",
+                map.get(name)
+                    .map_or_else(|| "-".to_string(), Value::to_string)
+            )
+        })
         .collect();
     format!("{time} METRIC {function:<6} {}", values.join(" "))
 }
@@ -264,8 +284,15 @@ mod tests {
     fn metrics_lines_read_as_their_values() {
         let raw = r#"{"_aws":{"Timestamp":1795841120123,"CloudWatchMetrics":[{"Namespace":"Countries","Dimensions":[["Stage","Function"]],"Metrics":[{"Name":"FetchStored","Unit":"Count"},{"Name":"UpstreamLatency","Unit":"Milliseconds"}]}]},"Stage":"local","Function":"worker","FetchStored":2,"UpstreamLatency":[12,30.5],"messages":2}"#;
         assert_eq!(line_timestamp_ms(raw), Some(1_795_841_120_123));
-        let e = LogEvent { function: Function::Worker, timestamp_ms: 0, raw: raw.into() };
-        assert_eq!(readable(&e, false), "04:45:20.123 METRIC worker FetchStored=2 UpstreamLatency=[12,30.5]");
+        let e = LogEvent {
+            function: Function::Worker,
+            timestamp_ms: 0,
+            raw: raw.into(),
+        };
+        assert_eq!(
+            readable(&e, false),
+            "04:45:20.123 METRIC worker FetchStored=2 UpstreamLatency=[12,30.5]"
+        );
     }
 
     #[test]

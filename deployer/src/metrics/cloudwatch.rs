@@ -48,28 +48,48 @@ pub fn period_seconds(start_ms: i64, end_ms: i64) -> i32 {
 impl CloudWatchMetrics {
     /// A client for the configured target.
     pub fn new(config: &aws_config::SdkConfig) -> Self {
-        CloudWatchMetrics { client: Client::new(config) }
+        CloudWatchMetrics {
+            client: Client::new(config),
+        }
     }
 
     /// Each listed metric's totals for `stage` over `[start_ms, end_ms]`.
-    pub async fn totals(&self, stage: &str, start_ms: i64, end_ms: i64) -> Result<BTreeMap<String, Totals>> {
+    pub async fn totals(
+        &self,
+        stage: &str,
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Result<BTreeMap<String, Totals>> {
         let l = list();
         let period = period_seconds(start_ms, end_ms);
         let mut wanted: Vec<(String, String, Stat)> = Vec::new();
         let mut queries = Vec::new();
         for (i, def) in l.metrics.iter().enumerate() {
-            let stats: &[Stat] = if def.is_duration() { &[Stat::Sum, Stat::SampleCount, Stat::Maximum] } else { &[Stat::Sum] };
+            let stats: &[Stat] = if def.is_duration() {
+                &[Stat::Sum, Stat::SampleCount, Stat::Maximum]
+            } else {
+                &[Stat::Sum]
+            };
             for stat in stats {
                 let id = format!("m{i}_{}", stat.name().to_ascii_lowercase());
-                let dimension = |name: &str, value: &str| Dimension::builder().name(name).value(value).build();
+                let dimension =
+                    |name: &str, value: &str| Dimension::builder().name(name).value(value).build();
                 let metric = Metric::builder()
                     .namespace(&l.namespace)
                     .metric_name(&def.name)
                     .dimensions(dimension(&l.dimensions[0], stage))
                     .dimensions(dimension(&l.dimensions[1], &def.function))
                     .build();
-                let metric_stat = MetricStat::builder().metric(metric).period(period).stat(stat.name()).build();
-                let query = MetricDataQuery::builder().id(&id).metric_stat(metric_stat).return_data(true).build();
+                let metric_stat = MetricStat::builder()
+                    .metric(metric)
+                    .period(period)
+                    .stat(stat.name())
+                    .build();
+                let query = MetricDataQuery::builder()
+                    .id(&id)
+                    .metric_stat(metric_stat)
+                    .return_data(true)
+                    .build();
                 queries.push(query);
                 wanted.push((id, def.name.clone(), *stat));
             }
@@ -86,10 +106,18 @@ impl CloudWatchMetrics {
                 .set_next_token(next)
                 .send()
                 .await
-                .map_err(|e| call_error(format!("reading the {stage} stage's metrics from CloudWatch"), &e))?;
+                .map_err(|e| {
+                    call_error(
+                        format!("reading the {stage} stage's metrics from CloudWatch"),
+                        &e,
+                    )
+                })?;
             for result in out.metric_data_results() {
                 if let Some(id) = result.id() {
-                    values.entry(id.to_string()).or_default().extend(result.values());
+                    values
+                        .entry(id.to_string())
+                        .or_default()
+                        .extend(result.values());
                 }
             }
             match out.next_token() {

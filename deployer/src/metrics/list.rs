@@ -82,7 +82,10 @@ mod tests {
         assert_eq!(groups[0].0, "Fetch outcomes");
         // Every group is one function's, so a widget filters on one Function value.
         for (group, members) in &groups {
-            assert!(members.iter().all(|m| m.function == members[0].function), "{group}");
+            assert!(
+                members.iter().all(|m| m.function == members[0].function),
+                "{group}"
+            );
         }
     }
 }

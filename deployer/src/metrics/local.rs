@@ -25,7 +25,9 @@ pub fn totals<'a>(
         let Ok(Value::Object(root)) = serde_json::from_str::<Value>(line) else {
             continue;
         };
-        let Some(aws) = root.get("_aws") else { continue };
+        let Some(aws) = root.get("_aws") else {
+            continue;
+        };
         let in_window = aws
             .get("Timestamp")
             .and_then(Value::as_i64)
@@ -40,7 +42,11 @@ pub fn totals<'a>(
                 continue;
             }
             let metrics = directive.get("Metrics").and_then(Value::as_array);
-            for name in metrics.into_iter().flatten().filter_map(|m| m.get("Name").and_then(Value::as_str)) {
+            for name in metrics
+                .into_iter()
+                .flatten()
+                .filter_map(|m| m.get("Name").and_then(Value::as_str))
+            {
                 let values: Vec<f64> = match root.get(name) {
                     Some(Value::Array(items)) => items.iter().filter_map(Value::as_f64).collect(),
                     Some(v) => v.as_f64().into_iter().collect(),
@@ -89,7 +95,10 @@ mod tests {
         let row = |name: &str| rows.iter().find(|r| r.name == name).unwrap().clone();
         assert_eq!(row("FetchStored").count, 4.0);
         let latency = row("UpstreamLatency");
-        assert_eq!((latency.count, latency.average, latency.maximum), (4.0, Some(20.0), Some(30.0)));
+        assert_eq!(
+            (latency.count, latency.average, latency.maximum),
+            (4.0, Some(20.0), Some(30.0))
+        );
         let none = row("FetchNotFound");
         assert_eq!((none.count, none.average), (0.0, None));
         assert_eq!(row("ViewDataLatency").maximum, None);

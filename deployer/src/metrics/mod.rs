@@ -54,7 +54,11 @@ impl Totals {
 pub fn key_number(def: &MetricDef, totals: Totals) -> KeyNumber {
     let (count, average, maximum) = if def.is_duration() {
         let average = (totals.samples > 0.0).then(|| totals.sum / totals.samples);
-        (totals.samples, average, totals.maximum.filter(|_| totals.samples > 0.0))
+        (
+            totals.samples,
+            average,
+            totals.maximum.filter(|_| totals.samples > 0.0),
+        )
     } else {
         (totals.sum, None, None)
     };

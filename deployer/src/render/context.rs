@@ -287,17 +287,16 @@ pub fn build(stage: &Stage, outputs: &Outputs, digests: Option<&Digests>) -> Con
         api: function("api", &s.app.api, api_env, api_local),
         worker: function("worker", &s.app.worker, worker_env, worker_local),
     };
-    let dashboard = super::dashboard::context(
-        &format!("countries-{name}"),
-        &super::dashboard::Names {
-            stage: name,
-            api_function: &functions.api.name,
-            worker_function: &functions.worker.name,
-            queue: &queue.name,
-            dlq: &queue.dlq_name,
-            oldest_request_seconds: s.alarms.oldest_request_minutes * 60,
-        },
-    );
+    let stack_name = format!("countries-{name}");
+    let dashboard = super::dashboard::context(&super::dashboard::Names {
+        stage: name,
+        stack: &stack_name,
+        api_function: &functions.api.name,
+        worker_function: &functions.worker.name,
+        queue: &queue.name,
+        dlq: &queue.dlq_name,
+        oldest_request_seconds: s.alarms.oldest_request_minutes * 60,
+    });
 
     Context {
         // No outputs path here: the same values must render the same bytes wherever they were read from.
@@ -335,7 +334,11 @@ pub fn build(stage: &Stage, outputs: &Outputs, digests: Option<&Digests>) -> Con
         dashboard,
         metrics: MetricsContext {
             namespace: crate::metrics::list::list().namespace.clone(),
-            names: crate::metrics::list::list().metrics.iter().map(|m| (m.name.clone(), m.name.clone())).collect(),
+            names: crate::metrics::list::list()
+                .metrics
+                .iter()
+                .map(|m| (m.name.clone(), m.name.clone()))
+                .collect(),
         },
     }
 }

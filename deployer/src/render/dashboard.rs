@@ -1,8 +1,9 @@
 //! The stage's CloudWatch dashboard body. Pure: names in, JSON out.
 //!
-//! The body is a CloudFormation `!Sub` string: `${AWS::Region}`, the HTTP
-//! API's id (`${HttpApi}`) and the alarms' ARNs (`${<Alarm>.Arn}`) are filled
-//! in by CloudFormation. The `Countries` widgets are drawn from the metric
+//! The body is a CloudFormation `!Sub` string: the region, partition and
+//! account (`${AWS::Region}`, ...) and the HTTP API's id (`${HttpApi}`) are
+//! filled in by CloudFormation. Alarms are named by ARN, built from their
+//! names (the emulator cannot resolve an alarm's `Arn` attribute). The `Countries` widgets are drawn from the metric
 //! list the app emits ([`crate::metrics::list`]), one widget per group, so a
 //! new metric shows up here without touching this file.
 
@@ -11,16 +12,16 @@ use serde_json::{Value, json};
 
 use crate::metrics::list::{self, MetricDef};
 
-/// The alarms of the stack (logical ids), shown at the top of the dashboard.
-/// A test checks this against the rendered stack's alarms.
+/// The alarms of the stack, shown at the top of the dashboard: their names
+/// after `countries-<stage>-`. A test checks this against the rendered stack.
 pub const ALARMS: [&str; 7] = [
-    "DeadLetterQueueNotEmptyAlarm",
-    "OldestFetchRequestAlarm",
-    "BreakerOpenedAlarm",
-    "ApiErrorsAlarm",
-    "WorkerErrorsAlarm",
-    "ApiThrottlesAlarm",
-    "WorkerThrottlesAlarm",
+    "dlq-not-empty",
+    "oldest-fetch-request",
+    "breaker-opened",
+    "api-errors",
+    "worker-errors",
+    "api-throttles",
+    "worker-throttles",
 ];
 
 /// The widgets' period: CloudWatch's standard resolution.
@@ -33,6 +34,8 @@ const PER_ROW: usize = 3;
 pub struct Names<'a> {
     /// The stage (the `Stage` dimension's value).
     pub stage: &'a str,
+    /// `countries-<stage>`: the dashboard's and the alarms' prefix.
+    pub stack: &'a str,
     /// The api function's name.
     pub api_function: &'a str,
     /// The worker function's name.
@@ -89,7 +92,17 @@ fn line(parts: &[&str], options: Value) -> Value {
 /// A `Countries` metric line: `[namespace, name, "Stage", stage, "Function", function, options]`.
 fn emf_line(stage: &str, m: &MetricDef, options: Value) -> Value {
     let l = list::list();
-    line(&[&l.namespace, &m.name, &l.dimensions[0], stage, &l.dimensions[1], &m.function], options)
+    line(
+        &[
+            &l.namespace,
+            &m.name,
+            &l.dimensions[0],
+            stage,
+            &l.dimensions[1],
+            &m.function,
+        ],
+        options,
+    )
 }
 
 /// One widget per metric group: sums of counts, p50/p99/max of durations.
@@ -102,12 +115,21 @@ fn emf_widgets(stage: &str, function: &str) -> Vec<Value> {
                 let lines = members
                     .iter()
                     .flat_map(|m| {
-                        ["p50", "p99", "Maximum"].map(|stat| emf_line(stage, m, json!({"stat": stat, "label": format!("{} {stat}", m.name)})))
+                        ["p50", "p99", "Maximum"].map(|stat| {
+                            emf_line(
+                                stage,
+                                m,
+                                json!({"stat": stat, "label": format!("{} {stat}", m.name)}),
+                            )
+                        })
                     })
                     .collect();
                 graph(&format!("{group} (ms)"), None, lines, json!({}))
             } else {
-                let lines = members.iter().map(|m| emf_line(stage, m, json!({}))).collect();
+                let lines = members
+                    .iter()
+                    .map(|m| emf_line(stage, m, json!({})))
+                    .collect();
                 graph(group, Some("Sum"), lines, json!({}))
             }
         })
@@ -116,21 +138,46 @@ fn emf_widgets(stage: &str, function: &str) -> Vec<Value> {
 
 /// The dashboard body for a stage, as JSON (with `${...}` for CloudFormation).
 pub fn body(n: &Names) -> Value {
-    let http = |metric: &str, options: Value| line(&["AWS/ApiGateway", metric, "ApiId", "${HttpApi}"], options);
-    let queue = |metric: &str, queue: &str, label: &str| line(&["AWS/SQS", metric, "QueueName", queue], json!({"label": label}));
+    let http = |metric: &str, options: Value| {
+        line(&["AWS/ApiGateway", metric, "ApiId", "${HttpApi}"], options)
+    };
+    let queue = |metric: &str, queue: &str, label: &str| {
+        line(
+            &["AWS/SQS", metric, "QueueName", queue],
+            json!({"label": label}),
+        )
+    };
     let both = |metric: &str| {
         vec![
-            line(&["AWS/Lambda", metric, "FunctionName", n.api_function], json!({"label": "api"})),
-            line(&["AWS/Lambda", metric, "FunctionName", n.worker_function], json!({"label": "worker"})),
+            line(
+                &["AWS/Lambda", metric, "FunctionName", n.api_function],
+                json!({"label": "api"}),
+            ),
+            line(
+                &["AWS/Lambda", metric, "FunctionName", n.worker_function],
+                json!({"label": "worker"}),
+            ),
         ]
     };
 
     let mut graphs = vec![
-        graph("API requests, 4xx and 5xx (HTTP API)", Some("Sum"), vec![http("Count", json!({})), http("4xx", json!({})), http("5xx", json!({}))], json!({})),
+        graph(
+            "API requests, 4xx and 5xx (HTTP API)",
+            Some("Sum"),
+            vec![
+                http("Count", json!({})),
+                http("4xx", json!({})),
+                http("5xx", json!({})),
+            ],
+            json!({}),
+        ),
         graph(
             "API latency (HTTP API, ms)",
             None,
-            vec![http("Latency", json!({"stat": "p50", "label": "p50"})), http("Latency", json!({"stat": "p99", "label": "p99"}))],
+            vec![
+                http("Latency", json!({"stat": "p50", "label": "p50"})),
+                http("Latency", json!({"stat": "p99", "label": "p99"})),
+            ],
             json!({}),
         ),
     ];
@@ -166,15 +213,24 @@ pub fn body(n: &Names) -> Value {
     let alarms = json!({
         "type": "alarm",
         "properties": {
-            "title": format!("Alarms of countries-{}: each one's description says what to do", n.stage),
-            "alarms": ALARMS.iter().map(|id| format!("${{{id}.Arn}}")).collect::<Vec<_>>(),
+            "title": format!("Alarms of {}: each one's description says what to do", n.stack),
+            "alarms": ALARMS
+                .iter()
+                .map(|name| format!("arn:${{AWS::Partition}}:cloudwatch:${{AWS::Region}}:${{AWS::AccountId}}:alarm:{}-{name}", n.stack))
+                .collect::<Vec<_>>(),
         },
     });
     let alarm_height = 3;
     let width = 24 / PER_ROW;
     let mut widgets = vec![place(alarms, 0, 0, 24, alarm_height)];
     for (i, g) in graphs.into_iter().enumerate() {
-        widgets.push(place(g, (i % PER_ROW) * width, alarm_height + (i / PER_ROW) * 6, width, 6));
+        widgets.push(place(
+            g,
+            (i % PER_ROW) * width,
+            alarm_height + (i / PER_ROW) * 6,
+            width,
+            6,
+        ));
     }
     json!({"start": "-PT3H", "widgets": widgets})
 }
@@ -183,11 +239,17 @@ pub fn body(n: &Names) -> Value {
 /// (or alarms) one per line below it.
 fn lines(body: &Value) -> Vec<String> {
     const LIST: &str = "__items__";
-    let mut out = vec!["{".to_string(), format!("  \"start\": {},", body["start"]), "  \"widgets\": [".to_string()];
+    let mut out = vec![
+        "{".to_string(),
+        format!("  \"start\": {},", body["start"]),
+        "  \"widgets\": [".to_string(),
+    ];
     let widgets = body["widgets"].as_array().cloned().unwrap_or_default();
     for (i, widget) in widgets.iter().enumerate() {
         let comma = if i + 1 < widgets.len() { "," } else { "" };
-        let key = ["metrics", "alarms"].into_iter().find(|k| widget["properties"][*k].is_array());
+        let key = ["metrics", "alarms"]
+            .into_iter()
+            .find(|k| widget["properties"][*k].is_array());
         let Some(key) = key else {
             out.push(format!("    {widget}{comma}"));
             continue;
@@ -195,11 +257,16 @@ fn lines(body: &Value) -> Vec<String> {
         let mut head = widget.clone();
         let items = std::mem::replace(&mut head["properties"][key], json!(LIST));
         let text = head.to_string();
-        let (before, after) = text.split_once(&format!("\"{LIST}\"")).unwrap_or((&text, ""));
+        let (before, after) = text
+            .split_once(&format!("\"{LIST}\""))
+            .unwrap_or((&text, ""));
         out.push(format!("    {before}["));
         let items = items.as_array().cloned().unwrap_or_default();
         for (j, item) in items.iter().enumerate() {
-            out.push(format!("      {item}{}", if j + 1 < items.len() { "," } else { "" }));
+            out.push(format!(
+                "      {item}{}",
+                if j + 1 < items.len() { "," } else { "" }
+            ));
         }
         out.push(format!("    ]{after}{comma}"));
     }
@@ -208,8 +275,11 @@ fn lines(body: &Value) -> Vec<String> {
 }
 
 /// The template's view of it.
-pub fn context(stack_name: &str, names: &Names) -> DashboardContext {
-    DashboardContext { name: stack_name.to_string(), body_lines: lines(&body(names)) }
+pub fn context(names: &Names) -> DashboardContext {
+    DashboardContext {
+        name: names.stack.to_string(),
+        body_lines: lines(&body(names)),
+    }
 }
 
 #[cfg(test)]
@@ -219,6 +289,7 @@ mod tests {
     fn names() -> Names<'static> {
         Names {
             stage: "dev",
+            stack: "countries-dev",
             api_function: "countries-api-dev",
             worker_function: "countries-worker-dev",
             queue: "countries-fetch-dev",
@@ -236,21 +307,43 @@ mod tests {
             for line in w["properties"]["metrics"].as_array().into_iter().flatten() {
                 if line[0] == "Countries" {
                     let name = line[1].as_str().unwrap().to_string();
-                    let function = &list::list().metrics.iter().find(|m| m.name == name).unwrap().function;
-                    assert_eq!(line.as_array().unwrap()[2..6], [json!("Stage"), json!("dev"), json!("Function"), json!(function)]);
+                    let function = &list::list()
+                        .metrics
+                        .iter()
+                        .find(|m| m.name == name)
+                        .unwrap()
+                        .function;
+                    assert_eq!(
+                        line.as_array().unwrap()[2..6],
+                        [
+                            json!("Stage"),
+                            json!("dev"),
+                            json!("Function"),
+                            json!(function)
+                        ]
+                    );
                     if !drawn.contains(&name) {
                         drawn.push(name);
                     }
                 }
             }
         }
-        let mut listed: Vec<String> = list::list().metrics.iter().map(|m| m.name.clone()).collect();
+        let mut listed: Vec<String> = list::list()
+            .metrics
+            .iter()
+            .map(|m| m.name.clone())
+            .collect();
         drawn.sort();
         listed.sort();
         assert_eq!(drawn, listed);
         let mut cells = std::collections::HashSet::new();
         for w in widgets {
-            let (x, y, width, height) = (w["x"].as_u64().unwrap(), w["y"].as_u64().unwrap(), w["width"].as_u64().unwrap(), w["height"].as_u64().unwrap());
+            let (x, y, width, height) = (
+                w["x"].as_u64().unwrap(),
+                w["y"].as_u64().unwrap(),
+                w["width"].as_u64().unwrap(),
+                w["height"].as_u64().unwrap(),
+            );
             assert!(x + width <= 24, "{w}");
             for cx in x..x + width {
                 for cy in y..y + height {
@@ -262,14 +355,32 @@ mod tests {
 
     #[test]
     fn the_body_refers_to_the_stack_only_through_sub() {
-        let text = context("countries-dev", &names()).body_lines.join("\n");
-        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), body(&names()), "the lines are the body");
-        for needle in ["${AWS::Region}", "${HttpApi}", "${BreakerOpenedAlarm.Arn}", "countries-fetch-dlq-dev", "\"value\":900"] {
+        let text = context(&names()).body_lines.join("\n");
+        assert_eq!(
+            serde_json::from_str::<Value>(&text).unwrap(),
+            body(&names()),
+            "the lines are the body"
+        );
+        for needle in [
+            "${AWS::Region}",
+            "${HttpApi}",
+            ":alarm:countries-dev-breaker-opened\"",
+            "countries-fetch-dlq-dev",
+            "\"value\":900",
+        ] {
             assert!(text.contains(needle), "{needle}");
         }
         // Nothing else looks like a substitution.
         let subs = text.matches("${").count();
-        let known = text.matches("${AWS::Region}").count() + text.matches("${HttpApi}").count() + ALARMS.len();
+        let known: usize = [
+            "${AWS::Region}",
+            "${AWS::Partition}",
+            "${AWS::AccountId}",
+            "${HttpApi}",
+        ]
+        .iter()
+        .map(|k| text.matches(k).count())
+        .sum();
         assert_eq!(subs, known);
     }
 }
