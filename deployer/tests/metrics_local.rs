@@ -8,7 +8,8 @@
 //!   specification (checked here, independently of the code that writes it),
 //!   with the metric list's names and units, and there is one line per api
 //!   request and at most one per worker batch;
-//! - `deployer status local --metrics` shows exactly what the run did.
+//! - `deployer status local --metrics` shows exactly what the run did;
+//! - the zips it packaged stay within 3 MB.
 //!
 //! The upstream is made to fail by pausing its process (SIGSTOP: connections
 //! are accepted, nothing answers, every call times out) and resumed after.
@@ -299,6 +300,22 @@ fn status_metrics_adds_up_a_scripted_local_run() {
             started.elapsed() < Duration::from_secs(1200),
             "not ready in 20 minutes:\n{}",
             seen.join("\n")
+        );
+    }
+    // The zips `up local` just packaged (the same build as the cloud's, for
+    // this machine's architecture) stay within the project's 3 MB budget.
+    let manifest: Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("target/lambda/manifest.json")).expect("manifest"),
+    )
+    .unwrap();
+    for function in ["api", "worker"] {
+        let size = manifest["functions"][function]["size"]
+            .as_u64()
+            .expect("size");
+        println!("{function} zip: {size} bytes");
+        assert!(
+            size <= 3_000_000,
+            "the {function} zip is {size} bytes, over the 3 MB budget"
         );
     }
     let state: Value = serde_json::from_str(

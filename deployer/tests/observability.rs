@@ -83,7 +83,10 @@ fn check_stack(stage: &str, path: &Path) {
             let parts = line.as_array().expect("a metric line is an array");
             let strings: Vec<&str> = parts.iter().filter_map(Value::as_str).collect();
             // namespace, name, then dimension name/value pairs; an options object may end it.
-            assert!(strings.len() >= 4 && strings.len() % 2 == 0, "{line}");
+            assert!(
+                strings.len() >= 4 && strings.len().is_multiple_of(2),
+                "{line}"
+            );
             assert!(
                 parts.len() == strings.len()
                     || (parts.len() == strings.len() + 1 && parts.last().unwrap().is_object()),
