@@ -73,6 +73,11 @@ struct Api {
 
 impl Api {
     fn call(&mut self, method: &str, path: &str) -> (u16, Value) {
+        self.call_traced(method, path, None)
+    }
+
+    /// A request, with an `X-Amzn-Trace-Id` header when `trace` is given.
+    fn call_traced(&mut self, method: &str, path: &str, trace: Option<&str>) -> (u16, Value) {
         let route = match path.split('/').nth(1) {
             Some("fetch-data") => "fetch-data",
             Some("view-data") => "view-data",
@@ -81,10 +86,11 @@ impl Api {
         };
         *self.requests.entry(route).or_default() += 1;
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let res = client()
-            .request(method, format!("{}{path}", self.base))
-            .send()
-            .expect("request");
+        let mut request = client().request(method, format!("{}{path}", self.base));
+        if let Some(trace) = trace {
+            request = request.header("X-Amzn-Trace-Id", trace);
+        }
+        let res = request.send().expect("request");
         let status = res.status().as_u16();
         (status, res.json().unwrap_or(Value::Null))
     }
@@ -96,14 +102,14 @@ impl Api {
         self.wait(code, outcome);
     }
 
-    /// Waits for a country's first status row, which must have `outcome`.
-    fn wait(&mut self, code: &str, outcome: &str) {
+    /// Waits for a country's first status row, which must have `outcome`; returns it.
+    fn wait(&mut self, code: &str, outcome: &str) -> Value {
         let started = Instant::now();
         loop {
             let (_, rows) = self.call("GET", &format!("/status/{code}"));
             if let Some(got) = rows[0]["outcome"].as_str() {
                 assert_eq!(got, outcome, "{code}: {rows}");
-                return;
+                return rows[0].clone();
             }
             assert!(
                 started.elapsed() < Duration::from_secs(60),
@@ -134,6 +140,9 @@ fn metrics(root: &std::path::Path, since: &str) -> BTreeMap<String, Value> {
         .map(|m| (m["name"].as_str().unwrap().to_string(), m.clone()))
         .collect()
 }
+
+const TRACE: &str = "Root=1-6750f0a1-5b8c2d1e9f0a4b3c2d1e0f9a;Parent=53995c3f42cd8ad8;Sampled=1";
+const TRACE_ID: &str = "1-6750f0a1-5b8c2d1e9f0a4b3c2d1e0f9a";
 
 const UNITS: &[&str] = &[
     "Seconds",
@@ -340,7 +349,13 @@ fn status_metrics_adds_up_a_scripted_local_run() {
     };
     let script_started = now_ms();
 
-    api.fetch("PY", "stored");
+    // PY carries an X-Ray trace header: its id reaches the worker through the
+    // queue, and is on both functions' log lines and in the status row.
+    let (status, queued) = api.call_traced("POST", "/fetch-data/PY", Some(TRACE));
+    assert_eq!(status, 202, "{queued}");
+    let row = api.wait("PY", "stored");
+    assert_eq!(row["trace_id"], TRACE_ID, "{row}");
+    let request_id = queued["request_id"].as_str().unwrap().to_string();
     api.fetch("ZZ", "not_found");
     assert_eq!(api.call("GET", "/view-data/PY").0, 200); // read from the table
     assert_eq!(api.call("GET", "/view-data/PY").0, 200); // from the cache
@@ -422,6 +437,35 @@ fn status_metrics_adds_up_a_scripted_local_run() {
         row.split_whitespace().collect::<Vec<_>>()[..3]
             == ["Fetch", "outcomes", "FetchUpstreamError"],
         "{row}"
+    );
+
+    // `deployer logs` finds PY's request across the api and the worker, with its trace id.
+    let out = Command::new(env!("CARGO_BIN_EXE_deployer"))
+        .current_dir(&root)
+        .args([
+            "logs",
+            "local",
+            "--request-id",
+            &request_id,
+            "--since",
+            &since(),
+        ])
+        .output()
+        .expect("deployer logs");
+    let (lines, stderr) = common::texts(&out);
+    assert!(out.status.success(), "{stderr}");
+    let traced: Vec<&str> = lines
+        .lines()
+        .filter(|l| l.contains(&format!("trace_id={TRACE_ID}")))
+        .collect();
+    assert!(
+        traced
+            .iter()
+            .any(|l| l.contains(" api ") && l.contains("fetch request queued"))
+            && traced
+                .iter()
+                .any(|l| l.contains(" worker ") && l.contains("attempt recorded")),
+        "the api's and the worker's lines of the request carry its trace id:\n{lines}"
     );
 
     // Every metrics line of the run, read back from the log files: each
