@@ -46,7 +46,7 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &StatusArgs) -> Result<()> {
     let stages = stage::load_all(root)?;
     let selected = stage::select(&stages, args.stage.as_deref())?;
     let window = parse_since(&args.since)?;
-    let end_ms = now_ms();
+    let end_ms = super::logs::now_ms();
     let start_ms = end_ms - window.as_millis() as i64;
     let runtime = session::runtime()?;
     let mut reports = Vec::new();
@@ -170,8 +170,4 @@ fn rfc3339(ms: i64) -> String {
                 .ok()
         })
         .unwrap_or_default()
-}
-
-fn now_ms() -> i64 {
-    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }

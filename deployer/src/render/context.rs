@@ -288,6 +288,7 @@ pub fn build(stage: &Stage, outputs: &Outputs, digests: Option<&Digests>) -> Con
         worker: function("worker", &s.app.worker, worker_env, worker_local),
     };
     let stack_name = format!("countries-{name}");
+    let oldest_request_seconds = s.alarms.oldest_request_minutes * 60;
     let dashboard = super::dashboard::context(&super::dashboard::Names {
         stage: name,
         stack: &stack_name,
@@ -295,8 +296,9 @@ pub fn build(stage: &Stage, outputs: &Outputs, digests: Option<&Digests>) -> Con
         worker_function: &functions.worker.name,
         queue: &queue.name,
         dlq: &queue.dlq_name,
-        oldest_request_seconds: s.alarms.oldest_request_minutes * 60,
+        oldest_request_seconds,
     });
+    let list = crate::metrics::list::list();
 
     Context {
         // No outputs path here: the same values must render the same bytes wherever they were read from.
@@ -309,7 +311,7 @@ pub fn build(stage: &Stage, outputs: &Outputs, digests: Option<&Digests>) -> Con
             file: stage.file.display().to_string(),
             account: s.account.clone(),
             region: s.region.clone(),
-            stack_name: format!("countries-{name}"),
+            stack_name: stack_name.clone(),
             is_local: local.is_some(),
             protect_data: local.is_none(),
             promote_from: s.promote_from.clone(),
@@ -319,7 +321,7 @@ pub fn build(stage: &Stage, outputs: &Outputs, digests: Option<&Digests>) -> Con
         alarms: AlarmContext {
             settings: s.alarms.clone(),
             topic_arn: outputs.alarm_topic_arn.clone(),
-            oldest_request_seconds: s.alarms.oldest_request_minutes * 60,
+            oldest_request_seconds,
         },
         outputs: outputs.clone(),
         http_api: HttpApiContext {
@@ -333,8 +335,8 @@ pub fn build(stage: &Stage, outputs: &Outputs, digests: Option<&Digests>) -> Con
         local,
         dashboard,
         metrics: MetricsContext {
-            namespace: crate::metrics::list::list().namespace.clone(),
-            names: crate::metrics::list::list()
+            namespace: list.namespace.clone(),
+            names: list
                 .metrics
                 .iter()
                 .map(|m| (m.name.clone(), m.name.clone()))
