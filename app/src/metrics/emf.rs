@@ -90,8 +90,9 @@ pub fn document(
     Some(Value::Object(root))
 }
 
-/// Whole numbers as integers (`3`, not `3.0`), others as they are.
+/// Whole numbers as integers (`3`, not `3.0`), others to the microsecond (`0.127`).
 fn number(v: f64) -> Value {
+    let v = (v * 1000.0).round() / 1000.0;
     if v.fract() == 0.0 && v.abs() < 9.0e15 { Value::from(v as i64) } else { Value::from(v) }
 }
 
@@ -105,7 +106,7 @@ mod tests {
         tally.count(Metric::FetchStored);
         tally.observe(Metric::UpstreamLatency, 12.0);
         tally.count(Metric::FetchStored);
-        tally.observe(Metric::UpstreamLatency, 30.5);
+        tally.observe(Metric::UpstreamLatency, 30.500_000_4);
         tally.count(Metric::BreakerOpened);
         let doc = document("dev", Function::Worker, 1_700_000_000_123, &tally.into_values(), &[("messages", json!(2))]).unwrap();
         assert_eq!(
