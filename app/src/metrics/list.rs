@@ -51,7 +51,8 @@ impl Unit {
     }
 }
 
-/// Every metric the functions emit.
+/// Every metric the functions emit; what each one counts is its
+/// [`Definition::means`] (see [`Metric::definition`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Metric {
     FetchStored,
