@@ -5,6 +5,7 @@ use crate::api::ApiState;
 use crate::api::cache::ViewCache;
 use crate::config::{ApiConfig, Provider, WorkerConfig};
 use crate::error::Error;
+use crate::metrics::{Function, Metrics};
 use crate::queue::SqsQueue;
 use crate::store::attempts::DynamoAttempts;
 use crate::store::breaker::DynamoBreaker;
@@ -27,6 +28,7 @@ pub fn api_state(config: &ApiConfig, sdk: &aws_config::SdkConfig) -> ApiState {
         queue: Arc::new(SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.common.queue_url)),
         cache: Arc::new(ViewCache::new(config.view_cache_ttl)),
         http_max_age_seconds: config.http_max_age_seconds,
+        metrics: Metrics::stdout(&config.common.stage, Function::Api),
     }
 }
 
@@ -49,5 +51,6 @@ pub async fn worker(config: &WorkerConfig, sdk: &aws_config::SdkConfig) -> Resul
         upstream: Arc::new(HttpSource::new(config, api_key)?),
         breaker_settings: config.breaker,
         refresh_after_ms: config.refresh_after.as_millis() as i64,
+        metrics: Metrics::stdout(&config.common.stage, Function::Worker),
     })
 }

@@ -17,6 +17,7 @@ fn delivery(code: &str, n: usize) -> Delivery {
         message_id: format!("m-{n}"),
         body: json!({"code": code, "request_id": format!("r-{n}"), "requested_at": ""}).to_string(),
         receive_count: 1,
+        trace_header: None,
     }
 }
 

@@ -15,6 +15,7 @@ fn delivery(code: &str, request_id: &str, receive_count: u32) -> Delivery {
         message_id: format!("m-{request_id}"),
         body: json!({"code": code, "request_id": request_id, "requested_at": "2026-11-28T00:00:00.000Z"}).to_string(),
         receive_count,
+        trace_header: None,
     }
 }
 
@@ -197,6 +198,7 @@ async fn unreadable_messages_are_left_for_the_dead_letter_queue() {
             message_id: "m".into(),
             body: body.into(),
             receive_count: 1,
+            trace_header: None,
         };
         assert_eq!(worker.handle(&d).await, Disposition::Retry, "{body:?}");
     }
@@ -205,6 +207,7 @@ async fn unreadable_messages_are_left_for_the_dead_letter_queue() {
         message_id: "m-bare".into(),
         body: "\"PY\"".into(),
         receive_count: 1,
+        trace_header: None,
     };
     assert_eq!(worker.handle(&bare).await, Disposition::Done);
 }

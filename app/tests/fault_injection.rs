@@ -33,7 +33,7 @@ async fn every_request_ends_exactly_once() {
         for code in &codes {
             let request_id = format!("{code}-{round}");
             let request = FetchRequest { code: code.clone(), request_id: request_id.clone(), requested_at: String::new(), force: true };
-            queue.send(&request).await.unwrap();
+            queue.send(&request, None).await.unwrap();
             requested.insert(request_id);
         }
     }

@@ -247,6 +247,16 @@ async fn release_binaries_answer_under_the_lambda_runtime_api_emulator() {
         logs(&[&worker_emulator, &worker])
     );
     sqs_batch::assert_handled(&stack).await;
+    // One metrics line for the invocation, on stdout where CloudWatch Logs reads it.
+    let metrics: Vec<serde_json::Value> = std::fs::read_to_string(&worker.log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v.get("_aws").is_some())
+        .collect();
+    assert_eq!(metrics.len(), 1, "one metrics line per invocation\n{}", worker.tail());
+    let counts = ["FetchStored", "FetchNotFound", "messages"].map(|k| metrics[0][k].as_u64());
+    assert_eq!(counts, [Some(2), Some(1), Some(4)], "{}", metrics[0]);
 
     // The api: the shared contract checks, through the Function URL path.
     let base = format!("http://127.0.0.1:{api_port}/lambda-url/_");
@@ -268,6 +278,17 @@ async fn release_binaries_answer_under_the_lambda_runtime_api_emulator() {
         report.failures.join("\n"),
         logs(&[&api_emulator, &api])
     );
+    // One metrics line per request, each with the trace id of its invocation's context.
+    let api_metrics: Vec<serde_json::Value> = std::fs::read_to_string(&api.log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v.get("_aws").is_some())
+        .collect();
+    assert!(!api_metrics.is_empty(), "{}", api.tail());
+    for line in &api_metrics {
+        assert!(line["trace_id"].as_str().is_some_and(|t| t.starts_with("1-")), "{line}");
+    }
     assert_eq!(
         stack.drain_bodies(&stack.queue_url).await.len(),
         contract::queued_by(&checks),

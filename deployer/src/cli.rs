@@ -89,7 +89,9 @@ pub enum Command {
     #[command(after_help = "Examples:\n  deployer down dev\n  deployer down local --yes")]
     Down(DownArgs),
     /// Show what each stage runs: stack status, digests, commit, deployed-at, API URL.
-    #[command(after_help = "Examples:\n  deployer status\n  deployer status dev --json")]
+    #[command(
+        after_help = "Examples:\n  deployer status\n  deployer status dev --json\n  deployer status local --metrics              # outcomes, latencies, breaker, requests: last hour\n  deployer status prod --metrics --since 1d --json"
+    )]
     Status(StatusArgs),
     /// Detect drift: list each resource of the stage's stack that no longer matches its template (exit 1 when one does).
     #[command(
@@ -219,6 +221,18 @@ pub struct DownArgs {
 pub struct StatusArgs {
     /// One stage; every stage when omitted.
     pub stage: Option<String>,
+    /// The functions' key numbers instead: fetch outcomes, upstream latency, breaker,
+    /// api requests, view-data cache and latency (CloudWatch; the local stage's log files).
+    #[arg(long)]
+    pub metrics: bool,
+    /// With --metrics: how far back, e.g. 30m, 1h, 1d.
+    #[arg(
+        long,
+        default_value = "1h",
+        value_name = "DURATION",
+        requires = "metrics"
+    )]
+    pub since: String,
 }
 
 /// `drift` arguments.

@@ -2,11 +2,11 @@
 //! later commands can use.
 //!
 //! Pure logic (`stage::{validate, rules, locate}`, `env_contract`,
-//! `render::context`, `outputs::{parse, inspect}`, `plan`,
+//! `render::{context, dashboard}`, `metrics::{list, local}`, `outputs::{parse, inspect}`, `plan`,
 //! `package::{zip, elf, manifest}`, `deploy::{policy, stack_state,
 //! progress}`, `logs::format`, `diagnostics`) has no I/O; the edges
 //! (`stage::load`, `outputs::read`, `render::write`, `package::build`, `aws`,
-//! `deploy::engine`, `local`, `logs::{reader, cloudwatch}`) read and write
+//! `deploy::engine`, `local`, `logs::{reader, cloudwatch}`, `metrics::cloudwatch`) read and write
 //! files, run tools or call AWS. `session` holds what every command shares;
 //! `commands` drives the rest, and nothing imports `commands`. Errors are by
 //! area in `error`.
@@ -21,6 +21,7 @@ pub mod error;
 pub mod github;
 pub mod local;
 pub mod logs;
+pub mod metrics;
 pub mod outputs;
 pub mod package;
 pub mod plan;

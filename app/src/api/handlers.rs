@@ -3,13 +3,15 @@
 
 use super::ApiState;
 use super::error::ApiError;
+use super::observe::CacheLookup;
 use super::schema::{Country, FetchAccepted, Health, Welcome};
 use crate::store::Attempt;
 use crate::country_code::CountryCode;
 use crate::message::FetchRequest;
 use crate::store::StoredCountry;
+use crate::trace::TraceHeader;
 use crate::{timestamp, untrusted};
-use axum::Json;
+use axum::{Extension, Json};
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
@@ -80,6 +82,7 @@ pub async fn health() -> Json<Health> {
     params(
         ("code" = String, Path, description = "Two letters: an ISO 3166-1 alpha-2 code, any case", example = "PY", pattern = "^[A-Za-z]{2}$"),
         ("force" = Option<bool>, Query, description = "Fetch even if a fresh copy is stored"),
+        ("X-Amzn-Trace-Id" = Option<String>, Header, description = "An X-Ray trace header (Root=1-...;Parent=...;Sampled=...); in Lambda the invocation's own trace is used. Its trace id travels with the request to the worker and into the status rows; a malformed one is ignored."),
     ),
     responses(
         (status = 202, description = "Queued", body = FetchAccepted),
@@ -92,6 +95,7 @@ pub async fn fetch_data(
     method: Method,
     path: PathCode,
     query: Params,
+    trace: Option<Extension<TraceHeader>>,
 ) -> Result<Response, ApiError> {
     if method == Method::HEAD {
         // axum answers HEAD wherever GET is routed; here GET queues a fetch, and HEAD must change nothing.
@@ -112,7 +116,8 @@ pub async fn fetch_data(
         requested_at: timestamp::format_millis(timestamp::now_millis()),
         force,
     };
-    match state.queue.send(&request).await {
+    let trace = trace.map(|Extension(t)| t);
+    match state.queue.send(&request, trace.as_ref()).await {
         Ok(message_id) => {
             tracing::info!(request_id = %request.request_id, code = %code, message_id, force, "fetch request queued");
             let body = FetchAccepted {
@@ -153,29 +158,38 @@ pub async fn fetch_data(
 )]
 pub async fn view_data(State(state): State<ApiState>, path: PathCode, headers: HeaderMap) -> Result<Response, ApiError> {
     let code = country_code(path)?;
-    let country = match state.cache.get(&code) {
-        Some(hit) => hit,
-        None => match state.countries.get(&code).await {
-            Ok(Some(found)) => {
-                let found = Arc::new(found);
-                state.cache.put(Arc::clone(&found));
-                found
-            }
-            Ok(None) => {
-                return Err(ApiError::not_found(format!(
-                    "Country ({code}) is not stored: request it with /fetch-data/{code}; /status/{code} shows how requests for it ended."
-                )));
-            }
-            Err(e) => {
-                tracing::error!(code = %code, error = %e, "could not read the country");
-                return Err(ApiError::dependency(
-                    "GetCountryFailure",
-                    format!("Country ({code}) could not be read from the store; try again shortly."),
-                ));
-            }
-        },
+    if let Some(hit) = state.cache.get(&code) {
+        let mut response = document_response(&hit, &headers, state.http_max_age_seconds);
+        response.extensions_mut().insert(CacheLookup::Hit);
+        return Ok(response);
+    }
+    let mut response = read_country(&state, &code, &headers).await.unwrap_or_else(IntoResponse::into_response);
+    response.extensions_mut().insert(CacheLookup::Miss);
+    Ok(response)
+}
+
+/// view-data from the table (a cache miss): the document, or why not.
+async fn read_country(state: &ApiState, code: &CountryCode, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let country = match state.countries.get(code).await {
+        Ok(Some(found)) => {
+            let found = Arc::new(found);
+            state.cache.put(Arc::clone(&found));
+            found
+        }
+        Ok(None) => {
+            return Err(ApiError::not_found(format!(
+                "Country ({code}) is not stored: request it with /fetch-data/{code}; /status/{code} shows how requests for it ended."
+            )));
+        }
+        Err(e) => {
+            tracing::error!(code = %code, error = %e, "could not read the country");
+            return Err(ApiError::dependency(
+                "GetCountryFailure",
+                format!("Country ({code}) could not be read from the store; try again shortly."),
+            ));
+        }
     };
-    Ok(document_response(&country, &headers, state.http_max_age_seconds))
+    Ok(document_response(&country, headers, state.http_max_age_seconds))
 }
 
 fn document_response(country: &StoredCountry, headers: &HeaderMap, max_age: u64) -> Response {

@@ -5,8 +5,10 @@
 pub mod cache;
 pub mod error;
 mod handlers;
+pub mod observe;
 pub mod schema;
 
+use crate::metrics::Metrics;
 use crate::queue::FetchQueue;
 use crate::store::{AttemptLog, CountryStore};
 use axum::Router;
@@ -32,6 +34,8 @@ pub struct ApiState {
     pub cache: Arc<ViewCache>,
     /// `Cache-Control: max-age` for view-data.
     pub http_max_age_seconds: u64,
+    /// Writes one metrics line per request.
+    pub metrics: Metrics,
 }
 
 /// The service the binaries run: the router behind trailing-slash
@@ -79,6 +83,7 @@ pub fn router(state: ApiState) -> Service {
         )
         .fallback(handlers::no_route)
         .method_not_allowed_fallback(handlers::wrong_method)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe::observe))
         .with_state(state);
     NormalizePathLayer::trim_trailing_slash().layer(app)
 }

@@ -55,7 +55,7 @@ pub fn attempt_id(timestamp: &str, request_id: &str, receive_count: u32) -> Stri
 fn to_item(a: &Attempt) -> HashMap<String, AttributeValue> {
     let s = |v: &str| AttributeValue::S(v.to_string());
     let n = |v: u64| AttributeValue::N(v.to_string());
-    HashMap::from([
+    let mut item = HashMap::from([
         ("fetched_country".into(), s(&a.fetched_country)),
         ("attempt_id".into(), s(&a.attempt_id)),
         ("timestamp".into(), s(&a.timestamp)),
@@ -67,7 +67,11 @@ fn to_item(a: &Attempt) -> HashMap<String, AttributeValue> {
         ("requested_at".into(), s(&a.requested_at)),
         ("receive_count".into(), n(u64::from(a.receive_count))),
         ("duration_ms".into(), n(a.duration_ms)),
-    ])
+    ]);
+    if let Some(trace_id) = &a.trace_id {
+        item.insert("trace_id".into(), s(trace_id));
+    }
+    item
 }
 
 fn from_item(item: &HashMap<String, AttributeValue>) -> Option<Attempt> {
@@ -88,6 +92,7 @@ fn from_item(item: &HashMap<String, AttributeValue>) -> Option<Attempt> {
         requested_at: s("requested_at").unwrap_or_default(),
         receive_count: n("receive_count") as u32,
         duration_ms: n("duration_ms"),
+        trace_id: s("trace_id"),
     })
 }
 
@@ -195,8 +200,11 @@ mod tests {
             receive_count: 2,
             duration_ms: 5001,
             attempt_id: attempt_id("2026-11-28T04:45:20.123Z", "r-1", 2),
+            trace_id: None,
         };
         assert_eq!(from_item(&to_item(&a)), Some(a.clone()));
+        let traced = Attempt { trace_id: Some("1-5759e988-bd862e3fe1be46a994272793".into()), ..a.clone() };
+        assert_eq!(from_item(&to_item(&traced)), Some(traced));
         let marker = marker_of(&to_item(&a), "PY", "r-1");
         assert_eq!(marker["fetched_country"].as_s().unwrap(), "request#PY#r-1");
         assert_eq!(row_of(marker), Some(to_item(&a)));

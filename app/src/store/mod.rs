@@ -125,6 +125,11 @@ pub struct Attempt {
     pub receive_count: u32,
     /// Time spent on the attempt.
     pub duration_ms: u64,
+    /// The X-Ray trace id of the api call that queued the request (its
+    /// `AWSTraceHeader`), when it had one: find the whole request in X-Ray with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "1-5759e988-bd862e3fe1be46a994272793")]
+    pub trace_id: Option<String>,
     /// Sort key: time, request and delivery, so two attempts never collide.
     #[serde(skip)]
     pub attempt_id: String,

@@ -16,6 +16,7 @@ pub fn deliveries(event: SqsEvent) -> Vec<Delivery> {
                 .get("ApproximateReceiveCount")
                 .and_then(|n| n.parse().ok())
                 .unwrap_or(1),
+            trace_header: record.attributes.get("AWSTraceHeader").cloned(),
             message_id: record.message_id.unwrap_or_default(),
             body: record.body.unwrap_or_default(),
         })

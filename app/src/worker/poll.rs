@@ -29,6 +29,7 @@ impl Poller {
             .max_number_of_messages(10)
             .wait_time_seconds(self.wait.as_secs().min(20) as i32)
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+            .message_system_attribute_names(MessageSystemAttributeName::AwsTraceHeader)
             .send()
             .await
             .map_err(|e| Error::Queue { operation: "ReceiveMessage", queue: self.queue_url.clone(), detail: sdk_detail(&e) })?;
@@ -42,13 +43,12 @@ impl Poller {
             .map(|m| {
                 let message_id = m.message_id.clone().unwrap_or_default();
                 handles.insert(message_id.clone(), m.receipt_handle.clone().unwrap_or_default());
+                let attribute = |name| m.attributes.as_ref().and_then(|a| a.get(&name)).cloned();
                 Delivery {
-                    receive_count: m
-                        .attributes
-                        .as_ref()
-                        .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
+                    receive_count: attribute(MessageSystemAttributeName::ApproximateReceiveCount)
                         .and_then(|n| n.parse().ok())
                         .unwrap_or(1),
+                    trace_header: attribute(MessageSystemAttributeName::AwsTraceHeader),
                     message_id,
                     body: m.body.unwrap_or_default(),
                 }

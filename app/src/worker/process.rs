@@ -9,9 +9,11 @@ use crate::breaker::{BreakerSettings, CallResult, Permit, Phase};
 use crate::country_code::CountryCode;
 use crate::error::{Error, UpstreamFailure};
 use crate::message::FetchRequest;
+use crate::metrics::{Metric, Metrics, Tally};
 use crate::store::attempts::attempt_id;
 use crate::store::{Attempt, AttemptLog, BreakerStore, CountryStore, Outcome, StoredCountry};
 use crate::timestamp::{self, EpochMillis};
+use crate::trace::TraceHeader;
 use crate::upstream::CountrySource;
 use std::sync::Arc;
 use std::time::Instant;
@@ -26,6 +28,8 @@ pub struct Delivery {
     pub body: String,
     /// `ApproximateReceiveCount`: 1 on the first delivery.
     pub receive_count: u32,
+    /// The `AWSTraceHeader` system attribute: the trace of the api call that queued it.
+    pub trace_header: Option<String>,
 }
 
 /// What to do with a delivery once handled.
@@ -52,6 +56,8 @@ pub struct Worker {
     pub breaker_settings: BreakerSettings,
     /// Freshness limit for stored countries, in ms.
     pub refresh_after_ms: i64,
+    /// Writes one metrics line per batch.
+    pub metrics: Metrics,
 }
 
 /// Whether this call is an ordinary one or a trial of the half-open
@@ -64,17 +70,32 @@ enum Call {
 
 impl Worker {
     /// Handles a batch concurrently; returns the message ids to retry.
+    /// Writes one metrics line for the whole batch.
     pub async fn handle_batch(&self, deliveries: Vec<Delivery>) -> Vec<String> {
-        let handled = futures::future::join_all(deliveries.into_iter().map(|d| async move {
-            let disposition = self.handle(&d).await;
-            (d.message_id, disposition)
+        let tally = Tally::default();
+        let messages = deliveries.len();
+        let handled = futures::future::join_all(deliveries.into_iter().map(|d| {
+            let tally = &tally;
+            async move {
+                let disposition = self.handle_counted(&d, tally).await;
+                (d.message_id, disposition)
+            }
         }))
         .await;
+        self.metrics.emit(tally, &[("messages", messages.into())]);
         handled.into_iter().filter(|(_, d)| *d == Disposition::Retry).map(|(id, _)| id).collect()
     }
 
-    /// Handles one delivery.
+    /// Handles one delivery (a batch of one, with its own metrics line).
     pub async fn handle(&self, delivery: &Delivery) -> Disposition {
+        let tally = Tally::default();
+        let disposition = self.handle_counted(delivery, &tally).await;
+        self.metrics.emit(tally, &[("messages", 1.into())]);
+        disposition
+    }
+
+    /// Handles one delivery, counting what happened into `tally`.
+    async fn handle_counted(&self, delivery: &Delivery, tally: &Tally) -> Disposition {
         let (request, code) = match FetchRequest::parse(&delivery.body, &delivery.message_id) {
             Ok(parsed) => parsed,
             Err(e) => {
@@ -83,11 +104,15 @@ impl Worker {
                 return Disposition::Retry;
             }
         };
-        let span = tracing::info_span!("fetch", request_id = %request.request_id, code = %code, receive_count = delivery.receive_count);
-        self.handle_request(&request, &code, delivery.receive_count).instrument(span).await
+        let trace_id = delivery.trace_header.as_deref().and_then(TraceHeader::parse).map(|t| t.trace_id().to_string());
+        let span = tracing::info_span!("fetch", request_id = %request.request_id, code = %code, receive_count = delivery.receive_count, trace_id = tracing::field::Empty);
+        if let Some(id) = &trace_id {
+            span.record("trace_id", id.as_str());
+        }
+        self.handle_request(&request, &code, delivery.receive_count, trace_id, tally).instrument(span).await
     }
 
-    async fn handle_request(&self, request: &FetchRequest, code: &CountryCode, receive_count: u32) -> Disposition {
+    async fn handle_request(&self, request: &FetchRequest, code: &CountryCode, receive_count: u32, trace_id: Option<String>, tally: &Tally) -> Disposition {
         let started = Instant::now();
         match self.attempts.is_finished(code, &request.request_id).await {
             Ok(true) => {
@@ -97,7 +122,7 @@ impl Worker {
             Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "could not check for a duplicate delivery; processing it"),
         }
-        let (outcome, error) = self.attempt(request, code).await;
+        let (outcome, error) = self.attempt(request, code, tally).await;
         let now = timestamp::now_millis();
         let stamp = timestamp::format_millis(now);
         let attempt = Attempt {
@@ -111,9 +136,10 @@ impl Worker {
             requested_at: request.requested_at.clone(),
             receive_count,
             duration_ms: started.elapsed().as_millis() as u64,
+            trace_id,
         };
         match self.attempts.record(&attempt).await {
-            Ok(true) => {}
+            Ok(true) => tally.count(outcome_metric(outcome)),
             Ok(false) => {
                 tracing::info!(outcome = outcome.as_str(), "another delivery of this request finished first; nothing recorded");
                 return Disposition::Done;
@@ -128,7 +154,7 @@ impl Worker {
     }
 
     /// Runs the attempt and says how it ended (and why, when it failed).
-    async fn attempt(&self, request: &FetchRequest, code: &CountryCode) -> (Outcome, String) {
+    async fn attempt(&self, request: &FetchRequest, code: &CountryCode, tally: &Tally) -> (Outcome, String) {
         if !request.force {
             match self.countries.get(code).await {
                 Ok(Some(stored)) if timestamp::now_millis() - stored.fetched_at_ms < self.refresh_after_ms => {
@@ -138,15 +164,17 @@ impl Worker {
                 Err(e) => tracing::warn!(error = %e, "could not check the stored copy; fetching"),
             }
         }
-        let call = match self.permit().await {
+        let call = match self.permit(tally).await {
             Ok(call) => call,
             Err(retry_at) => {
                 let at = timestamp::format_millis(retry_at);
                 return (Outcome::CircuitOpen, format!("circuit open: the upstream failed repeatedly; retrying after {at}"));
             }
         };
+        let called = Instant::now();
         let fetched = self.upstream.fetch(code).await;
-        self.update_breaker(call, &fetched).await;
+        tally.observe(Metric::UpstreamLatency, called.elapsed().as_secs_f64() * 1000.0);
+        self.update_breaker(call, &fetched, tally).await;
         match fetched {
             Ok(document) => {
                 let stored = StoredCountry::new(
@@ -177,7 +205,7 @@ impl Worker {
     }
 
     /// Asks the shared breaker; `Err(retry_at)` when the call must not be made.
-    async fn permit(&self) -> Result<Call, EpochMillis> {
+    async fn permit(&self, tally: &Tally) -> Result<Call, EpochMillis> {
         let state = match self.breaker.load().await {
             Ok(state) => state,
             Err(e) => {
@@ -191,6 +219,7 @@ impl Worker {
             Permit::Allow => Ok(Call::Normal),
             Permit::Trial => match self.breaker.claim_trial(self.breaker_settings, state, now).await {
                 Ok(Some(period)) => {
+                    tally.count(Metric::BreakerTrial);
                     tracing::info!("circuit half-open: this call is a trial");
                     Ok(Call::Trial(period))
                 }
@@ -206,7 +235,7 @@ impl Worker {
 
     /// Counts the call's result (successes and transient failures); a
     /// trial's result closes or reopens the breaker.
-    async fn update_breaker(&self, call: Call, fetched: &Result<serde_json::Value, Error>) {
+    async fn update_breaker(&self, call: Call, fetched: &Result<serde_json::Value, Error>, tally: &Tally) {
         let result = match fetched {
             Ok(_) => Some(CallResult::Success),
             // The upstream answered (a 404, garbage): it is up.
@@ -224,14 +253,21 @@ impl Worker {
                 // answered (the key problem is logged as a configuration error).
                 let success = result != Some(CallResult::Failure);
                 match self.breaker.finish_trial(settings, period, success, now).await {
-                    Ok(Some(Phase::Open)) => tracing::warn!("circuit reopened: a trial call failed; upstream calls stop for another window"),
-                    Ok(Some(Phase::Closed)) => tracing::info!("circuit closed: the trial calls succeeded"),
+                    Ok(Some(Phase::Open)) => {
+                        tally.count(Metric::BreakerOpened);
+                        tracing::warn!("circuit reopened: a trial call failed; upstream calls stop for another window");
+                    }
+                    Ok(Some(Phase::Closed)) => {
+                        tally.count(Metric::BreakerClosed);
+                        tracing::info!("circuit closed: the trial calls succeeded");
+                    }
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "could not update the circuit breaker"),
                 }
             }
             (Call::Normal, Some(result)) => match self.breaker.record_call(settings, result, now).await {
                 Ok(state) if state.phase == Phase::Open && state.opened_at_ms == now => {
+                    tally.count(Metric::BreakerOpened);
                     let recent = settings.recent(&state, now);
                     tracing::warn!(
                         failures = recent.failures,
@@ -244,5 +280,20 @@ impl Worker {
             },
             (Call::Normal, None) => {}
         }
+    }
+}
+
+/// The metric that counts an outcome: one per outcome, so a new outcome does
+/// not compile until it has one (add it to `metrics::list`).
+pub fn outcome_metric(outcome: Outcome) -> Metric {
+    match outcome {
+        Outcome::Stored => Metric::FetchStored,
+        Outcome::ServedFromStore => Metric::FetchServedFromStore,
+        Outcome::NotFound => Metric::FetchNotFound,
+        Outcome::Malformed => Metric::FetchMalformed,
+        Outcome::CircuitOpen => Metric::FetchCircuitOpen,
+        Outcome::UpstreamError => Metric::FetchUpstreamError,
+        Outcome::ConfigurationError => Metric::FetchConfigurationError,
+        Outcome::StorageError => Metric::FetchStorageError,
     }
 }

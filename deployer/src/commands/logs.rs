@@ -92,6 +92,7 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &LogsArgs) -> Result<()> {
     Ok(())
 }
 
-fn now_ms() -> i64 {
+/// The current time in epoch milliseconds (`--since` counts back from it).
+pub(crate) fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }

@@ -4,6 +4,7 @@ pub mod completions;
 pub mod down;
 pub mod drift;
 pub mod logs;
+pub mod metrics;
 pub mod outputs;
 pub mod package;
 pub mod plan;

@@ -40,6 +40,9 @@ pub struct Row {
 
 /// Prints every selected stage's row; exits 1 if one could not be read.
 pub fn run(root: &Path, global: &GlobalArgs, args: &StatusArgs) -> Result<()> {
+    if args.metrics {
+        return super::metrics::run(root, global, args);
+    }
     let stages = stage::load_all(root)?;
     let selected = stage::select(&stages, args.stage.as_deref())?;
     let rows = session::runtime()?.block_on(async {

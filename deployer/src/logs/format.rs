@@ -61,9 +61,17 @@ pub fn matches_request(raw: &str, id: &str) -> bool {
         .is_some_and(|v| request_id(&v) == Some(id))
 }
 
-/// The line's own `timestamp` (RFC 3339) in epoch milliseconds.
+/// The line's own time in epoch milliseconds: its `timestamp` (RFC 3339), or a
+/// metrics line's `_aws.Timestamp`.
 pub fn line_timestamp_ms(raw: &str) -> Option<i64> {
     let v: Value = serde_json::from_str(raw).ok()?;
+    if let Some(ms) = v
+        .get("_aws")
+        .and_then(|a| a.get("Timestamp"))
+        .and_then(Value::as_i64)
+    {
+        return Some(ms);
+    }
     let t = v.get("timestamp")?.as_str()?;
     let parsed =
         time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()?;
@@ -82,6 +90,7 @@ pub fn select(mut events: Vec<LogEvent>, start_ms: i64, id: Option<&str>) -> Vec
 /// Fields shown after the message, in this order, when present.
 const KEY_FIELDS: &[&str] = &[
     "request_id",
+    "trace_id",
     "code",
     "outcome",
     "error",
@@ -110,6 +119,9 @@ pub fn readable(event: &LogEvent, color: bool) -> String {
     let Ok(Value::Object(map)) = serde_json::from_str::<Value>(&event.raw) else {
         return format!("{function:<6} {}", event.raw.trim_end());
     };
+    if let Some(aws) = map.get("_aws") {
+        return metrics_line(function, aws, &map);
+    }
     let line = Value::Object(map.clone());
     let time = map
         .get("timestamp")
@@ -160,6 +172,44 @@ pub fn readable(event: &LogEvent, color: bool) -> String {
         out.push_str(&format!(" {dim}{}{reset}", fields.join(" ")));
     }
     out
+}
+
+/// A metrics (Embedded Metric Format) line: `HH:MM:SS.mmm METRIC function Name=value ...`.
+fn metrics_line(function: &str, aws: &Value, map: &serde_json::Map<String, Value>) -> String {
+    let time = aws
+        .get("Timestamp")
+        .and_then(Value::as_i64)
+        .and_then(|ms| {
+            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
+        })
+        .map(|t| {
+            format!(
+                "{:02}:{:02}:{:02}.{:03}",
+                t.hour(),
+                t.minute(),
+                t.second(),
+                t.millisecond()
+            )
+        })
+        .unwrap_or_else(|| "-".into());
+    let names = aws
+        .get("CloudWatchMetrics")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d.get("Metrics").and_then(Value::as_array))
+        .flatten()
+        .filter_map(|m| m.get("Name").and_then(Value::as_str));
+    let values: Vec<String> = names
+        .map(|name| {
+            format!(
+                "{name}={}",
+                map.get(name)
+                    .map_or_else(|| "-".to_string(), Value::to_string)
+            )
+        })
+        .collect();
+    format!("{time} METRIC {function:<6} {}", values.join(" "))
 }
 
 /// The CloudWatch filter pattern that finds a request's lines (a quoted term
@@ -228,6 +278,21 @@ mod tests {
             raw: "START RequestId: x".into(),
         };
         assert_eq!(readable(&plain, false), "api    START RequestId: x");
+    }
+
+    #[test]
+    fn metrics_lines_read_as_their_values() {
+        let raw = r#"{"_aws":{"Timestamp":1795841120123,"CloudWatchMetrics":[{"Namespace":"Countries","Dimensions":[["Stage","Function"]],"Metrics":[{"Name":"FetchStored","Unit":"Count"},{"Name":"UpstreamLatency","Unit":"Milliseconds"}]}]},"Stage":"local","Function":"worker","FetchStored":2,"UpstreamLatency":[12,30.5],"messages":2}"#;
+        assert_eq!(line_timestamp_ms(raw), Some(1_795_841_120_123));
+        let e = LogEvent {
+            function: Function::Worker,
+            timestamp_ms: 0,
+            raw: raw.into(),
+        };
+        assert_eq!(
+            readable(&e, false),
+            "04:45:20.123 METRIC worker FetchStored=2 UpstreamLatency=[12,30.5]"
+        );
     }
 
     #[test]

@@ -17,6 +17,7 @@ use crate::package::Digests;
 use crate::stage::Stage;
 use crate::stage::schema::{AlarmSettings, AppSettings};
 
+pub use super::dashboard::DashboardContext;
 pub use super::sqs::{
     BATCH_SIZE, DLQ_RETENTION_SECONDS, MAX_RECEIVE_COUNT, MAX_VISIBILITY_TIMEOUT_SECONDS,
     VISIBILITY_TIMEOUT_FACTOR, visibility_timeout,
@@ -49,6 +50,20 @@ pub struct Context {
     pub local: Option<LocalContext>,
     /// Versions, the `live` alias, the api's traffic shift and the release alarms.
     pub release: super::release::ReleaseContext,
+    /// The stage's CloudWatch dashboard.
+    pub dashboard: DashboardContext,
+    /// The functions' metrics (app/metrics.json): alarms name them through this,
+    /// so a name missing from the list fails the render (strict mode).
+    pub metrics: MetricsContext,
+}
+
+/// The functions' metric namespace and names.
+#[derive(Debug, Clone, Serialize)]
+pub struct MetricsContext {
+    /// `Countries`.
+    pub namespace: String,
+    /// Each metric's name, keyed by itself: `{{metrics.names.BreakerOpened}}`.
+    pub names: BTreeMap<String, String>,
 }
 
 /// The stage's identity.
@@ -82,6 +97,8 @@ pub struct AlarmContext {
     pub settings: AlarmSettings,
     /// Where alarms go; none locally (alarms are still created, without actions).
     pub topic_arn: Option<String>,
+    /// `oldest_request_minutes` in seconds, the unit of the queue's age metric.
+    pub oldest_request_seconds: u32,
 }
 
 /// DynamoDB table names (docs/contract.md, "Tables").
@@ -268,6 +285,23 @@ pub fn build(stage: &Stage, outputs: &Outputs, digests: Option<&Digests>) -> Con
         None => (vec![], vec![]),
     };
 
+    let functions = Functions {
+        api: function("api", &s.app.api, api_env, api_local),
+        worker: function("worker", &s.app.worker, worker_env, worker_local),
+    };
+    let stack_name = format!("countries-{name}");
+    let oldest_request_seconds = s.alarms.oldest_request_minutes * 60;
+    let dashboard = super::dashboard::context(&super::dashboard::Names {
+        stage: name,
+        stack: &stack_name,
+        api_function: &functions.api.name,
+        worker_function: &functions.worker.name,
+        queue: &queue.name,
+        dlq: &queue.dlq_name,
+        oldest_request_seconds,
+    });
+    let list = crate::metrics::list::list();
+
     Context {
         // No outputs path here: the same values must render the same bytes wherever they were read from.
         generated_notice: format!(
@@ -279,7 +313,7 @@ pub fn build(stage: &Stage, outputs: &Outputs, digests: Option<&Digests>) -> Con
             file: stage.file.display().to_string(),
             account: s.account.clone(),
             region: s.region.clone(),
-            stack_name: format!("countries-{name}"),
+            stack_name: stack_name.clone(),
             is_local: local.is_some(),
             protect_data: local.is_none(),
             promote_from: s.promote_from.clone(),
@@ -289,21 +323,28 @@ pub fn build(stage: &Stage, outputs: &Outputs, digests: Option<&Digests>) -> Con
         alarms: AlarmContext {
             settings: s.alarms.clone(),
             topic_arn: outputs.alarm_topic_arn.clone(),
+            oldest_request_seconds,
         },
         outputs: outputs.clone(),
         http_api: HttpApiContext {
             name: format!("countries-{name}"),
             access_log_group: format!("/aws/http-api/countries-{name}/access"),
         },
-        functions: Functions {
-            api: function("api", &s.app.api, api_env, api_local),
-            worker: function("worker", &s.app.worker, worker_env, worker_local),
-        },
+        functions,
         tables,
         queue,
         tags: s.tags.clone(),
         local,
         release: super::release::build(stage, outputs),
+        dashboard,
+        metrics: MetricsContext {
+            namespace: list.namespace.clone(),
+            names: list
+                .metrics
+                .iter()
+                .map(|m| (m.name.clone(), m.name.clone()))
+                .collect(),
+        },
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod context;
 pub mod release;
+pub mod dashboard;
 pub mod sqs;
 pub mod syntax;
 pub mod templates;

@@ -97,6 +97,10 @@ pub struct AppSettings {
     /// Caching of view-data answers.
     #[serde(default)]
     pub cache: CacheSettings,
+    /// X-Ray active tracing on both functions (`TracingConfig: Active`); off
+    /// by default, and never on a local stage (the emulator has no X-Ray).
+    #[serde(default)]
+    pub active_tracing: bool,
 }
 
 /// Size and limits of one Lambda function.
@@ -213,6 +217,9 @@ pub struct AlarmSettings {
     /// Alarm evaluation period in seconds (a multiple of 60).
     #[serde(default = "default_alarm_period_seconds")]
     pub period_seconds: u32,
+    /// Minutes the oldest fetch request may wait in the queue before its alarm fires.
+    #[serde(default = "default_oldest_request_minutes")]
+    pub oldest_request_minutes: u32,
 }
 
 /// Ports of the local stage's processes (all on 127.0.0.1).
@@ -253,6 +260,7 @@ impl Default for AlarmSettings {
             email: None,
             error_threshold: default_error_threshold(),
             period_seconds: default_alarm_period_seconds(),
+            oldest_request_minutes: default_oldest_request_minutes(),
         }
     }
 }
@@ -322,4 +330,7 @@ fn default_error_threshold() -> u32 {
 }
 fn default_alarm_period_seconds() -> u32 {
     300
+}
+fn default_oldest_request_minutes() -> u32 {
+    15
 }

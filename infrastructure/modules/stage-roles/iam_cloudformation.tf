@@ -12,7 +12,8 @@
 #             generates from the stack name) or countries-*-<stage>; passed
 #             only to Lambda; managed policies limited to the two Lambda ones
 #   Logs      /aws/lambda/countries-*-<stage>, /aws/http-api/countries-<stage>/*
-#   CloudWatch alarms countries-<stage>-* or countries-*-<stage>
+#   CloudWatch alarms countries-<stage>-* or countries-*-<stage>, and the
+#             stage's dashboard countries-<stage>
 #   SNS       e-mail subscriptions to the alarm topic
 #   API Gateway HTTP APIs (their ids are generated, so not by name)
 #   Releases  the functions' versions and `live` aliases, the CodeDeploy
@@ -55,6 +56,7 @@ locals {
         "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${local.project}-${s}-*",
         "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${local.project}-*-${s}",
       ]
+      dashboard = "arn:${local.partition}:cloudwatch::${local.account_id}:dashboard/${local.project}-${s}"
       log_groups = [
         "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${local.project}-*-${s}",
         "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/http-api/${local.project}-${s}/*",
@@ -384,6 +386,20 @@ data "aws_iam_policy_document" "cloudformation" {
       "cloudwatch:UntagResource",
     ]
     resources = local.stage_arns[each.key].alarms
+  }
+
+  # The stage's dashboard (dashboards have no region in their ARN).
+  statement {
+    sid = "Dashboard"
+    actions = [
+      "cloudwatch:DeleteDashboards",
+      "cloudwatch:GetDashboard",
+      "cloudwatch:ListTagsForResource",
+      "cloudwatch:PutDashboard",
+      "cloudwatch:TagResource",
+      "cloudwatch:UntagResource",
+    ]
+    resources = [local.stage_arns[each.key].dashboard]
   }
 
   # A stage may subscribe an e-mail address to the alarm topic (alarms.email

@@ -21,6 +21,8 @@ pub const MEMORY_MB: (u32, u32) = (128, 10240);
 pub const TIMEOUT_SECONDS: (u32, u32) = (1, 900);
 /// The HTTP API stops waiting for its integration after 30 s, so a longer api timeout is never used.
 pub const API_TIMEOUT_MAX_SECONDS: u32 = 30;
+/// The oldest-request alarm's threshold range in minutes: up to SQS's longest retention (14 days).
+pub const OLDEST_REQUEST_MINUTES: (u32, u32) = (1, 20_160);
 /// Retention values CloudWatch Logs accepts.
 pub const LOG_RETENTION_DAYS: &[u32] = &[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
@@ -241,6 +243,22 @@ fn check_stage(stage: &Stage, names: &BTreeSet<&str>, out: &mut Vec<Diagnostic>)
                 "a local stage has no alarm topic to subscribe to; remove this key".into(),
             );
         }
+    }
+    if s.app.active_tracing && s.local.is_some() {
+        err(
+            "app.active_tracing",
+            "a local stage runs on the emulator, which has no X-Ray; remove this key or set it to false".into(),
+        );
+    }
+    let (lo, hi) = OLDEST_REQUEST_MINUTES;
+    if !(lo..=hi).contains(&s.alarms.oldest_request_minutes) {
+        err(
+            "alarms.oldest_request_minutes",
+            format!(
+                "{} is not allowed: {lo}-{hi} minutes (SQS keeps a message at most 14 days)",
+                s.alarms.oldest_request_minutes
+            ),
+        );
     }
     if s.alarms.error_threshold == 0 {
         err("alarms.error_threshold", "allowed: 1 or more errors".into());

@@ -208,3 +208,43 @@ release:
     );
     assert!(d[0].message.contains("no CodeDeploy"), "{}", d[0]);
 }
+
+#[test]
+fn tracing_is_for_cloud_stages_and_the_queue_age_threshold_is_bounded() {
+    let text = cloud("alarms:\n  oldest_request_minutes: 0\n").replace(
+        "  log_level: info\n",
+        "  log_level: info\n  active_tracing: true\n",
+    );
+    let d = validate(&[stage("dev", &text)]);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(
+        (d[0].line, d[0].field.as_str()),
+        (6, "alarms.oldest_request_minutes")
+    );
+    assert!(d[0].message.contains("1-20160 minutes"), "{}", d[0]);
+
+    let local = "account: '123456789012'
+region: us-east-1
+app:
+  architecture: x86_64
+  log_level: info
+  active_tracing: true
+  api:
+    memory_mb: 256
+    timeout_seconds: 10
+  worker:
+    memory_mb: 256
+    timeout_seconds: 30
+  upstream:
+    provider: v3
+    base_url: http://127.0.0.1:8081
+local:
+  emulator_port: 4599
+  api_port: 3000
+  upstream_port: 8081
+";
+    let d = validate(&[stage("local", local)]);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!((d[0].line, d[0].field.as_str()), (6, "app.active_tracing"));
+    assert!(d[0].message.contains("no X-Ray"), "{}", d[0]);
+}
