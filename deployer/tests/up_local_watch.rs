@@ -51,10 +51,13 @@ fn copy_of_the_repository(dir: &Path) {
     std::os::unix::fs::symlink(venv, dir.join(".countries/venv")).expect("link the venv");
 }
 
-/// The lines the deployer prints, kept for failure messages.
+/// The lines the deployer prints (stdout and stderr, which interleave in any
+/// order), kept for failure messages.
 struct Lines {
     rx: Receiver<String>,
     seen: Vec<String>,
+    /// Lines before this one were matched by an earlier `wait_for`, or came before a `mark`.
+    from: usize,
 }
 
 impl Lines {
@@ -73,11 +76,27 @@ impl Lines {
                 let _ = tx2.send(format!("err: {line}"));
             }
         });
-        Lines { rx, seen: vec![] }
+        Lines {
+            rx,
+            seen: vec![],
+            from: 0,
+        }
     }
 
-    /// Waits for a line containing `text`; panics with everything seen after `patience`.
+    /// Only lines printed from now on count for `wait_for`.
+    fn mark(&mut self) {
+        while let Ok(line) = self.rx.try_recv() {
+            self.seen.push(line);
+        }
+        self.from = self.seen.len();
+    }
+
+    /// Waits for a line containing `text` (one already seen since the mark counts);
+    /// panics with everything seen after `patience`.
     fn wait_for(&mut self, child: &mut Child, text: &str, patience: Duration) -> String {
+        if let Some(line) = self.seen[self.from..].iter().find(|l| l.contains(text)) {
+            return line.clone();
+        }
         let started = Instant::now();
         loop {
             if let Ok(line) = self.rx.recv_timeout(Duration::from_secs(1)) {
@@ -169,6 +188,7 @@ fn watch_rebuilds_and_restarts_the_functions_and_keeps_the_emulator() {
     let first_api = pid_of(root, "api");
 
     // A one-line change to the api: rebuilt, redeployed, served by a new api process.
+    lines.mark();
     common::edit(
         &root.join("app/src/api/handlers.rs"),
         "welcome: \"countries api demo\"",
@@ -186,6 +206,7 @@ fn watch_rebuilds_and_restarts_the_functions_and_keeps_the_emulator() {
     assert_ne!(second_api, first_api, "the api was not restarted");
 
     // A change that does not compile: the error is printed, the api keeps serving.
+    lines.mark();
     common::edit(
         &root.join("app/src/api/handlers.rs"),
         "welcome: \"countries api demo, rebuilt\"",

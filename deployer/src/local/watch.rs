@@ -71,6 +71,9 @@ pub struct Watcher {
     stage: String,
     _debouncer: Debouncer<RecommendedWatcher>,
     events: mpsc::UnboundedReceiver<Vec<PathBuf>>,
+    /// Paths written (or removed) after this count; reads do not (a build
+    /// reading every source file must not look like a change).
+    since: SystemTime,
 }
 
 impl Watcher {
@@ -106,6 +109,7 @@ impl Watcher {
             stage: stage.to_string(),
             _debouncer: debouncer,
             events,
+            since: SystemTime::now(),
         })
     }
 
@@ -115,14 +119,21 @@ impl Watcher {
             let Some(paths) = self.events.recv().await else {
                 return std::future::pending().await;
             };
+            // Written since the last change, or gone (a removed file); not merely read.
+            let written: Vec<(PathBuf, Option<SystemTime>)> = paths
+                .into_iter()
+                .map(|p| {
+                    let modified = std::fs::metadata(&p).and_then(|m| m.modified()).ok();
+                    (p, modified)
+                })
+                .filter(|(_, modified)| modified.is_none_or(|m| m > self.since))
+                .collect();
+            let paths: Vec<PathBuf> = written.iter().map(|(p, _)| p.clone()).collect();
             let change = classify(&self.root, &self.stage, &paths);
             if change.any() {
-                let written = paths
-                    .iter()
-                    .filter_map(|p| std::fs::metadata(p).ok()?.modified().ok())
-                    .max()
-                    .unwrap_or_else(SystemTime::now);
-                return (change, written);
+                let newest = written.iter().filter_map(|(_, m)| *m).max();
+                self.since = SystemTime::now().max(newest.unwrap_or(self.since));
+                return (change, newest.unwrap_or_else(SystemTime::now));
             }
         }
     }
