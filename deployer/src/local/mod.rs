@@ -216,7 +216,9 @@ async fn run(
             (change, written) = watch::next(&mut watcher) => {
                 if watch::apply(&cx, change, written, &mut sup, &mut functions).await {
                     state.processes = sup.started().to_vec();
-                    write_state(root, &state)?;
+                    if let Err(e) = write_state(root, &state) {
+                        say(&format!("watch: {e}"));
+                    }
                 }
             }
         }
@@ -229,6 +231,7 @@ async fn run(
     outcome.map(|_| ())
 }
 
+/// Writes `STATE_FILE` (again after `--watch` restarted api and worker: new pids).
 fn write_state(root: &Path, state: &State) -> Result<()> {
     let path = root.join(STATE_FILE);
     std::fs::write(&path, serde_json::to_string_pretty(state).unwrap_or_default())
