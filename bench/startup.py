@@ -136,6 +136,10 @@ def copy_for_watch(root, dest):
         shutil.copytree(root / sub, dest / sub, ignore=shutil.ignore_patterns("__pycache__"))
     for f in ["Cargo.toml", "Cargo.lock"]:
         shutil.copy(root / f, dest / f)
+    # Another version for the copy's app, so its compiled units stay apart from the
+    # repository's in the shared build folder (the bench edits the copy).
+    manifest = dest / "app" / "Cargo.toml"
+    manifest.write_text(manifest.read_text().replace('version = "0.1.0"', 'version = "0.1.0-watch-bench"', 1))
     (dest / ".countries").mkdir()
     (dest / ".countries" / "venv").symlink_to(root / ".countries" / "venv")
 

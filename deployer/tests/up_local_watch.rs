@@ -45,6 +45,14 @@ fn copy_of_the_repository(dir: &Path) {
     for file in ["Cargo.toml", "Cargo.lock"] {
         std::fs::copy(root.join(file), dir.join(file)).expect("copy a manifest");
     }
+    // Another version for the copy's app: its compiled units stay apart from the
+    // repository's in the shared build folder (same name, version and relative
+    // path would make them the same units, and the edits below would land there).
+    common::edit(
+        &dir.join("app/Cargo.toml"),
+        "version = \"0.1.0\"",
+        "version = \"0.1.0-watch-test\"",
+    );
     let moto = testkit::moto_server_path();
     let venv = moto.parent().and_then(Path::parent).expect("the venv");
     std::fs::create_dir_all(dir.join(".countries")).expect("mkdir .countries");
