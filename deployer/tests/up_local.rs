@@ -161,9 +161,8 @@ fn up_local_serves_a_country_and_stops_cleanly() {
     assert_eq!(pids.len(), 4, "{state}");
     assert!(pids.iter().all(|p| alive(*p)), "{state}");
     // The local stage's package: zips of exactly the binaries it runs (fast profile).
-    let manifest =
-        std::fs::read_to_string(common::target_dir().join("lambda-local/manifest.json"))
-            .expect("manifest");
+    let manifest = std::fs::read_to_string(common::target_dir().join("lambda-local/manifest.json"))
+        .expect("manifest");
 
     // A second `up local` while this one runs says so, exit 2.
     let second = Command::new(env!("CARGO_BIN_EXE_deployer"))

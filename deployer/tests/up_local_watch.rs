@@ -189,7 +189,10 @@ fn watch_rebuilds_and_restarts_the_functions_and_keeps_the_emulator() {
     assert_eq!(status, 202, "{body}");
     let started = Instant::now();
     while http("GET", &format!("{base}/view-data/PY")).map(|r| r.0) != Some(200) {
-        assert!(started.elapsed() < Duration::from_secs(60), "PY never arrived");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "PY never arrived"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     let emulator_pid = pid_of(root, "emulator");
@@ -205,11 +208,21 @@ fn watch_rebuilds_and_restarts_the_functions_and_keeps_the_emulator() {
     let served = lines.wait_for(&mut child, "change → serving in", Duration::from_secs(600));
     let (status, body) = http("GET", &format!("{base}/")).expect("GET /");
     assert_eq!(status, 200, "{body}");
-    assert!(body.contains("countries api demo, rebuilt"), "{body}\n{served}");
+    assert!(
+        body.contains("countries api demo, rebuilt"),
+        "{body}\n{served}"
+    );
     let (status, body) = http("GET", &format!("{base}/view-data/PY")).expect("view-data");
-    assert_eq!(status, 200, "the stored country is gone after the restart: {body}");
+    assert_eq!(
+        status, 200,
+        "the stored country is gone after the restart: {body}"
+    );
     assert!(body.contains("Paraguay"), "{body}");
-    assert_eq!(pid_of(root, "emulator"), emulator_pid, "the emulator was restarted");
+    assert_eq!(
+        pid_of(root, "emulator"),
+        emulator_pid,
+        "the emulator was restarted"
+    );
     let second_api = pid_of(root, "api");
     assert_ne!(second_api, first_api, "the api was not restarted");
 
@@ -221,11 +234,19 @@ fn watch_rebuilds_and_restarts_the_functions_and_keeps_the_emulator() {
         "welcome: countries api demo does not compile",
     );
     lines.wait_for(&mut child, "could not compile", Duration::from_secs(600));
-    lines.wait_for(&mut child, "keep serving the previous build", Duration::from_secs(60));
+    lines.wait_for(
+        &mut child,
+        "keep serving the previous build",
+        Duration::from_secs(60),
+    );
     let (status, body) = http("GET", &format!("{base}/")).expect("GET / after a failed build");
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("countries api demo, rebuilt"), "{body}");
-    assert_eq!(pid_of(root, "api"), second_api, "the api was restarted after a failed build");
+    assert_eq!(
+        pid_of(root, "api"),
+        second_api,
+        "the api was restarted after a failed build"
+    );
 
     // SIGTERM stops everything it started.
     // SAFETY: signalling the child this test started.
@@ -243,5 +264,9 @@ fn watch_rebuilds_and_restarts_the_functions_and_keeps_the_emulator() {
         );
         std::thread::sleep(Duration::from_millis(100));
     };
-    assert!(status.success(), "exit {status}:\n{}", lines.seen.join("\n"));
+    assert!(
+        status.success(),
+        "exit {status}:\n{}",
+        lines.seen.join("\n")
+    );
 }

@@ -13,9 +13,16 @@ use tokio::io::AsyncWriteExt;
 #[tokio::main]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["serve", port] => {
-            let Ok(listener) = tokio::net::TcpListener::bind(("127.0.0.1", port.parse().unwrap_or(0))).await else {
+            let Ok(listener) =
+                tokio::net::TcpListener::bind(("127.0.0.1", port.parse().unwrap_or(0))).await
+            else {
                 eprintln!("floor: cannot listen on port {port}");
                 return ExitCode::FAILURE;
             };
@@ -29,7 +36,9 @@ async fn main() -> ExitCode {
             }
         }
         ["send", port] => {
-            let Ok(mut stream) = tokio::net::TcpStream::connect(("127.0.0.1", port.parse().unwrap_or(0))).await else {
+            let Ok(mut stream) =
+                tokio::net::TcpStream::connect(("127.0.0.1", port.parse().unwrap_or(0))).await
+            else {
                 eprintln!("floor: cannot connect to port {port}");
                 return ExitCode::FAILURE;
             };

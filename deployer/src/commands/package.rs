@@ -21,11 +21,11 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &PackageArgs) -> Result<()> {
         }
         None => (
             build::host_architecture().ok_or_else(|| {
-            Error::from(PackageError::CrossToolMissing {
-                wanted: "a Lambda architecture".into(),
-                host: std::env::consts::ARCH.into(),
-                target: "x86_64-unknown-linux-gnu".into(),
-            })
+                Error::from(PackageError::CrossToolMissing {
+                    wanted: "a Lambda architecture".into(),
+                    host: std::env::consts::ARCH.into(),
+                    target: "x86_64-unknown-linux-gnu".into(),
+                })
             })?,
             build::Profile::Cloud,
         ),

@@ -282,7 +282,11 @@ pub(super) async fn start_functions(sup: &mut Supervisor, f: &Functions) -> Resu
             &format!("did not pass its smoke test (health and two read routes): {e}"),
         ));
     }
-    sup.spawn("worker", child(&f.binaries.join("worker"), &f.worker_env), true)?;
+    sup.spawn(
+        "worker",
+        child(&f.binaries.join("worker"), &f.worker_env),
+        true,
+    )?;
     tokio::time::sleep(Duration::from_millis(200)).await;
     for name in ["api", "worker"] {
         if let Some(status) = sup.poll_exit(name) {

@@ -190,7 +190,9 @@ async fn run(
     ));
 
     if watching {
-        say("watching app/, templates/ and the stage file: a saved change rebuilds and restarts api and worker");
+        say(
+            "watching app/, templates/ and the stage file: a saved change rebuilds and restarts api and worker",
+        );
     }
     let cx = watch::Context {
         root,
@@ -234,8 +236,11 @@ async fn run(
 /// Writes `STATE_FILE` (again after `--watch` restarted api and worker: new pids).
 fn write_state(root: &Path, state: &State) -> Result<()> {
     let path = root.join(STATE_FILE);
-    std::fs::write(&path, serde_json::to_string_pretty(state).unwrap_or_default())
-        .map_err(|source| Error::from(FsError::Write { path, source }))
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(state).unwrap_or_default(),
+    )
+    .map_err(|source| Error::from(FsError::Write { path, source }))
 }
 
 fn names(sup: &Supervisor) -> String {

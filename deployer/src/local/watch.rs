@@ -176,15 +176,15 @@ pub(super) async fn apply(
         (true, false) => "app/",
         _ => "the stage file or templates",
     };
-    say(&format!("watch: {what} changed: rebuilding and redeploying"));
+    say(&format!(
+        "watch: {what} changed: rebuilding and redeploying"
+    ));
     let result = redeploy(cx, change).await;
     let functions = match result {
         Ok(f) => f,
         Err(err) => {
             eprint!("{}", crate::diagnostics::report(&err, false));
-            say(
-                "watch: api and worker keep serving the previous build; save a fix to try again",
-            );
+            say("watch: api and worker keep serving the previous build; save a fix to try again");
             return false;
         }
     };

@@ -38,7 +38,11 @@ pub enum Profile {
 impl Profile {
     /// The local profile for the local stage, the cloud one for every other.
     pub fn for_stage(local: bool) -> Self {
-        if local { Profile::Local } else { Profile::Cloud }
+        if local {
+            Profile::Local
+        } else {
+            Profile::Cloud
+        }
     }
 
     /// The profile's name in Cargo.toml, which is also its folder under the target folder.

@@ -21,7 +21,6 @@ use manifest::{FORMAT, FunctionArtifact, MANIFEST_FILE, Manifest};
 /// The functions a stage deploys, each a binary of the `countries` package.
 pub const FUNCTIONS: [&str; 2] = ["api", "worker"];
 
-
 /// SHA-256 digests of the packaged functions, for the stack's parameters and tags and the
 /// rendered context; defined here so `render` imports `package`, not the reverse.
 #[derive(Debug, Clone, PartialEq, Eq)]
