@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Benchmarks: the numbers a user would pick this stack for.
 
-Starts everything on 127.0.0.1 (moto, the offline upstream, the release
-binaries), measures, and prints a table of medians with min-max, plus a JSON
-file of the same. Never fails on a number: targets are printed beside the
-figures. `--quick` runs every measurement briefly (CI runs it so the bench
-cannot rot).
+Starts everything on 127.0.0.1 (moto, the offline upstream, the binaries
+`deployer up local` runs: the fast `release` profile), measures, and prints a
+table of medians with min-max, plus a JSON file of the same. Never fails on a
+number: targets are printed beside the figures. `--quick` runs every
+measurement briefly and skips the fresh clone, `--watch` and the cloud zips
+(CI runs it so the bench cannot rot). `--ci` also runs `bash .ci/run` on a
+clean clone (about 12 minutes) and keeps its time for later runs' tables.
 
-Run: bash bench/run [--quick]   (see README "Benchmarks")
+Run: bash bench/run [--quick] [--ci]   (see README "Benchmarks")
 """
 
 import argparse
@@ -23,21 +25,26 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from contextlib import contextmanager
 from types import SimpleNamespace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RELEASE = ROOT / "target" / "release"
-DEPLOYER = RELEASE / "deployer"  # the debug build in --quick mode (ensure_tools)
-DEBUG_NOTE = " [debug deployer]"
+# cargo's target folder, as the deployer finds it: CARGO_TARGET_DIR (relative to the root) or target/.
+TARGET = ROOT / os.environ.get("CARGO_TARGET_DIR", "target")
+RELEASE = TARGET / "release"
+DEPLOYER = RELEASE / "deployer"
+# The packager's build for the local stage (deployer/src/package/build.rs) plus the floor:
+# the same features and profile, so nothing compiles twice.
+LOCAL_BUILD = ["cargo", "build", "--release", "--quiet", "-p", "countries", "-p", "workspace-hack", "-p", "bench-floor",
+               "--bin", "api", "--bin", "worker", "--bin", "offline-upstream", "--bin", "floor"]
 VENV = ROOT / ".countries" / "venv"
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 
 import boto3  # from .countries/venv (moto brings it)
 import goodput  # bench/goodput.py
+import startup  # bench/startup.py
 
 PROCS = []
 
@@ -96,7 +103,7 @@ def summary(values):
 
 # ---------------------------------------------------------------- set-up
 
-def ensure_tools(quick):
+def ensure_tools():
     if not shutil.which("wrk"):
         if os.geteuid() == 0 and shutil.which("apt-get"):
             print("bench: installing wrk (apt)", flush=True)
@@ -104,25 +111,18 @@ def ensure_tools(quick):
             subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, stdout=subprocess.DEVNULL)
         else:
             raise SystemExit("bench: wrk is not installed: apt-get install wrk (or your system's package)")
-    print("bench: building release binaries", flush=True)
-    subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "countries", "--bins"], cwd=ROOT, check=True)
-    global DEPLOYER
-    if quick:
-        # A smoke pass: a debug deployer, from the test command's own build
-        # (the same feature set, so a no-op after it; `-p deployer` alone would
-        # compile the shared dependencies again). A release one would cost CI
-        # minutes for rough figures.
-        subprocess.run(["cargo", "build", "--quiet", "--workspace", "--all-targets"], cwd=ROOT, check=True)
-        DEPLOYER = ROOT / "target" / "debug" / "deployer"
-    else:
-        subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "deployer"], cwd=ROOT, check=True)
+    print("bench: building the release binaries (the local profile) and the floor", flush=True)
+    subprocess.run(LOCAL_BUILD, cwd=ROOT, check=True)
+    # The release deployer: after the test command's release build (same features,
+    # workspace-hack) this compiles nothing.
+    subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "deployer"], cwd=ROOT, check=True)
 
 
 class Emulator:
     def __init__(self):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        log = open(ROOT / "target" / "bench-moto.log", "w")
+        log = open(TARGET / "bench-moto.log", "w")
         # moto through tools/moto_server.py: DynamoDB's per-item atomicity (the breaker counts on it).
         self.proc = spawn([str(VENV / "bin" / "python"), str(ROOT / "tools" / "moto_server.py"),
                            "-H", "127.0.0.1", "-p", str(self.port)], stdout=log, stderr=log)
@@ -181,22 +181,6 @@ def api(env, **extra):
 
 # ---------------------------------------------------------------- measurements
 
-def cold_start_api(env, runs):
-    """Spawn to first 200 on /health, polled with a raw socket."""
-    raw = []
-    for _ in range(runs):
-        port = free_port()
-        t0 = time.perf_counter()
-        p = subprocess.Popen([str(RELEASE / "api"), "--port", str(port)], env={**os.environ, **env},
-                             stdout=subprocess.DEVNULL)
-        while http_status(port, timeout=0.2) != 200:
-            if p.poll() is not None:
-                raise SystemExit("bench: api exited during the cold-start run")
-        raw.append((time.perf_counter() - t0) * 1000)
-        stop(p)
-    return raw
-
-
 def harness_overhead(port, runs):
     """What the harness itself costs: a spawn of /bin/true plus one raw-socket GET on a warm server."""
     spawn_ms, get_ms = [], []
@@ -208,22 +192,6 @@ def harness_overhead(port, runs):
         http_status(port)
         get_ms.append((time.perf_counter() - t0) * 1000)
     return statistics.median(spawn_ms) + statistics.median(get_ms)
-
-
-def cold_start_worker(env, runs):
-    """Spawn to the 'worker polling' log line (clients built, key resolved)."""
-    raw = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        p = subprocess.Popen([str(RELEASE / "worker")], env={**os.environ, **env, "LOG_LEVEL": "info"},
-                             stdout=subprocess.PIPE, text=True)
-        for line in p.stdout:
-            if "worker polling" in line:
-                raw.append((time.perf_counter() - t0) * 1000)
-                break
-        stop(p)
-        p.stdout.close()
-    return raw
 
 
 def wrk(url, seconds, script=None, connections=16):
@@ -277,14 +245,6 @@ def worker_throughput(emu, name, upstream_url, codes):
     return seconds, rss
 
 
-def zipped_size(binary):
-    with tempfile.TemporaryDirectory() as tmp:
-        z = Path(tmp) / "f.zip"
-        with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-            zf.write(binary, "bootstrap")
-        return z.stat().st_size
-
-
 def timed(cmd, runs, **kw):
     out = []
     for _ in range(runs):
@@ -335,13 +295,15 @@ def up_local_times(runs):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="short runs (CI): figures are rough")
-    ap.add_argument("--out", default=str(ROOT / "target" / "bench" / "results.json"))
+    ap.add_argument("--ci", action="store_true", help="also time bash .ci/run on a clean clone (about 12 minutes)")
+    ap.add_argument("--out", default=str(TARGET / "bench" / "results.json"))
     args = ap.parse_args()
     quick = args.quick
     runs = 5 if quick else 20
     seconds = 1 if quick else 10
 
-    ensure_tools(quick)
+    ensure_tools()
+    (TARGET / "bench").mkdir(parents=True, exist_ok=True)
     rows, results = [], {}
 
     def row(key, label, values, unit, target=""):
@@ -355,13 +317,30 @@ def main():
     up_proc, up_url = upstream()
     env = {**emu.stage("bench"), "UPSTREAM_PROVIDER": "v3", "UPSTREAM_BASE_URL": up_url}
 
-    # 1. Cold start.
+    # 1. Cold start, beside a trivial floor (bench/floor) built with the same profile, runs interleaved.
     api_cached, api_port = api(env)
     overhead = harness_overhead(api_port, runs)
-    raw = cold_start_api(env, runs)
-    row("cold_start_api_ms", "api cold start (spawn → first 200, net of harness)", [max(0.0, r - overhead) for r in raw], "ms", "≤ 10 ms (Chalice: 300 ms)")
     results["harness_overhead_ms"] = overhead
-    row("cold_start_worker_ms", "worker cold start (spawn → polling)", [max(0.0, r - overhead) for r in cold_start_worker(env, runs)], "ms", "")
+    full_env = {**os.environ, **env}
+    floor = str(RELEASE / "floor")
+    api_ms, floor_ms = startup.interleaved(
+        runs * 2,
+        lambda: startup.spawn_to_200([str(RELEASE / "api"), "--port"], full_env),
+        lambda: startup.spawn_to_200([floor, "serve"], os.environ))
+    net = lambda values: [max(0.0, v - overhead) for v in values]
+    row("cold_start_api_ms", "api cold start (spawn → first 200 on /health, net of harness)", net(api_ms), "ms", "≤ 3 ms (Chalice: 300 ms)")
+    row("cold_start_floor_ms", "trivial axum binary, same profile (spawn → first 200)", net(floor_ms), "ms", "the floor")
+    row("cold_start_api_ratio", "api ÷ trivial axum binary (raw medians)", statistics.median(api_ms) / statistics.median(floor_ms), "×", "≤ 1.7 ×")
+    worker_env = lambda port: ([str(RELEASE / "worker")], {
+        **full_env, "LOG_LEVEL": "warn", "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "QUEUE_URL": f"http://127.0.0.1:{port}/{ACCOUNT}/countries-fetch-bench"})
+    worker_ms, send_ms = startup.interleaved(
+        runs * 2,
+        lambda: startup.spawn_to_first_request(worker_env),
+        lambda: startup.spawn_to_first_request(lambda port: ([floor, "send", str(port)], os.environ)))
+    row("cold_start_worker_ms", "worker cold start (spawn → first ReceiveMessage on the wire)", worker_ms, "ms", "")
+    row("cold_start_send_floor_ms", "trivial tokio binary, same profile (spawn → first request)", send_ms, "ms", "the floor")
+    row("cold_start_worker_ratio", "worker ÷ trivial binary (medians)", statistics.median(worker_ms) / statistics.median(send_ms), "×", "≤ 1.7 ×")
 
     # 2. API throughput and latency. Seed one country through the real path.
     subprocess.run(["curl", "-s", "-o", "/dev/null", "-X", "POST", f"http://127.0.0.1:{api_port}/fetch-data/PY"], check=True)
@@ -425,29 +404,55 @@ def main():
                      f"{g['upstream_calls']} / {g['circuit_open_attempts']} / {g['drain_s']:.0f} s", "",
                      f"calls ≤ {g['bound_calls']} + in flight" if g["fail_percent"] >= 100 else ""))
 
-    # 5. Footprint.
-    for name in ["api", "worker"]:
-        b = RELEASE / name
-        row(f"{name}_binary_mb", f"{name} bootstrap size", b.stat().st_size / 1e6, "MB", "")
-        row(f"{name}_zip_mb", f"{name} zip size", zipped_size(b) / 1e6, "MB", "≤ 3 MB (Chalice: 12.6 MiB)")
+    # 5. Footprint: the zips cloud stages get (`deployer package`, the cloud profile; not in --quick:
+    # a second, LTO build of the functions).
+    if not quick:
+        out = subprocess.run([str(DEPLOYER), "package", "--json"], cwd=ROOT, check=True, capture_output=True, text=True)
+        manifest = json.loads(out.stdout)
+        for name in ["api", "worker"]:
+            row(f"{name}_binary_mb", f"{name} bootstrap size (cloud profile)", (TARGET / "cloud" / name).stat().st_size / 1e6, "MB", "")
+            row(f"{name}_zip_mb", f"{name} zip size (cloud profile)", manifest["functions"][name]["size"] / 1e6, "MB", "≤ 3 MB (Chalice: 12.6 MiB)")
     row("api_peak_rss_mb", "api peak RSS under load", rss_api, "MB", "≤ 30 MB")
     row("worker_peak_rss_mb", f"worker peak RSS, {len(codes)} countries", rss_worker, "MB", "≤ 30 MB")
 
     # 6. Deployer.
-    row("render_all_ms", f"deployer render --all{DEBUG_NOTE if quick else ''}", timed([str(DEPLOYER), "render", "--all", "--out", tempfile.mkdtemp()], runs), "ms", "")
+    row("render_all_ms", f"deployer render --all", timed([str(DEPLOYER), "render", "--all", "--out", tempfile.mkdtemp()], runs), "ms", "")
     stop_all()
     cold, warm = up_local_times(1 if quick else 3)
-    row("up_local_cold_s", f"deployer up local → ready, cold (venv there, no emulator){DEBUG_NOTE if quick else ''}", cold, "s", "")
-    row("up_local_warm_s", f"deployer up local → ready, warm (emulator and stack there: no-op deploy){DEBUG_NOTE if quick else ''}", warm, "s", "")
+    row("up_local_cold_s", f"deployer up local → ready, cold (venv there, no emulator)", cold, "s", "")
+    row("up_local_warm_s", f"deployer up local → ready, warm (emulator and stack there: no-op deploy)", warm, "s", "")
+
+    # 7. The loop: `up local --watch` change → serving, and a fresh clone → `api:` (full runs only).
+    if not quick:
+        w = startup.watch_change(ROOT, DEPLOYER, TARGET, TARGET / "bench" / "watch.log")
+        row("watch_change_s", "up local --watch: one-line api change → served (deployer says {:.1} s)".format(w["printed"] or 0), w["seconds"], "s", "≤ 30 s")
+        print("bench: fresh clone → `api:` (a clean clone, its own target folder: several minutes)", flush=True)
+        f = startup.fresh_clone(ROOT, TARGET / "bench" / "fresh-clone.log")
+        results["fresh_clone_compiled_again"] = f["compiled_again"]
+        row("fresh_clone_s", "fresh clone → `api:` of cargo run --release -p deployer -- up local", f["seconds"], "s", "≤ 180 s")
+        rows.append(("fresh clone: crates the functions' build compiled again", f"{len(f['compiled_again'])}", f"of {f['compiled']} compiled", "0"))
+    ci_file = TARGET / "bench" / "ci.json"
+    if args.ci:
+        print("bench: bash .ci/run on a clean clone (about 12 minutes)", flush=True)
+        c = startup.ci(ROOT, TARGET / "bench" / "ci.log")
+        ci_file.write_text(json.dumps(c, indent=2) + "\n")
+    if ci_file.exists():
+        c = json.loads(ci_file.read_text())
+        results["ci"] = c
+        slowest = ", ".join(f"{n.split(' (')[0]} {s} s" for n, _, s in sorted(c["steps"], key=lambda x: -x[2])[:3])
+        rows.append(("CI: bash .ci/run on a clean clone" + ("" if args.ci else f" (bench/run --ci, {c['when']})"),
+                     f"{c['seconds']:,.0f} s", f"exit {c['exit']}; slowest: {slowest}", "≤ 720 s (12 min)"))
 
     stop_all()
-    machine = {"cores": os.cpu_count(), "machine": platform.machine(), "moto": emu.version, "quick": quick}
+    machine = {"cores": os.cpu_count(), "machine": platform.machine(), "moto": emu.version, "quick": quick,
+               "load_average": os.getloadavg()}
     results["machine"] = machine
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
 
-    print(f"\nBenchmarks ({machine['cores']} cores, {machine['machine']}, moto {machine['moto']}{', quick mode' if quick else ''})\n")
+    load = " / ".join(f"{x:.2f}" for x in machine["load_average"])
+    print(f"\nBenchmarks ({machine['cores']} cores, {machine['machine']}, moto {machine['moto']}, load average at the end {load}{', quick mode' if quick else ''})\n")
     print("| measure | median | min–max | target |\n|---|---|---|---|")
     for label, median, spread, target in rows:
         print(f"| {label} | {median} | {spread} | {target} |")

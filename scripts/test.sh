@@ -48,13 +48,22 @@ step "terraform fmt" bash -c 'command -v terraform >/dev/null || { echo "terrafo
 step "checkov infrastructure/" checkov_terraform
 step "terraform validate + test (infrastructure/tests)" bash scripts/terraform.sh
 step "execution roles cover the CloudFormation handlers" .countries/venv-lint/bin/python tools/check_execution_roles.py
-step "build" cargo build --workspace --all-targets --locked
-# The deployer the workspace build just made: `cargo run -p deployer` would
-# resolve other features for the shared dependencies and compile them again.
-deployer="${CARGO_TARGET_DIR:-target}/debug/deployer"
+# One build, in the release profile (Cargo.toml: fast to compile): the tests,
+# the deployer, the functions the tests run and the benchmarks share its
+# dependencies (workspace-hack/ gives every selection the same features), so
+# nothing compiles twice.
+step "build (release profile)" cargo build --workspace --all-targets --locked --release
+step "dependencies compile once per profile (tools/workspace_hack.py --check)" python3 tools/workspace_hack.py --check
+deployer="${CARGO_TARGET_DIR:-target}/release/deployer"
 step "generated/ is up to date" "$deployer" render --all --check
 step "lint generated stacks (cfn-lint, checkov)" "$deployer" validate --all
-step "cargo test" cargo test --workspace --locked
+# cargo-nextest runs every test in its own process, test binaries side by side
+# (.config/nextest.toml); `cargo test --release` runs the same tests.
+if command -v cargo-nextest >/dev/null; then
+  step "tests (cargo nextest run --release)" cargo nextest run --workspace --locked --release
+else
+  step "tests (cargo test --release; install cargo-nextest for a faster run)" cargo test --workspace --locked --release
+fi
 step "benchmarks, quick mode (figures are rough; never fails on a number)" bash bench/run --quick
 
 printf '\n'

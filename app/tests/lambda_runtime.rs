@@ -11,8 +11,9 @@
 //!   event) and must pass the same contract checks as the local server
 //!   (`support::contract`).
 //!
-//! The binaries are built with the packager's own command, so the release
-//! build is shared with `deployer up local` (and its test). Every process
+//! The binaries are built with the packager's own command for the local
+//! stage, so the release build is shared with `deployer up local` (and its
+//! test) and the benchmarks. Every process
 //! started here is stopped when the test ends, panics included.
 
 mod support;
@@ -23,12 +24,17 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use support::{Stack, contract, http, sqs_batch, upstream};
 
-/// The packager's build command (deployer/src/package/build.rs, host build).
-const BUILD: [&str; 8] = [
+/// The packager's build command for the local stage (deployer/src/package/build.rs:
+/// the release profile, workspace-hack selected), so CI's one release build of the
+/// functions serves this test, `deployer up local` and the benchmarks. The cloud
+/// profile differs in code generation only (size, LTO), not in code.
+const BUILD: [&str; 10] = [
     "build",
     "--release",
     "-p",
     "countries",
+    "-p",
+    "workspace-hack",
     "--bin",
     "api",
     "--bin",

@@ -70,9 +70,9 @@ pub enum Command {
         after_help = "Examples:\n  deployer validate --all\n  deployer validate dev\n\nThe linters come from .countries/venv-lint; create it with:\n  python3 -m venv .countries/venv-lint && .countries/venv-lint/bin/pip install -r tools/requirements-lint.txt"
     )]
     Validate(StageSelection),
-    /// Build api and worker in release mode and zip each as `bootstrap` into target/lambda/ with a manifest.
+    /// Build api and worker (cloud profile: small) and zip each as `bootstrap` into target/lambda/ with a manifest.
     #[command(
-        after_help = "Examples:\n  deployer package            # for this machine's architecture\n  deployer package dev        # for dev's architecture (cross builds need cargo-zigbuild)\n\nWrites target/lambda/{api,worker}.zip and target/lambda/manifest.json (digest, size, S3 key, git commit)."
+        after_help = "Examples:\n  deployer package            # for this machine's architecture\n  deployer package dev        # for dev's architecture (cross builds need cargo-zigbuild)\n  deployer package local      # what `up local` runs: the fast release profile, into target/lambda-local/\n\nWrites target/lambda/{api,worker}.zip and target/lambda/manifest.json (digest, size, S3 key, git commit)."
     )]
     Package(PackageArgs),
     /// Show what `up` would change in a stage: a CloudFormation change set, created and then deleted.
@@ -82,7 +82,7 @@ pub enum Command {
     Plan(PlanArgs),
     /// Deploy a stage (a local stage runs the whole system on this machine).
     #[command(
-        after_help = "Examples:\n  deployer up local                         # emulator + stack + api/worker/upstream, in the foreground\n  deployer up dev                           # build, upload, deploy, smoke test\n  deployer up dev --yes --artifacts DIR     # CI: deploy a package built earlier\n  deployer up prod --artifact-digest api=<sha256>,worker=<sha256> --force   # roll back to zips in the bucket\n\nA stage with promote_from refuses an artifact its predecessor does not run, unless --force.\nNothing changed: says so and exits 0 without uploading or updating."
+        after_help = "Examples:\n  deployer up local                         # emulator + stack + api/worker/upstream, in the foreground\n  deployer up local --watch                 # ... and rebuild + restart api/worker on every saved change\n  deployer up dev                           # build, upload, deploy, smoke test\n  deployer up dev --yes --artifacts DIR     # CI: deploy a package built earlier\n  deployer up prod --artifact-digest api=<sha256>,worker=<sha256> --force   # roll back to zips in the bucket\n\nA stage with promote_from refuses an artifact its predecessor does not run, unless --force.\nNothing changed: says so and exits 0 without uploading or updating."
     )]
     Up(UpArgs),
     /// Delete a stage's stack (tables are retained outside the local stage).
@@ -207,6 +207,10 @@ pub struct UpArgs {
     /// Local stage: port of the offline REST Countries server.
     #[arg(long, env = "DEPLOYER_LOCAL_UPSTREAM_PORT", value_name = "PORT")]
     pub upstream_port: Option<u16>,
+    /// Local stage: on a change to app/, the stage file or templates/, rebuild, redeploy
+    /// and restart api and worker (the emulator and its data stay).
+    #[arg(long)]
+    pub watch: bool,
 }
 
 /// `down` arguments.

@@ -160,8 +160,9 @@ fn up_local_serves_a_country_and_stops_cleanly() {
         .collect();
     assert_eq!(pids.len(), 4, "{state}");
     assert!(pids.iter().all(|p| alive(*p)), "{state}");
-    let manifest =
-        std::fs::read_to_string(root.join("target/lambda/manifest.json")).expect("manifest");
+    // The local stage's package: zips of exactly the binaries it runs (fast profile).
+    let manifest = std::fs::read_to_string(common::target_dir().join("lambda-local/manifest.json"))
+        .expect("manifest");
 
     // A second `up local` while this one runs says so, exit 2.
     let second = Command::new(env!("CARGO_BIN_EXE_deployer"))
@@ -237,7 +238,7 @@ fn up_local_serves_a_country_and_stops_cleanly() {
     // Packaging again gives the same digests (a deterministic build and zip).
     let again = Command::new(env!("CARGO_BIN_EXE_deployer"))
         .current_dir(&root)
-        .args(["package", "--json"])
+        .args(["package", "local", "--json"])
         .stdin(Stdio::null())
         .output()
         .expect("package");

@@ -1,4 +1,5 @@
-//! `deployer package [<stage>]`: release builds zipped into target/lambda/ with a manifest.
+//! `deployer package [<stage>]`: builds zipped with a manifest, into target/lambda/
+//! (cloud profile) or, for the local stage, target/lambda-local/ (release profile).
 
 use std::path::Path;
 
@@ -10,17 +11,26 @@ use crate::session;
 
 /// Builds and packages for the stage's architecture (or this machine's).
 pub fn run(root: &Path, global: &GlobalArgs, args: &PackageArgs) -> Result<()> {
-    let arch = match &args.stage {
-        Some(name) => session::one_stage(root, name)?.spec.app.architecture,
-        None => build::host_architecture().ok_or_else(|| {
-            Error::from(PackageError::CrossToolMissing {
-                wanted: "a Lambda architecture".into(),
-                host: std::env::consts::ARCH.into(),
-                target: "x86_64-unknown-linux-gnu".into(),
-            })
-        })?,
+    let (arch, profile) = match &args.stage {
+        Some(name) => {
+            let stage = session::one_stage(root, name)?;
+            (
+                stage.spec.app.architecture,
+                build::Profile::for_stage(stage.spec.local.is_some()),
+            )
+        }
+        None => (
+            build::host_architecture().ok_or_else(|| {
+                Error::from(PackageError::CrossToolMissing {
+                    wanted: "a Lambda architecture".into(),
+                    host: std::env::consts::ARCH.into(),
+                    target: "x86_64-unknown-linux-gnu".into(),
+                })
+            })?,
+            build::Profile::Cloud,
+        ),
     };
-    let package = package::build_and_package(root, arch, &[], &session::say)?;
+    let package = package::build_and_package(root, arch, profile, &[], &session::say)?;
     let shown = package
         .dir
         .strip_prefix(root)

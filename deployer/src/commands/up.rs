@@ -32,11 +32,12 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &UpArgs) -> Result<()> {
         return crate::local::up(root, global, args, &stage);
     }
     for (given, flag) in [
-        (args.api_port, "--api-port"),
-        (args.emulator_port, "--emulator-port"),
-        (args.upstream_port, "--upstream-port"),
+        (args.api_port.is_some(), "--api-port"),
+        (args.emulator_port.is_some(), "--emulator-port"),
+        (args.upstream_port.is_some(), "--upstream-port"),
+        (args.watch, "--watch"),
     ] {
-        if given.is_some() {
+        if given {
             return Err(LocalError::LocalOnly {
                 flag: flag.into(),
                 stage: stage.name.clone(),

@@ -70,7 +70,10 @@ impl Deployment {
                 ));
                 p
             }
-            None => package::build_and_package(root, arch, extra_bins, say)?,
+            None => {
+                let profile = package::build::Profile::for_stage(stage.spec.local.is_some());
+                package::build_and_package(root, arch, profile, extra_bins, say)?
+            }
         };
         Ok(Deployment::assemble(stage, &outputs, template, package))
     }

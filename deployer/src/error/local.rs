@@ -36,6 +36,10 @@ pub enum LocalError {
     #[error("the local stage is not running: nothing answers on 127.0.0.1:{port}")]
     EmulatorNotRunning { port: u16, stage: String },
 
+    /// `--watch` could not watch the source folders.
+    #[error("`up local --watch` cannot watch for changes: {detail}")]
+    WatchFailed { detail: String },
+
     /// A local process failed to start or stopped on its own.
     #[error("{name} {detail}; its log: {}", log.display())]
     ProcessFailed {
@@ -62,7 +66,8 @@ impl LocalError {
             LocalError::EmulatorNotRunning { stage, .. } => Help::new(ExitClass::Usage, { format!(
                 "start it with `deployer up {stage}` (it starts the emulator and deploys the stack), then retry in another terminal"
             ) }),
-            LocalError::ProcessFailed { .. } => Help::new(ExitClass::Failed, "read the log shown; `cargo build --release -p countries --bins` rebuilds the binaries".into()),
+            LocalError::WatchFailed { .. } => Help::new(ExitClass::Failed, "run without --watch, or raise the inotify limits (sysctl fs.inotify.max_user_watches)".into()),
+            LocalError::ProcessFailed { .. } => Help::new(ExitClass::Failed, "read the log shown; `deployer package local` rebuilds the binaries it runs".into()),
         }
     }
 }

@@ -44,6 +44,22 @@ pub(super) struct Ready {
     pub(super) emulator_started: bool,
     pub(super) upstream: Option<String>,
     pub(super) api: String,
+    /// How api and worker run (`--watch` restarts them when this changes).
+    pub(super) functions: Functions,
+}
+
+/// How the api and worker processes run: the binaries, as packaged and deployed
+/// to the emulator, and each one's environment from the stack's resources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Functions {
+    /// The folder holding `api` and `worker`.
+    pub(super) binaries: PathBuf,
+    /// The packaged zips' digests (the binaries' identity).
+    pub(super) digests: crate::package::Digests,
+    pub(super) api_env: Vec<(String, String)>,
+    pub(super) worker_env: Vec<(String, String)>,
+    /// `http://127.0.0.1:<api port>`.
+    pub(super) api: String,
 }
 
 fn port_free(port: u16, what: &str, flag: &str) -> Result<()> {
@@ -77,8 +93,10 @@ pub(super) async fn bring_up(
         port_free(ports.upstream, "the offline upstream", "--upstream-port")?;
     }
 
-    // 1. The emulator: reuse, or start (it boots while we build).
+    // 1. The emulator: reuse, or start (it boots while we build). On first use
+    //    its virtualenv installs on another thread while the functions build.
     let emulator = format!("http://127.0.0.1:{}", ports.emulator);
+    let mut installing = None;
     let emulator_started = match emulator::probe(ports.emulator) {
         Listener::Http => {
             say(&format!(
@@ -95,25 +113,29 @@ pub(super) async fn bring_up(
             .into());
         }
         Listener::Free => {
-            let server = emulator::server_path(root, &say)?;
-            // moto's server through tools/moto_server.py, which gives its
-            // DynamoDB the per-item atomicity the breaker's counts rely on.
-            let mut cmd = Command::new(server.with_file_name("python"));
-            cmd.arg(root.join("tools/moto_server.py"));
-            cmd.args(["-H", "127.0.0.1", "-p", &ports.emulator.to_string()]);
-            sup.spawn("emulator", cmd, false)?;
-            say(&format!("emulator: starting moto on {emulator}"));
+            match emulator::installed(root) {
+                Some(server) => start_emulator(root, &server, ports, sup)?,
+                None => {
+                    let root = root.to_path_buf();
+                    installing = Some(std::thread::spawn(move || {
+                        emulator::server_path(&root, &say)
+                    }));
+                }
+            }
             true
         }
     };
 
-    // 2. Build and package (the same zips a cloud stage gets).
+    // 2. Build and package (zips of exactly the binaries that run).
     let d = Deployment::gather(root, stage, None, None, &["offline-upstream"], &say)?;
-    let binaries = d
-        .package
-        .binaries
-        .clone()
-        .unwrap_or_else(|| crate::package::build::target_dir(root).join("release"));
+    if let Some(install) = installing {
+        let server = install.join().map_err(|_| {
+            Error::from(LocalError::EmulatorUnavailable {
+                detail: "its installer stopped unexpectedly".into(),
+            })
+        })??;
+        start_emulator(root, &server, ports, sup)?;
+    }
     for f in &d.package.manifest.functions {
         say(&format!(
             "packaged {}: {} ({})",
@@ -136,14 +158,65 @@ pub(super) async fn bring_up(
         .into());
     }
 
-    // 3. Deploy to the emulator, through the same engine as a cloud stage.
+    // 3. Deploy to the emulator; the processes' environments from the stack's resources.
+    let functions = deploy(root, global, stage, ports, &emulator, d).await?;
+
+    // 4. The processes.
+    let upstream = if with_upstream {
+        let mut cmd = Command::new(functions.binaries.join("offline-upstream"));
+        cmd.args(["--port", &ports.upstream.to_string()]);
+        sup.spawn("upstream", cmd, true)?;
+        if !emulator::wait_until_answering(ports.upstream, UPSTREAM_PATIENCE).await {
+            return Err(failed(
+                "upstream",
+                &format!(
+                    "did not answer on port {} within {} s",
+                    ports.upstream,
+                    UPSTREAM_PATIENCE.as_secs()
+                ),
+            ));
+        }
+        Some(format!("http://127.0.0.1:{}", ports.upstream))
+    } else {
+        None
+    };
+    start_functions(sup, &functions).await?;
+    if let Some(status) = sup.poll_exit("upstream") {
+        return Err(failed(
+            "upstream",
+            &format!("stopped right after starting ({status})"),
+        ));
+    }
+    Ok(Ready {
+        emulator,
+        emulator_started,
+        upstream,
+        api: functions.api.clone(),
+        functions,
+    })
+}
+
+/// Deploys `d` to the emulator through the deploy engine (a no-op deploy when
+/// nothing changed) and works out how api and worker run against the stack.
+pub(super) async fn deploy(
+    root: &Path,
+    global: &GlobalArgs,
+    stage: &Stage,
+    ports: Ports,
+    emulator: &str,
+    d: Deployment,
+) -> Result<Functions> {
+    let binaries = d.package.binaries.clone().unwrap_or_else(|| {
+        crate::package::build::target_dir(root).join(crate::package::build::Profile::Local.name())
+    });
+    let digests = d.package.digests();
     let target = Target {
         region: global
             .region
             .clone()
             .unwrap_or_else(|| stage.spec.region.clone()),
         profile: None,
-        endpoint_url: Some(emulator.clone()),
+        endpoint_url: Some(emulator.to_string()),
         emulator_credentials: true,
     };
     let clients = session::guarded_clients(stage, target).await?;
@@ -164,7 +237,6 @@ pub(super) async fn bring_up(
         ));
     }
 
-    // 4. The processes, configured from the stack's resources.
     let resources: BTreeMap<String, String> = clients
         .cloudformation
         .resources(&d.stack_name)
@@ -174,10 +246,11 @@ pub(super) async fn bring_up(
         .collect();
     let ctx = context::build(stage, &crate::outputs::local(), None);
     let overrides = LocalOverrides {
-        endpoint: emulator.clone(),
+        endpoint: emulator.to_string(),
         region: d.region.clone(),
         api_port: ports.api,
-        upstream: with_upstream.then(|| format!("http://127.0.0.1:{}", ports.upstream)),
+        upstream: runs_offline_upstream(stage)
+            .then(|| format!("http://127.0.0.1:{}", ports.upstream)),
         api_key: std::env::var("UPSTREAM_API_KEY")
             .ok()
             .filter(|k| !k.is_empty()),
@@ -191,37 +264,31 @@ pub(super) async fn bring_up(
         false,
     )
     .map_err(|id| missing_resource(&d.stack_name, &id))?;
+    Ok(Functions {
+        binaries,
+        digests,
+        api_env,
+        worker_env,
+        api: format!("http://127.0.0.1:{}", ports.api),
+    })
+}
 
-    let upstream = if with_upstream {
-        let mut cmd = Command::new(binaries.join("offline-upstream"));
-        cmd.args(["--port", &ports.upstream.to_string()]);
-        sup.spawn("upstream", cmd, true)?;
-        if !emulator::wait_until_answering(ports.upstream, UPSTREAM_PATIENCE).await {
-            return Err(failed(
-                "upstream",
-                &format!(
-                    "did not answer on port {} within {} s",
-                    ports.upstream,
-                    UPSTREAM_PATIENCE.as_secs()
-                ),
-            ));
-        }
-        Some(format!("http://127.0.0.1:{}", ports.upstream))
-    } else {
-        None
-    };
-
-    let api = format!("http://127.0.0.1:{}", ports.api);
-    sup.spawn("api", child(&binaries.join("api"), &api_env), true)?;
-    if let Err(e) = deploy::smoke::check(&api, LOCAL_API_PATIENCE).await {
+/// Starts the api (and waits until it passes the smoke test), then the worker.
+pub(super) async fn start_functions(sup: &mut Supervisor, f: &Functions) -> Result<()> {
+    sup.spawn("api", child(&f.binaries.join("api"), &f.api_env), true)?;
+    if let Err(e) = deploy::smoke::check(&f.api, LOCAL_API_PATIENCE).await {
         return Err(failed(
             "api",
             &format!("did not pass its smoke test (health and two read routes): {e}"),
         ));
     }
-    sup.spawn("worker", child(&binaries.join("worker"), &worker_env), true)?;
+    sup.spawn(
+        "worker",
+        child(&f.binaries.join("worker"), &f.worker_env),
+        true,
+    )?;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    for name in ["upstream", "api", "worker"] {
+    for name in ["api", "worker"] {
         if let Some(status) = sup.poll_exit(name) {
             return Err(failed(
                 name,
@@ -229,12 +296,21 @@ pub(super) async fn bring_up(
             ));
         }
     }
-    Ok(Ready {
-        emulator,
-        emulator_started,
-        upstream,
-        api,
-    })
+    Ok(())
+}
+
+/// Starts moto's server through tools/moto_server.py, which gives its DynamoDB
+/// the per-item atomicity the breaker's counts rely on.
+fn start_emulator(root: &Path, server: &Path, ports: Ports, sup: &mut Supervisor) -> Result<()> {
+    let mut cmd = Command::new(server.with_file_name("python"));
+    cmd.arg(root.join("tools/moto_server.py"));
+    cmd.args(["-H", "127.0.0.1", "-p", &ports.emulator.to_string()]);
+    sup.spawn("emulator", cmd, false)?;
+    say(&format!(
+        "emulator: starting moto on http://127.0.0.1:{}",
+        ports.emulator
+    ));
+    Ok(())
 }
 
 fn failed(name: &str, detail: &str) -> Error {

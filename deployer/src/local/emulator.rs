@@ -53,6 +53,12 @@ pub fn probe(port: u16) -> Listener {
     }
 }
 
+/// The `moto_server` executable, if the virtualenv has it.
+pub fn installed(root: &Path) -> Option<PathBuf> {
+    let server = root.join(VENV).join("bin/moto_server");
+    server.is_file().then_some(server)
+}
+
 /// The `moto_server` executable, installing the venv first if needed.
 pub fn server_path(root: &Path, say: &dyn Fn(&str)) -> Result<PathBuf> {
     let venv = root.join(VENV);

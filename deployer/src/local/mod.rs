@@ -5,13 +5,16 @@
 //! emulator through the shared deploy engine, then runs `offline-upstream`,
 //! `api` and `worker` as child processes configured from the stack's
 //! resources, prints the endpoints and stays in the foreground until Ctrl-C
-//! or SIGTERM, when it stops what it started and nothing else.
+//! or SIGTERM, when it stops what it started and nothing else. With
+//! `--watch`, it rebuilds and restarts api and worker on every change
+//! (`watch`).
 
 mod bring_up;
 pub use bring_up::Ports;
 pub mod emulator;
 pub mod lock;
 pub mod processes;
+mod watch;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -84,7 +87,7 @@ pub fn up(root: &Path, global: &GlobalArgs, args: &UpArgs, stage: &Stage) -> Res
         clean_up_stale(root, pid);
     }
     let runtime = session::runtime()?;
-    let result = runtime.block_on(run(root, global, stage, ports, started));
+    let result = runtime.block_on(run(root, global, stage, ports, started, args.watch));
     let _ = std::fs::remove_file(root.join(STATE_FILE));
     result
 }
@@ -123,6 +126,7 @@ async fn run(
     stage: &Stage,
     ports: Ports,
     started: Instant,
+    watching: bool,
 ) -> Result<()> {
     let mut sigint = signal(SignalKind::interrupt()).map_err(runtime_error)?;
     let mut sigterm = signal(SignalKind::terminate()).map_err(runtime_error)?;
@@ -154,7 +158,7 @@ async fn run(
             return Ok(());
         }
     };
-    let state = State {
+    let mut state = State {
         pid: std::process::id(),
         api: ready.api.clone(),
         emulator: ready.emulator.clone(),
@@ -162,17 +166,12 @@ async fn run(
         emulator_started: ready.emulator_started,
         processes: sup.started().to_vec(),
     };
-    let state_path = root.join(STATE_FILE);
-    std::fs::write(
-        &state_path,
-        serde_json::to_string_pretty(&state).unwrap_or_default(),
-    )
-    .map_err(|source| {
-        Error::from(FsError::Write {
-            path: state_path,
-            source,
-        })
-    })?;
+    write_state(root, &state)?;
+    let mut watcher = if watching {
+        Some(watch::Watcher::start(root, &stage.name)?)
+    } else {
+        None
+    };
     println!("emulator: {}", ready.emulator);
     if let Some(upstream) = &ready.upstream {
         println!("upstream: {upstream}");
@@ -190,17 +189,40 @@ async fn run(
         ready.api
     ));
 
-    let outcome = tokio::select! {
-        _ = sigint.recv() => Ok("Ctrl-C"),
-        _ = sigterm.recv() => Ok("SIGTERM"),
-        _ = sighup.recv() => Ok("SIGHUP"),
-        exit = sup.next_exit() => {
-            let (name, status) = exit.unwrap_or_else(|| ("a process".into(), Default::default()));
-            Err(LocalError::ProcessFailed {
-                log: PathBuf::from(processes::LOGS_DIR).join(format!("{name}.log")),
-                detail: format!("stopped on its own ({status})"),
-                name,
-            }.into())
+    if watching {
+        say(
+            "watching app/, templates/ and the stage file: a saved change rebuilds and restarts api and worker",
+        );
+    }
+    let cx = watch::Context {
+        root,
+        global,
+        stage: &stage.name,
+        ports,
+        emulator: &ready.emulator,
+    };
+    let mut functions = ready.functions.clone();
+    let outcome = loop {
+        tokio::select! {
+            _ = sigint.recv() => break Ok("Ctrl-C"),
+            _ = sigterm.recv() => break Ok("SIGTERM"),
+            _ = sighup.recv() => break Ok("SIGHUP"),
+            exit = sup.next_exit() => {
+                let (name, status) = exit.unwrap_or_else(|| ("a process".into(), Default::default()));
+                break Err(Error::from(LocalError::ProcessFailed {
+                    log: PathBuf::from(processes::LOGS_DIR).join(format!("{name}.log")),
+                    detail: format!("stopped on its own ({status})"),
+                    name,
+                }));
+            }
+            (change, written) = watch::next(&mut watcher) => {
+                if watch::apply(&cx, change, written, &mut sup, &mut functions).await {
+                    state.processes = sup.started().to_vec();
+                    if let Err(e) = write_state(root, &state) {
+                        say(&format!("watch: {e}"));
+                    }
+                }
+            }
         }
     };
     if let Ok(why) = &outcome {
@@ -209,6 +231,16 @@ async fn run(
     sup.stop_all(Duration::from_secs(5)).await;
     say("stopped");
     outcome.map(|_| ())
+}
+
+/// Writes `STATE_FILE` (again after `--watch` restarted api and worker: new pids).
+fn write_state(root: &Path, state: &State) -> Result<()> {
+    let path = root.join(STATE_FILE);
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(state).unwrap_or_default(),
+    )
+    .map_err(|source| Error::from(FsError::Write { path, source }))
 }
 
 fn names(sup: &Supervisor) -> String {

@@ -3,6 +3,7 @@
 //! output prefixed (`api | ...`) on stdout and appended to
 //! `.countries/local/logs/<name>.log`, and stopped with SIGTERM, then SIGKILL.
 
+use std::collections::VecDeque;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
@@ -27,13 +28,19 @@ pub struct Started {
     pub pid: u32,
 }
 
+/// One exit: the name, the pid and how it ended.
+type Exit = (String, u32, ExitStatus);
+
 /// Owns the processes one `up local` started, and only those.
 pub struct Supervisor {
     logs: PathBuf,
     started: Vec<Started>,
-    exits_tx: mpsc::UnboundedSender<(String, ExitStatus)>,
-    exits_rx: mpsc::UnboundedReceiver<(String, ExitStatus)>,
-    exited: Vec<String>,
+    exits_tx: mpsc::UnboundedSender<Exit>,
+    exits_rx: mpsc::UnboundedReceiver<Exit>,
+    /// Pids seen exiting.
+    exited: Vec<u32>,
+    /// Exits that arrived while `stop` waited for another process, for `next_exit`.
+    unseen: VecDeque<Exit>,
 }
 
 /// `name | line`: how a child's line appears on the terminal. Pure.
@@ -58,6 +65,7 @@ impl Supervisor {
             exits_tx,
             exits_rx,
             exited: vec![],
+            unseen: VecDeque::new(),
         })
     }
 
@@ -117,7 +125,7 @@ impl Supervisor {
         let owned = name.to_string();
         tokio::spawn(async move {
             if let Ok(status) = child.wait().await {
-                let _ = tx.send((owned, status));
+                let _ = tx.send((owned, pid, status));
             }
         });
         self.started.push(Started {
@@ -129,50 +137,71 @@ impl Supervisor {
 
     /// Waits for the next process to exit on its own.
     pub async fn next_exit(&mut self) -> Option<(String, ExitStatus)> {
-        let exit = self.exits_rx.recv().await;
-        if let Some((name, _)) = &exit {
-            self.exited.push(name.clone());
-        }
-        exit
+        let exit = match self.unseen.pop_front() {
+            Some(exit) => Some(exit),
+            None => self.exits_rx.recv().await,
+        };
+        exit.map(|(name, pid, status)| {
+            self.exited.push(pid);
+            (name, status)
+        })
     }
 
     /// True if `name` has exited (as far as the supervisor has seen).
     pub fn poll_exit(&mut self, name: &str) -> Option<ExitStatus> {
-        while let Ok((n, status)) = self.exits_rx.try_recv() {
-            self.exited.push(n.clone());
-            if n == name {
-                return Some(status);
-            }
+        while let Ok(exit) = self.exits_rx.try_recv() {
+            self.exited.push(exit.1);
+            self.unseen.push_back(exit);
         }
-        None
+        let at = self.unseen.iter().position(|(n, _, _)| n == name)?;
+        self.unseen.remove(at).map(|(_, _, status)| status)
+    }
+
+    /// Stops the process started as `name` (SIGTERM to its group, SIGKILL after
+    /// `grace`) and forgets it, so that it can be started again under the same name.
+    pub async fn stop(&mut self, name: &str, grace: Duration) {
+        let Some(at) = self.started.iter().rposition(|p| p.name == name) else {
+            return;
+        };
+        let target = self.started.remove(at);
+        self.stop_pids(&[target.pid], grace).await;
     }
 
     /// Stops every started process, newest first: SIGTERM to its group, then SIGKILL
     /// after `grace`. Nothing it did not start is touched.
     pub async fn stop_all(&mut self, grace: Duration) {
-        let pending: Vec<Started> = self.started.iter().rev().cloned().collect();
-        for p in &pending {
-            if !self.exited.contains(&p.name) {
-                signal_group(p.pid, libc::SIGTERM);
+        let pids: Vec<u32> = self.started.iter().rev().map(|p| p.pid).collect();
+        self.stop_pids(&pids, grace).await;
+    }
+
+    async fn stop_pids(&mut self, pids: &[u32], grace: Duration) {
+        for pid in pids {
+            if !self.exited.contains(pid) {
+                signal_group(*pid, libc::SIGTERM);
             }
         }
-        let deadline = tokio::time::Instant::now() + grace;
-        while pending.iter().any(|p| !self.exited.contains(&p.name)) {
-            match tokio::time::timeout_at(deadline, self.exits_rx.recv()).await {
-                Ok(Some((name, _))) => self.exited.push(name),
-                Ok(None) | Err(_) => break,
-            }
-        }
-        for p in &pending {
-            if !self.exited.contains(&p.name) {
-                signal_group(p.pid, libc::SIGKILL);
+        self.wait_for(pids, grace).await;
+        for pid in pids {
+            if !self.exited.contains(pid) {
+                signal_group(*pid, libc::SIGKILL);
             }
         }
         // Reap what was killed.
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
-        while pending.iter().any(|p| !self.exited.contains(&p.name)) {
+        self.wait_for(pids, Duration::from_secs(2)).await;
+    }
+
+    /// Waits until every pid in `pids` has exited, or `patience` runs out; other
+    /// exits seen meanwhile are kept for `next_exit`.
+    async fn wait_for(&mut self, pids: &[u32], patience: Duration) {
+        let deadline = tokio::time::Instant::now() + patience;
+        while pids.iter().any(|p| !self.exited.contains(p)) {
             match tokio::time::timeout_at(deadline, self.exits_rx.recv()).await {
-                Ok(Some((name, _))) => self.exited.push(name),
+                Ok(Some(exit)) => {
+                    self.exited.push(exit.1);
+                    if !pids.contains(&exit.1) {
+                        self.unseen.push_back(exit);
+                    }
+                }
                 Ok(None) | Err(_) => break,
             }
         }

@@ -1,8 +1,11 @@
-//! How the Lambda binaries are built: plain `cargo build --release` for the
-//! host's architecture, or `cargo zigbuild --target <triple>.2.34` when the
-//! stage's architecture differs from the host's or when cargo-zigbuild is
-//! installed (it pins glibc 2.34, what `provided.al2023` has). Choosing is
-//! pure (`choose`); `run` runs cargo.
+//! How the Lambda binaries are built. Cloud stages get the `cloud` profile
+//! (small: LTO, opt-level z), with plain `cargo build` for the host's
+//! architecture, or `cargo zigbuild --target <triple>.2.34` when the stage's
+//! architecture differs from the host's or when cargo-zigbuild is installed
+//! (it pins glibc 2.34, what `provided.al2023` has). The local stage gets the
+//! `release` profile (fast to compile) with `-p workspace-hack` selected, so it
+//! reuses every dependency `cargo run --release -p deployer` compiled.
+//! Choosing is pure (`choose`); `run` runs cargo.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -22,11 +25,50 @@ pub enum Tool {
     Zigbuild,
 }
 
-/// One build: which tool, which target, which binaries.
+/// Which cargo profile the functions are built with (Cargo.toml says why each exists).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// `release`: fast to compile, every dependency shared with the deployer's
+    /// own release build; for the local stage, which runs exactly what it zips.
+    Local,
+    /// `cloud`: small and deterministic, for the zips cloud stages run.
+    Cloud,
+}
+
+impl Profile {
+    /// The local profile for the local stage, the cloud one for every other.
+    pub fn for_stage(local: bool) -> Self {
+        if local {
+            Profile::Local
+        } else {
+            Profile::Cloud
+        }
+    }
+
+    /// The profile's name in Cargo.toml, which is also its folder under the target folder.
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Local => "release",
+            Profile::Cloud => "cloud",
+        }
+    }
+
+    /// Where its package goes, relative to the target folder: the two never overwrite each other.
+    pub fn package_subdir(self) -> &'static str {
+        match self {
+            Profile::Local => "lambda-local",
+            Profile::Cloud => "lambda",
+        }
+    }
+}
+
+/// One build: which tool, which profile, which target, which binaries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BuildPlan {
     /// cargo or cargo-zigbuild.
     pub tool: Tool,
+    /// The cargo profile.
+    pub profile: Profile,
     /// The Rust target triple (without the glibc suffix); none for a host build.
     pub target: Option<String>,
     /// The binaries of the `countries` package to build.
@@ -59,24 +101,30 @@ pub fn host_architecture() -> Option<Architecture> {
     }
 }
 
-/// Picks the build for `wanted` on a `host` machine. Pure.
+/// Picks the build for `wanted` on a `host` machine. Pure. A local build for
+/// the host stays a plain host build even with cargo-zigbuild installed: a
+/// `--target` build would compile every dependency again.
 pub fn choose(
     host: Option<Architecture>,
     wanted: Architecture,
     zigbuild_installed: bool,
+    profile: Profile,
     bins: &[&str],
 ) -> std::result::Result<BuildPlan, CrossToolMissing> {
     let bins = bins.iter().map(|b| b.to_string()).collect();
-    if zigbuild_installed {
+    let host_build = host == Some(wanted);
+    if zigbuild_installed && !(host_build && profile == Profile::Local) {
         return Ok(BuildPlan {
             tool: Tool::Zigbuild,
+            profile,
             target: Some(triple(wanted).to_string()),
             bins,
         });
     }
-    if host == Some(wanted) {
+    if host_build {
         return Ok(BuildPlan {
             tool: Tool::Cargo,
+            profile,
             target: None,
             bins,
         });
@@ -88,18 +136,21 @@ pub fn choose(
 }
 
 impl BuildPlan {
-    /// The cargo arguments, e.g. `zigbuild --release -p countries --bin api --target x86_64-unknown-linux-gnu.2.34`.
+    /// The cargo arguments, e.g. `zigbuild --profile cloud -p countries --bin api --target x86_64-unknown-linux-gnu.2.34`.
     pub fn args(&self) -> Vec<String> {
-        let mut args = vec![
-            match self.tool {
-                Tool::Cargo => "build",
-                Tool::Zigbuild => "zigbuild",
-            }
-            .to_string(),
-            "--release".into(),
-            "-p".into(),
-            "countries".into(),
-        ];
+        let tool = match self.tool {
+            Tool::Cargo => "build",
+            Tool::Zigbuild => "zigbuild",
+        };
+        let mut args: Vec<String> = match self.profile {
+            // With workspace-hack selected, the dependencies resolve the features
+            // the deployer's own build resolved: nothing compiles twice.
+            Profile::Local => vec![tool, "--release", "-p", "countries", "-p", "workspace-hack"],
+            Profile::Cloud => vec![tool, "--profile", "cloud", "-p", "countries"],
+        }
+        .into_iter()
+        .map(String::from)
+        .collect();
         for bin in &self.bins {
             args.push("--bin".into());
             args.push(bin.clone());
@@ -119,8 +170,8 @@ impl BuildPlan {
     /// Where cargo puts the binaries.
     pub fn output_dir(&self, target_dir: &Path) -> PathBuf {
         match &self.target {
-            Some(t) => target_dir.join(t).join("release"),
-            None => target_dir.join("release"),
+            Some(t) => target_dir.join(t).join(self.profile.name()),
+            None => target_dir.join(self.profile.name()),
         }
     }
 }
@@ -207,14 +258,15 @@ mod tests {
             Some(Architecture::X86_64),
             Architecture::X86_64,
             false,
+            Profile::Cloud,
             &["api", "worker"],
         )
         .unwrap();
         assert_eq!(
             plan.describe(),
-            "cargo build --release -p countries --bin api --bin worker"
+            "cargo build --profile cloud -p countries --bin api --bin worker"
         );
-        assert_eq!(plan.output_dir(Path::new("t")), Path::new("t/release"));
+        assert_eq!(plan.output_dir(Path::new("t")), Path::new("t/cloud"));
     }
 
     #[test]
@@ -223,17 +275,39 @@ mod tests {
             Some(Architecture::X86_64),
             Architecture::X86_64,
             true,
+            Profile::Cloud,
             &["api"],
         )
         .unwrap();
         assert_eq!(
             plan.describe(),
-            "cargo zigbuild --release -p countries --bin api --target x86_64-unknown-linux-gnu.2.34"
+            "cargo zigbuild --profile cloud -p countries --bin api --target x86_64-unknown-linux-gnu.2.34"
         );
         assert_eq!(
             plan.output_dir(Path::new("t")),
-            Path::new("t/x86_64-unknown-linux-gnu/release")
+            Path::new("t/x86_64-unknown-linux-gnu/cloud")
         );
+    }
+
+    /// The local stage builds what `cargo run --release -p deployer` built the
+    /// dependencies for: the release profile, workspace-hack selected, no --target.
+    #[test]
+    fn local_builds_share_the_deployers_dependencies() {
+        for zigbuild in [false, true] {
+            let plan = choose(
+                Some(Architecture::X86_64),
+                Architecture::X86_64,
+                zigbuild,
+                Profile::Local,
+                &["api", "worker", "offline-upstream"],
+            )
+            .unwrap();
+            assert_eq!(
+                plan.describe(),
+                "cargo build --release -p countries -p workspace-hack --bin api --bin worker --bin offline-upstream"
+            );
+            assert_eq!(plan.output_dir(Path::new("t")), Path::new("t/release"));
+        }
     }
 
     #[test]
@@ -242,6 +316,7 @@ mod tests {
             Some(Architecture::X86_64),
             Architecture::Arm64,
             false,
+            Profile::Cloud,
             &["api"],
         )
         .unwrap_err();
@@ -250,6 +325,7 @@ mod tests {
             Some(Architecture::X86_64),
             Architecture::Arm64,
             true,
+            Profile::Cloud,
             &["api"],
         )
         .unwrap();

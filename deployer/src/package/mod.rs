@@ -1,4 +1,4 @@
-//! Packaging the Lambda functions: release builds of `api` and `worker`,
+//! Packaging the Lambda functions: builds of `api` and `worker`,
 //! each zipped deterministically as `bootstrap`, checked against Lambda's
 //! glibc, with a manifest naming each zip's digest (DESIGN §3.4).
 //!
@@ -20,9 +20,6 @@ use manifest::{FORMAT, FunctionArtifact, MANIFEST_FILE, Manifest};
 
 /// The functions a stage deploys, each a binary of the `countries` package.
 pub const FUNCTIONS: [&str; 2] = ["api", "worker"];
-
-/// Where `deployer package` writes, relative to cargo's target folder.
-pub const PACKAGE_SUBDIR: &str = "lambda";
 
 /// SHA-256 digests of the packaged functions, for the stack's parameters and tags and the
 /// rendered context; defined here so `render` imports `package`, not the reverse.
@@ -232,11 +229,13 @@ pub fn load(dir: &Path, architecture: Architecture) -> Result<Package> {
     })
 }
 
-/// Builds the functions for `architecture` and packages them into `<target>/lambda/`.
+/// Builds the functions for `architecture` with `profile` and packages them into
+/// `<target>/lambda/` (cloud) or `<target>/lambda-local/` (local).
 /// `extra_bins` are built alongside (the local stage also runs `offline-upstream`).
 pub fn build_and_package(
     root: &Path,
     architecture: Architecture,
+    profile: build::Profile,
     extra_bins: &[&str],
     say: &dyn Fn(&str),
 ) -> Result<Package> {
@@ -246,6 +245,7 @@ pub fn build_and_package(
         build::host_architecture(),
         architecture,
         build::zigbuild_installed(),
+        profile,
         &bins,
     )
     .map_err(|missing| {
@@ -261,7 +261,7 @@ pub fn build_and_package(
     let commit = git::commit(root);
     package_binaries(
         &plan.output_dir(&target_dir),
-        &target_dir.join(PACKAGE_SUBDIR),
+        &target_dir.join(profile.package_subdir()),
         architecture,
         &plan.describe(),
         &commit,

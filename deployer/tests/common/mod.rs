@@ -14,6 +14,15 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// cargo's target folder, as the packager computes it: `CARGO_TARGET_DIR`
+/// (relative to the repository root) or `<root>/target`.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => repo_root().join(dir),
+        _ => repo_root().join("target"),
+    }
+}
+
 /// deployer/tests/fixtures.
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
