@@ -280,7 +280,8 @@ def up_local_times(runs):
     emulator of ours keeps the deployed stack between runs, so the deploy is a no-op."""
     cold = [up_local_once((free_port(), free_port(), free_port())) for _ in range(runs)]
     emulator_port = free_port()
-    moto = spawn([str(VENV / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(emulator_port)],
+    # The same emulator `up local` starts: tools/moto_server.py (Lambda aliases, atomic items).
+    moto = spawn([str(VENV / "bin" / "python"), str(ROOT / "tools" / "moto_server.py"), "-H", "127.0.0.1", "-p", str(emulator_port)],
                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while http_status(emulator_port, "/moto-api/") != 200:
         time.sleep(0.1)
