@@ -14,6 +14,7 @@ use crate::stage::rules;
 use crate::stage::schema::{FunctionSettings, Provider};
 use accounts::check_roles;
 use chain::check_cycles;
+use names::{is_region, is_ssm_name, is_stage_name};
 
 /// Lambda's memory range in MB.
 pub const MEMORY_MB: (u32, u32) = (128, 10240);
@@ -369,38 +370,9 @@ fn check_function(
     }
 }
 
-fn is_stage_name(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    (1..=20).contains(&bytes.len())
-        && bytes[0].is_ascii_lowercase()
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-}
-
-fn is_region(region: &str) -> bool {
-    let parts: Vec<&str> = region.split('-').collect();
-    parts.len() >= 3
-        && parts[0].len() == 2
-        && parts
-            .iter()
-            .take(parts.len() - 1)
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts
-            .last()
-            .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-}
-
-fn is_ssm_name(name: &str) -> bool {
-    name.len() > 1
-        && name.starts_with('/')
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'/'))
-}
-
 mod accounts;
 mod chain;
+mod names;
 pub mod release;
 
 #[cfg(test)]
