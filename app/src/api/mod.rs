@@ -4,11 +4,13 @@
 
 pub mod cache;
 pub mod error;
+mod fetch;
 mod handlers;
 pub mod schema;
 
+use crate::guard::FetchGuards;
 use crate::queue::FetchQueue;
-use crate::store::{AttemptLog, CountryStore};
+use crate::store::{AttemptLog, CountryStore, PendingFetches, UpstreamBudget};
 use axum::Router;
 use axum::extract::Request;
 use cache::ViewCache;
@@ -32,6 +34,12 @@ pub struct ApiState {
     pub cache: Arc<ViewCache>,
     /// `Cache-Control: max-age` for view-data.
     pub http_max_age_seconds: u64,
+    /// Pending markers and force cooldowns (status table).
+    pub pending: Arc<dyn PendingFetches>,
+    /// The monthly upstream budget's counters (status table).
+    pub budget: Arc<dyn UpstreamBudget>,
+    /// What fetch-data enforces.
+    pub guards: FetchGuards,
 }
 
 /// The service the binaries run: the router behind trailing-slash
