@@ -285,22 +285,8 @@ fn check_stage(stage: &Stage, names: &BTreeSet<&str>, out: &mut Vec<Diagnostic>)
                 );
             }
         }
-        let local_url = |port: u16| {
-            [
-                format!("http://127.0.0.1:{port}"),
-                format!("http://localhost:{port}"),
-            ]
-        };
-        if up.provider == Provider::V3 && !local_url(local.upstream_port).contains(&up.base_url) {
-            err(
-                "app.upstream.base_url",
-                format!(
-                    "a local v3 upstream must be the offline server at http://127.0.0.1:{} (local.upstream_port)",
-                    local.upstream_port
-                ),
-            );
-        }
     }
+    limits::check(stage, &mut err);
 
     // Last: it reports at a fallback position, so it pushes directly.
     if let Some(message) = rules::approval_missing(stage) {
@@ -378,6 +364,7 @@ fn is_ssm_name(name: &str) -> bool {
 }
 
 mod chain;
+mod limits;
 
 #[cfg(test)]
 mod tests;
