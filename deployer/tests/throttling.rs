@@ -33,12 +33,28 @@ fn assert_throttled_as_configured(stage: &Stage, stack: &yaml_serde::Value) {
         number(&fetch["ThrottlingRateLimit"]),
         number(&fetch["ThrottlingBurstLimit"]),
     ];
-    let want = [t.rate_limit, t.burst_limit, t.fetch_data_rate_limit, t.fetch_data_burst_limit].map(u64::from);
+    let want = [
+        t.rate_limit,
+        t.burst_limit,
+        t.fetch_data_rate_limit,
+        t.fetch_data_burst_limit,
+    ]
+    .map(u64::from);
     assert_eq!(got, want, "{}: throttling", stage.name);
     // Route settings name a route of the API, which exists before the stage refers to it.
     let route = &resources["HttpApiFetchDataRoute"]["Properties"];
-    assert_eq!(route["RouteKey"].as_str(), Some(FETCH_DATA_ROUTE), "{}", stage.name);
-    assert_eq!(api_stage["DependsOn"].as_str(), Some("HttpApiFetchDataRoute"), "{}", stage.name);
+    assert_eq!(
+        route["RouteKey"].as_str(),
+        Some(FETCH_DATA_ROUTE),
+        "{}",
+        stage.name
+    );
+    assert_eq!(
+        api_stage["DependsOn"].as_str(),
+        Some("HttpApiFetchDataRoute"),
+        "{}",
+        stage.name
+    );
 }
 
 /// A limited budget gets the metric filter and an alarm at 80 %; an unlimited one neither.
@@ -47,17 +63,37 @@ fn assert_budget_alarm(stage: &Stage, stack: &yaml_serde::Value) {
     let alarm = &stack["Resources"]["UpstreamBudgetAlarm"]["Properties"];
     let filter = &stack["Resources"]["UpstreamBudgetUsedMetricFilter"]["Properties"];
     if budget == 0 {
-        assert!(alarm.is_null() && filter.is_null(), "{}: an unlimited budget has no alarm", stage.name);
+        assert!(
+            alarm.is_null() && filter.is_null(),
+            "{}: an unlimited budget has no alarm",
+            stage.name
+        );
         return;
     }
     // The first count at or above 80 % of the budget.
     let threshold = number(&alarm["Threshold"]);
     let budget = u64::from(budget);
-    assert!(threshold * 5 >= budget * 4 && (threshold - 1) * 5 < budget * 4, "{}: {threshold} of {budget}", stage.name);
-    assert_eq!((alarm["Namespace"].as_str(), alarm["MetricName"].as_str()), (Some("Countries"), Some("UpstreamBudgetUsed")));
-    assert_eq!(alarm["Dimensions"][0]["Value"].as_str(), Some(stage.name.as_str()));
+    assert!(
+        threshold * 5 >= budget * 4 && (threshold - 1) * 5 < budget * 4,
+        "{}: {threshold} of {budget}",
+        stage.name
+    );
+    assert_eq!(
+        (alarm["Namespace"].as_str(), alarm["MetricName"].as_str()),
+        (Some("Countries"), Some("UpstreamBudgetUsed"))
+    );
+    assert_eq!(
+        alarm["Dimensions"][0]["Value"].as_str(),
+        Some(stage.name.as_str())
+    );
     let metric = &filter["MetricTransformations"][0];
-    assert_eq!((metric["MetricNamespace"].as_str(), metric["MetricName"].as_str()), (Some("Countries"), Some("UpstreamBudgetUsed")));
+    assert_eq!(
+        (
+            metric["MetricNamespace"].as_str(),
+            metric["MetricName"].as_str()
+        ),
+        (Some("Countries"), Some("UpstreamBudgetUsed"))
+    );
     assert_eq!(metric["MetricValue"].as_str(), Some("$.budget_used"));
     assert_eq!(metric["Dimensions"][0]["Key"].as_str(), Some("Stage"));
 }
@@ -74,11 +110,17 @@ fn each_stage_throttles_its_api_and_alarms_on_its_budget_as_its_stage_file_says(
     // The fixtures: qa sets every limit, sandbox takes the defaults.
     let fixtures = common::fixture_root();
     let out = fixtures.path().join("out");
-    let run = common::run(fixtures.path(), &["render", "--all", "--out", out.to_str().expect("utf-8")]);
+    let run = common::run(
+        fixtures.path(),
+        &["render", "--all", "--out", out.to_str().expect("utf-8")],
+    );
     assert!(run.status.success(), "{:?}", common::texts(&run));
     let stages = deployer::stage::load_all(fixtures.path()).expect("fixture stages");
     let qa = stages.iter().find(|s| s.name == "qa").expect("qa");
-    assert_eq!(qa.spec.app.throttling.fetch_data_rate_limit, 3, "the fixture sets its own limits");
+    assert_eq!(
+        qa.spec.app.throttling.fetch_data_rate_limit, 3,
+        "the fixture sets its own limits"
+    );
     for stage in &stages {
         let rendered = stack(&out.join(&stage.name));
         assert_throttled_as_configured(stage, &rendered);
@@ -91,13 +133,23 @@ fn the_guarded_stacks_pass_cfn_lint_and_checkov() {
     // Installs cfn-lint and checkov into .countries/venv-lint on first use, or
     // fails saying how to install them: never skips.
     let checkov = testkit::python_tool("venv-lint", "tools/requirements-lint.txt", "checkov");
-    let venv = checkov.parent().and_then(|bin| bin.parent()).expect("venv/bin/checkov");
+    let venv = checkov
+        .parent()
+        .and_then(|bin| bin.parent())
+        .expect("venv/bin/checkov");
     let root = common::fixture_root();
-    assert!(common::run(root.path(), &["render", "--all"]).status.success());
+    assert!(
+        common::run(root.path(), &["render", "--all"])
+            .status
+            .success()
+    );
     std::fs::create_dir_all(root.path().join(".countries")).expect("mkdir");
     std::os::unix::fs::symlink(venv, root.path().join(".countries/venv-lint")).expect("symlink");
     let out = common::run(root.path(), &["validate", "--all"]);
     let (stdout, stderr) = common::texts(&out);
     assert!(out.status.success(), "{stdout}\n{stderr}");
-    assert!(stdout.contains("cfn-lint: ok") && stdout.contains("checkov: ok"), "{stdout}");
+    assert!(
+        stdout.contains("cfn-lint: ok") && stdout.contains("checkov: ok"),
+        "{stdout}"
+    );
 }

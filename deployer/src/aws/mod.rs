@@ -5,6 +5,7 @@
 
 pub mod cloudformation;
 pub mod codepipeline;
+pub mod dynamodb;
 pub mod s3;
 pub mod sts;
 
@@ -58,6 +59,8 @@ pub struct Clients {
     pub sts: sts::Sts,
     /// CodePipeline (`status`, `promote`).
     pub codepipeline: codepipeline::CodePipeline,
+    /// DynamoDB (`status`: the monthly upstream budget's counter).
+    pub dynamodb: dynamodb::DynamoDb,
     /// What they talk to.
     pub target: Target,
 }
@@ -71,6 +74,7 @@ impl Clients {
             s3: s3::S3::new(&config, target.endpoint_url.is_some()),
             sts: sts::Sts::new(&config),
             codepipeline: codepipeline::CodePipeline::new(&config),
+            dynamodb: dynamodb::DynamoDb::new(&config),
             target,
         }
     }

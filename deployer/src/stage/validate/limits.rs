@@ -19,10 +19,30 @@ pub(super) fn check(stage: &Stage, err: &mut impl FnMut(&str, String)) {
     let app = &stage.spec.app;
     let t = &app.throttling;
     for (field, value, max, what) in [
-        ("rate_limit", t.rate_limit, MAX_RATE, "requests per second (API Gateway's account default is 10,000)"),
-        ("burst_limit", t.burst_limit, MAX_BURST, "requests (API Gateway's account default burst is 5,000)"),
-        ("fetch_data_rate_limit", t.fetch_data_rate_limit, t.rate_limit, "requests per second: no more than `rate_limit`"),
-        ("fetch_data_burst_limit", t.fetch_data_burst_limit, t.burst_limit, "requests: no more than `burst_limit`"),
+        (
+            "rate_limit",
+            t.rate_limit,
+            MAX_RATE,
+            "requests per second (API Gateway's account default is 10,000)",
+        ),
+        (
+            "burst_limit",
+            t.burst_limit,
+            MAX_BURST,
+            "requests (API Gateway's account default burst is 5,000)",
+        ),
+        (
+            "fetch_data_rate_limit",
+            t.fetch_data_rate_limit,
+            t.rate_limit,
+            "requests per second: no more than `rate_limit`",
+        ),
+        (
+            "fetch_data_burst_limit",
+            t.fetch_data_burst_limit,
+            t.burst_limit,
+            "requests: no more than `burst_limit`",
+        ),
     ] {
         if !(1..=max).contains(&value) {
             err(
@@ -35,13 +55,19 @@ pub(super) fn check(stage: &Stage, err: &mut impl FnMut(&str, String)) {
     if up.force_cooldown_seconds > MAX_COOLDOWN_SECONDS {
         err(
             "app.upstream.force_cooldown_seconds",
-            format!("{} s is not allowed: 0 (every forced fetch honoured) to {MAX_COOLDOWN_SECONDS} (a year)", up.force_cooldown_seconds),
+            format!(
+                "{} s is not allowed: 0 (every forced fetch honoured) to {MAX_COOLDOWN_SECONDS} (a year)",
+                up.force_cooldown_seconds
+            ),
         );
     }
     if up.monthly_budget() > MAX_MONTHLY_BUDGET {
         err(
             "app.upstream.monthly_budget",
-            format!("{} is not allowed: 1 to {MAX_MONTHLY_BUDGET} upstream calls a month, or 0 for no limit", up.monthly_budget()),
+            format!(
+                "{} is not allowed: 1 to {MAX_MONTHLY_BUDGET} upstream calls a month, or 0 for no limit",
+                up.monthly_budget()
+            ),
         );
     }
 
@@ -58,12 +84,21 @@ pub(super) fn check(stage: &Stage, err: &mut impl FnMut(&str, String)) {
             ),
         );
     }
-    for (field, value) in [("fail_per_mille", faults.fail_per_mille), ("stall_per_mille", faults.stall_per_mille)] {
+    for (field, value) in [
+        ("fail_per_mille", faults.fail_per_mille),
+        ("stall_per_mille", faults.stall_per_mille),
+    ] {
         if value > 1000 {
-            err(&format!("local.faults.{field}"), format!("{value} is not allowed: 0 to 1000 requests out of 1000"));
+            err(
+                &format!("local.faults.{field}"),
+                format!("{value} is not allowed: 0 to 1000 requests out of 1000"),
+            );
         }
     }
-    if faults.fail_per_mille <= 1000 && faults.stall_per_mille <= 1000 && faults.fail_per_mille + faults.stall_per_mille > 1000 {
+    if faults.fail_per_mille <= 1000
+        && faults.stall_per_mille <= 1000
+        && faults.fail_per_mille + faults.stall_per_mille > 1000
+    {
         err(
             "local.faults.stall_per_mille",
             format!(
@@ -77,7 +112,10 @@ pub(super) fn check(stage: &Stage, err: &mut impl FnMut(&str, String)) {
     }
     for (field, value) in [("stall_ms", faults.stall_ms), ("delay_ms", faults.delay_ms)] {
         if value > MAX_FAULT_MS {
-            err(&format!("local.faults.{field}"), format!("{value} ms is not allowed: 0 to {MAX_FAULT_MS} (10 minutes)"));
+            err(
+                &format!("local.faults.{field}"),
+                format!("{value} ms is not allowed: 0 to {MAX_FAULT_MS} (10 minutes)"),
+            );
         }
     }
 }
@@ -119,7 +157,10 @@ local:
 ";
 
     fn fields(text: &str) -> Vec<(usize, String)> {
-        validate(&[stage("local", text)]).into_iter().map(|d| (d.line, d.field)).collect()
+        validate(&[stage("local", text)])
+            .into_iter()
+            .map(|d| (d.line, d.field))
+            .collect()
     }
 
     #[test]
@@ -145,35 +186,66 @@ local:
             ],
             "{d:?}"
         );
-        assert!(d[0].message.contains("0 would refuse every request"), "{}", d[0]);
-        assert!(d[2].message.contains("no more than `rate_limit`"), "{}", d[2]);
-        assert!(d[0].to_string().starts_with("stages/local.yaml:18:5: field `app.throttling.rate_limit`"), "{}", d[0]);
+        assert!(
+            d[0].message.contains("0 would refuse every request"),
+            "{}",
+            d[0]
+        );
+        assert!(
+            d[2].message.contains("no more than `rate_limit`"),
+            "{}",
+            d[2]
+        );
+        assert!(
+            d[0].to_string()
+                .starts_with("stages/local.yaml:18:5: field `app.throttling.rate_limit`"),
+            "{}",
+            d[0]
+        );
     }
 
     #[test]
     fn the_budget_and_the_cooldown_stay_within_what_the_functions_accept() {
         let text = LOCAL
             .replace("monthly_budget: 100", "monthly_budget: 100000001")
-            .replace("force_cooldown_seconds: 60", "force_cooldown_seconds: 31536001");
+            .replace(
+                "force_cooldown_seconds: 60",
+                "force_cooldown_seconds: 31536001",
+            );
         assert_eq!(
             fields(&text),
-            [(16, "app.upstream.force_cooldown_seconds".to_string()), (15, "app.upstream.monthly_budget".to_string())]
+            [
+                (16, "app.upstream.force_cooldown_seconds".to_string()),
+                (15, "app.upstream.monthly_budget".to_string())
+            ]
         );
     }
 
     #[test]
     fn faults_are_per_mille_need_a_stall_time_and_belong_to_the_offline_server() {
-        let text = LOCAL.replace("fail_per_mille: 600", "fail_per_mille: 950").replace("stall_ms: 3000", "stall_ms: 0");
+        let text = LOCAL
+            .replace("fail_per_mille: 600", "fail_per_mille: 950")
+            .replace("stall_ms: 3000", "stall_ms: 0");
         assert_eq!(
             fields(&text),
-            [(28, "local.faults.stall_per_mille".to_string()), (29, "local.faults.stall_ms".to_string())]
+            [
+                (28, "local.faults.stall_per_mille".to_string()),
+                (29, "local.faults.stall_ms".to_string())
+            ]
         );
         // Another upstream (a self-hosted v3 server on another port): allowed, but not with faults.
-        let other = LOCAL.replace("base_url: http://127.0.0.1:8081", "base_url: http://127.0.0.1:9090");
+        let other = LOCAL.replace(
+            "base_url: http://127.0.0.1:8081",
+            "base_url: http://127.0.0.1:9090",
+        );
         let d = validate(&[stage("local", &other)]);
         assert_eq!(d.len(), 1, "{d:?}");
         assert_eq!((d[0].line, d[0].field.as_str()), (26, "local.faults"));
-        assert!(d[0].message.contains("http://127.0.0.1:9090 (v3)"), "{}", d[0]);
+        assert!(
+            d[0].message.contains("http://127.0.0.1:9090 (v3)"),
+            "{}",
+            d[0]
+        );
         let without_faults = other.split("  faults:").next().unwrap().to_string();
         assert_eq!(fields(&without_faults), vec![]);
     }
