@@ -7,14 +7,15 @@ one api process (the local stage's settings: force cooldown 60 s, the
 pending marker's lifetime), every request over loopback. A few hundred
 forced requests for a handful of countries are sent at once from a pool of
 client threads; then the queue drains. It reports the answers (202 queued,
-202 coalesced, 429, 5xx), the latency percentiles, and the upstream calls:
-the month's budget counter, which the worker spends before every call (so it
-counts the calls exactly), and the status rows that record one.
+202 coalesced, 429, 5xx), the latency percentiles, and the upstream calls as
+the upstream counted them (`GET /faults`), beside the month's budget
+counter, which the worker spends before every call.
 
 bench/run.py calls `measure`, passing its own process helpers.
 """
 
 import http.client
+import json
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -99,6 +100,10 @@ def one_burst(ctx, emu, name, burst):
         if time.perf_counter() > deadline:
             raise SystemExit("bench: the burst's queue did not drain within 120 s")
         time.sleep(0.2)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    conn.request("GET", "/faults")
+    upstream_calls = json.loads(conn.getresponse().read())["requests"]
+    conn.close()
     for p in (api, worker, up):
         ctx.stop(p)
 
@@ -119,7 +124,8 @@ def one_burst(ctx, emu, name, burst):
         "too_many": sum(1 for s, _, _ in results if s == 429),
         "server_errors": sum(1 for s, _, _ in results if s >= 500 or s == 0),
         "other": sum(1 for s, _, _ in results if s not in (0, 202, 429) and s < 500),
-        "upstream_calls": budget_used,
+        "upstream_calls": upstream_calls,
+        "budget_used": budget_used,
         "upstream_call_rows": sum(n for o, n in outcomes.items() if o in CALL_OUTCOMES),
         "outcomes": outcomes,
         "p50_ms": _pct(latencies, 50), "p99_ms": _pct(latencies, 99),
@@ -141,7 +147,6 @@ def main():
     """Runs only the bursts: `.countries/venv/bin/python bench/burst.py [--quick]`
     (after `cargo build --release -p countries --bins`)."""
     import argparse
-    import json
     import os
     import subprocess
     from types import SimpleNamespace
