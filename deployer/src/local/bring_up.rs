@@ -11,6 +11,7 @@ use tokio::process::Command;
 
 use super::emulator::{self, Listener};
 use super::processes::{self, Supervisor};
+use super::upstream::LocalUpstream;
 use crate::aws::Target;
 use crate::aws::cloudformation::Stacks;
 use crate::cli::GlobalArgs;
@@ -24,7 +25,6 @@ use crate::plan::render::{Format, render, summary};
 use crate::render::context;
 use crate::session::{self, say};
 use crate::stage::Stage;
-use crate::stage::schema::Provider;
 use serde::{Deserialize, Serialize};
 
 /// The three ports a local run uses.
@@ -58,12 +58,6 @@ fn port_free(port: u16, what: &str, flag: &str) -> Result<()> {
     }
 }
 
-/// Whether the stage's upstream is the offline server this run starts.
-fn runs_offline_upstream(stage: &Stage) -> bool {
-    let up = &stage.spec.app.upstream;
-    up.provider == Provider::V3 && up.base_url.starts_with("http://127.0.0.1:")
-}
-
 pub(super) async fn bring_up(
     root: &Path,
     global: &GlobalArgs,
@@ -71,7 +65,12 @@ pub(super) async fn bring_up(
     ports: Ports,
     sup: &mut Supervisor,
 ) -> Result<Ready> {
-    let with_upstream = runs_offline_upstream(stage);
+    let api_key = std::env::var("UPSTREAM_API_KEY")
+        .ok()
+        .filter(|k| !k.is_empty());
+    let local_upstream =
+        super::upstream::local_upstream(stage, ports.upstream, api_key.as_deref())?;
+    let with_upstream = matches!(local_upstream, LocalUpstream::Offline { .. });
     port_free(ports.api, "the api", "--api-port")?;
     if with_upstream {
         port_free(ports.upstream, "the offline upstream", "--upstream-port")?;
@@ -178,9 +177,7 @@ pub(super) async fn bring_up(
         region: d.region.clone(),
         api_port: ports.api,
         upstream: with_upstream.then(|| format!("http://127.0.0.1:{}", ports.upstream)),
-        api_key: std::env::var("UPSTREAM_API_KEY")
-            .ok()
-            .filter(|k| !k.is_empty()),
+        api_key,
     };
     let api_env = process_env(&ctx.functions.api.environment, &resources, &overrides, true)
         .map_err(|id| missing_resource(&d.stack_name, &id))?;
@@ -192,9 +189,9 @@ pub(super) async fn bring_up(
     )
     .map_err(|id| missing_resource(&d.stack_name, &id))?;
 
-    let upstream = if with_upstream {
+    let upstream = if let LocalUpstream::Offline { args } = &local_upstream {
         let mut cmd = Command::new(binaries.join("offline-upstream"));
-        cmd.args(["--port", &ports.upstream.to_string()]);
+        cmd.args(args);
         sup.spawn("upstream", cmd, true)?;
         if !emulator::wait_until_answering(ports.upstream, UPSTREAM_PATIENCE).await {
             return Err(failed(
@@ -208,6 +205,11 @@ pub(super) async fn bring_up(
         }
         Some(format!("http://127.0.0.1:{}", ports.upstream))
     } else {
+        if let LocalUpstream::External { url } = &local_upstream {
+            say(&format!(
+                "upstream: {url}, as the stage file names it (no offline server started)"
+            ));
+        }
         None
     };
 

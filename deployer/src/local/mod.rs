@@ -12,6 +12,7 @@ pub use bring_up::Ports;
 pub mod emulator;
 pub mod lock;
 pub mod processes;
+pub mod upstream;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
