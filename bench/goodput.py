@@ -45,11 +45,11 @@ def _depth(emu, url):
 
 
 def _attempts(emu, table):
-    """Every attempt row (markers skipped)."""
+    """Every attempt row (markers, pending markers and budget counters skipped: their keys hold a `#`)."""
     rows, kw = [], {}
     while True:
         page = emu.dynamodb.scan(TableName=table, **kw)
-        rows += [r for r in page["Items"] if not r["fetched_country"]["S"].startswith("request#")]
+        rows += [r for r in page["Items"] if "#" not in r["fetched_country"]["S"]]
         if "LastEvaluatedKey" not in page:
             return rows
         kw = {"ExclusiveStartKey": page["LastEvaluatedKey"]}

@@ -43,6 +43,7 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 
 import boto3  # from .countries/venv (moto brings it)
+import burst  # bench/burst.py
 import goodput  # bench/goodput.py
 import startup  # bench/startup.py
 
@@ -362,7 +363,8 @@ def main():
         ("view_data_uncached", "view-data, cache off", f"http://127.0.0.1:{nocache_port}/view-data/PY", None, "within 20 % of moto GetItem"),
         ("moto_getitem", "moto GetItem (same item, same load)", emu.url + "/", getitem, "reference"),
         ("status", "status", f"http://127.0.0.1:{api_port}/status/PY", None, "(Chalice: 209 req/s)"),
-        ("fetch_data", "fetch-data (SQS SendMessage)", f"http://127.0.0.1:{api_port}/fetch-data/PY", post, "(Chalice: 93 req/s)"),
+        # One country: the first request queues (SQS SendMessage), the rest join it (two DynamoDB calls each).
+        ("fetch_data", "fetch-data, one country (coalesced after the first)", f"http://127.0.0.1:{api_port}/fetch-data/PY", post, "(Chalice: 93 req/s)"),
     ]
     for key, label, url, script, target in scenarios:
         # The emulator is single-threaded Python: fewer connections keep its queueing out of the figures.
@@ -404,6 +406,17 @@ def main():
         rows.append((f"goodput, upstream {faults}: upstream calls / refused by the breaker / drain",
                      f"{g['upstream_calls']} / {g['circuit_open_attempts']} / {g['drain_s']:.0f} s", "",
                      f"calls ≤ {g['bound_calls']} + in flight" if g["fail_percent"] >= 100 else ""))
+
+    # 4b. A burst of forced fetch-data (bench/burst.py): what the guards let through.
+    results["burst"] = burst.measure(ctx, emu, quick)
+    for b in results["burst"]:
+        what = f"burst: {b['requests']} forced fetch-data, {b['countries']} countries, budget {b['budget']}"
+        rows.append((f"{what}: 202 queued + coalesced / 429 / 5xx",
+                     f"{b['accepted_queued']} + {b['accepted_coalesced']} / {b['too_many']} / {b['server_errors']}", "",
+                     "5xx 0"))
+        rows.append((f"{what}: upstream calls, latency p50 / p99",
+                     f"{b['upstream_calls']}, {b['p50_ms']:.1f} / {b['p99_ms']:.1f} ms", f"in {b['burst_s']:.1f} s",
+                     f"calls ≤ {min(b['countries'], b['budget'])}"))
 
     # 5. Footprint: the zips cloud stages get (`deployer package`, the cloud profile; not in --quick:
     # a second, LTO build of the functions).

@@ -217,6 +217,19 @@ data "aws_iam_policy_document" "codebuild_deploy" {
     ]
     resources = [local.pipeline_arn]
   }
+
+  # `deployer status` (the smoke step) shows the stage's monthly upstream
+  # budget: the counter items of its status table (`budget#<month>`), nothing else.
+  statement {
+    sid       = "ReadUpstreamBudget"
+    actions   = ["dynamodb:GetItem"]
+    resources = ["arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/status-${each.key}"]
+    condition {
+      test     = "ForAllValues:StringLike"
+      variable = "dynamodb:LeadingKeys"
+      values   = ["budget#*"]
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "codebuild_deploy" {

@@ -6,6 +6,7 @@
 
 use crate::breaker::BreakerSettings;
 use crate::error::Error;
+use crate::guard::Budget;
 use std::time::Duration;
 
 /// Settings both functions share.
@@ -34,6 +35,13 @@ pub struct ApiConfig {
     pub http_max_age_seconds: u64,
     /// Local TCP port (ignored inside Lambda).
     pub port: u16,
+    /// The monthly upstream budget: spent, fetch-data answers 429.
+    pub budget: Budget,
+    /// A forced fetch per country at most this often.
+    pub force_cooldown: Duration,
+    /// How long a pending marker holds without a final outcome: a message's
+    /// whole life in the queue, so a lost one never blocks its country longer.
+    pub pending_ttl: Duration,
 }
 
 /// Which upstream protocol the worker speaks.
@@ -77,6 +85,11 @@ pub struct WorkerConfig {
     pub breaker: BreakerSettings,
     /// A country stored more recently than this is served from the store.
     pub refresh_after: Duration,
+    /// The monthly upstream budget each call takes a unit from.
+    pub budget: Budget,
+    /// The queue's `maxReceiveCount`: a delivery with this receive count
+    /// that is retried goes to the dead-letter queue, which ends its request.
+    pub max_receive_count: u32,
 }
 
 /// Reads variables through `lookup`, so tests need not touch the process environment.
@@ -162,6 +175,9 @@ impl ApiConfig {
             view_cache_ttl: Duration::from_secs(vars.number("VIEW_CACHE_TTL_SECONDS", 30, 0, 86_400)?),
             http_max_age_seconds: vars.number("HTTP_MAX_AGE_SECONDS", 60, 0, 31_536_000)?,
             port: vars.number("PORT", 3000, 0, 65_535)?,
+            budget: Budget::from_setting(vars.number("UPSTREAM_MONTHLY_BUDGET", 0, 0, 100_000_000)?),
+            force_cooldown: Duration::from_secs(vars.number("FORCE_COOLDOWN_SECONDS", 300, 0, 31_536_000)?),
+            pending_ttl: Duration::from_secs(vars.number("PENDING_TTL_SECONDS", 720, 1, 604_800)?),
         })
     }
 
@@ -223,6 +239,8 @@ impl WorkerConfig {
                 trial_calls: vars.number("BREAKER_TRIAL_CALLS", 1, 1, 100)?,
             },
             refresh_after: Duration::from_secs(vars.number("REFRESH_AFTER_SECONDS", 86_400, 0, 31_536_000)?),
+            budget: Budget::from_setting(vars.number("UPSTREAM_MONTHLY_BUDGET", 0, 0, 100_000_000)?),
+            max_receive_count: vars.number("MAX_RECEIVE_COUNT", 4, 1, 1_000)?,
         })
     }
 
@@ -265,8 +283,14 @@ mod tests {
         assert_eq!(w.upstream_base_url, "http://127.0.0.1:8081");
         assert_eq!(w.refresh_after, Duration::from_secs(86_400));
         assert_eq!(w.api_key, KeySource::None);
+        assert_eq!((w.budget, w.max_receive_count), (Budget::Unlimited, 4));
         let a = ApiConfig::from_lookup(env(&BASE)).unwrap();
         assert_eq!(a.port, 3000);
+        assert_eq!((a.budget, a.force_cooldown, a.pending_ttl), (Budget::Unlimited, Duration::from_secs(300), Duration::from_secs(720)));
+        let limited = ApiConfig::from_lookup(env(&with(&[("UPSTREAM_MONTHLY_BUDGET", "500"), ("PENDING_TTL_SECONDS", "0")])));
+        assert!(limited.unwrap_err().to_string().contains("PENDING_TTL_SECONDS"));
+        let limited = ApiConfig::from_lookup(env(&with(&[("UPSTREAM_MONTHLY_BUDGET", "500")]))).unwrap();
+        assert_eq!(limited.budget, Budget::Monthly(500));
         assert_eq!(a.common.log_level, "info");
     }
 

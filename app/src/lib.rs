@@ -10,6 +10,7 @@ pub mod breaker;
 pub mod config;
 pub mod country_code;
 pub mod error;
+pub mod guard;
 pub mod logging;
 pub mod message;
 pub mod metrics;

@@ -10,11 +10,14 @@ use crate::api::ApiState;
 use crate::api::cache::ViewCache;
 use crate::config::{ApiConfig, Provider, WorkerConfig};
 use crate::error::Error;
+use crate::guard::FetchGuards;
 use crate::metrics::{Function, Metrics};
 use crate::queue::SqsQueue;
 use crate::store::attempts::DynamoAttempts;
 use crate::store::breaker::DynamoBreaker;
+use crate::store::budget::DynamoBudget;
 use crate::store::countries::DynamoCountries;
+use crate::store::pending::DynamoPending;
 use crate::upstream::{HttpSource, key};
 use crate::worker::Worker;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
@@ -93,11 +96,18 @@ pub fn api_state(config: &ApiConfig, sdk: &aws_config::SdkConfig) -> ApiState {
     let dynamo = aws_sdk_dynamodb::Client::new(sdk);
     ApiState {
         countries: Arc::new(DynamoCountries::new(dynamo.clone(), &config.common.countries_table)),
-        attempts: Arc::new(DynamoAttempts::new(dynamo, &config.common.status_table)),
+        attempts: Arc::new(DynamoAttempts::new(dynamo.clone(), &config.common.status_table)),
         queue: Arc::new(SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.common.queue_url)),
         cache: Arc::new(ViewCache::new(config.view_cache_ttl)),
         http_max_age_seconds: config.http_max_age_seconds,
         metrics: Metrics::stdout(&config.common.stage, Function::Api),
+        pending: Arc::new(DynamoPending::new(dynamo.clone(), &config.common.status_table)),
+        budget: Arc::new(DynamoBudget::new(dynamo, &config.common.status_table)),
+        guards: FetchGuards {
+            budget: config.budget,
+            force_cooldown_ms: config.force_cooldown.as_millis() as i64,
+            pending_ttl_ms: config.pending_ttl.as_millis() as i64,
+        },
     }
 }
 
@@ -116,10 +126,15 @@ pub async fn worker(config: &WorkerConfig, sdk: &aws_config::SdkConfig) -> Resul
     Ok(Worker {
         countries: Arc::new(DynamoCountries::new(dynamo.clone(), &config.common.countries_table)),
         attempts: Arc::new(DynamoAttempts::new(dynamo.clone(), &config.common.status_table)),
-        breaker: Arc::new(DynamoBreaker::new(dynamo, &config.breaker_table, breaker_service(config.provider))),
+        breaker: Arc::new(DynamoBreaker::new(dynamo.clone(), &config.breaker_table, breaker_service(config.provider))),
+        pending: Arc::new(DynamoPending::new(dynamo.clone(), &config.common.status_table)),
+        budget: Arc::new(DynamoBudget::new(dynamo, &config.common.status_table)),
         upstream: Arc::new(HttpSource::new(config, api_key)?),
         breaker_settings: config.breaker,
         refresh_after_ms: config.refresh_after.as_millis() as i64,
         metrics: Metrics::stdout(&config.common.stage, Function::Worker),
+        budget_limit: config.budget,
+        max_receive_count: config.max_receive_count,
+        stage: config.common.stage.clone(),
     })
 }

@@ -23,6 +23,17 @@ async fn the_document_lists_every_route_and_the_error_shape() {
     let error = &doc["components"]["schemas"]["ApiError"]["properties"];
     assert!(error["Code"].is_object() && error["Message"].is_object(), "{error}");
     assert!(paths["/view-data/{code}"]["get"]["responses"]["304"].is_object());
+    // The guards' answers: 429 with Retry-After when the budget is spent; 202's coalescing fields.
+    let fetch = &paths["/fetch-data/{code}"]["post"]["responses"];
+    assert!(fetch["429"]["headers"]["Retry-After"].is_object(), "{}", fetch["429"]);
+    let accepted = &doc["components"]["schemas"]["FetchAccepted"]["properties"];
+    for field in ["coalesced", "forced", "force_allowed_at"] {
+        assert!(accepted[field].is_object(), "FetchAccepted lacks {field}: {accepted}");
+    }
+    let attempt = &doc["components"]["schemas"]["Attempt"]["properties"];
+    assert!(attempt["coalesced_requests"].is_object(), "{attempt}");
+    let outcomes = doc["components"]["schemas"]["Outcome"].to_string();
+    assert!(outcomes.contains("budget_exhausted"), "{outcomes}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

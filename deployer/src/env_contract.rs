@@ -74,6 +74,11 @@ pub struct Resources<'a> {
     pub queue_url: &'a str,
     /// The dead-letter queue's URL.
     pub dlq_url: &'a str,
+    /// Receives of a message before the dead-letter queue (the queue's `maxReceiveCount`).
+    pub max_receive_count: u32,
+    /// The fetch queue's visibility timeout: with `max_receive_count`, how
+    /// long a message can stay pending (the pending marker's lifetime).
+    pub visibility_timeout_seconds: u32,
 }
 
 /// One environment variable.
@@ -108,6 +113,15 @@ pub fn lambda(stage: &Stage, r: &Resources) -> (Vec<EnvVar>, Vec<EnvVar>) {
             "HTTP_MAX_AGE_SECONDS",
             app.cache.http_max_age_seconds.to_string(),
         ),
+        var("UPSTREAM_MONTHLY_BUDGET", up.monthly_budget().to_string()),
+        var(
+            "FORCE_COOLDOWN_SECONDS",
+            up.force_cooldown_seconds.to_string(),
+        ),
+        var(
+            "PENDING_TTL_SECONDS",
+            (r.visibility_timeout_seconds * r.max_receive_count).to_string(),
+        ),
     ]);
     let mut worker = common.to_vec();
     worker.extend([
@@ -136,6 +150,8 @@ pub fn lambda(stage: &Stage, r: &Resources) -> (Vec<EnvVar>, Vec<EnvVar>) {
             "REFRESH_AFTER_SECONDS",
             up.refresh_after_seconds.to_string(),
         ),
+        var("UPSTREAM_MONTHLY_BUDGET", up.monthly_budget().to_string()),
+        var("MAX_RECEIVE_COUNT", r.max_receive_count.to_string()),
     ]);
     (api, worker)
 }

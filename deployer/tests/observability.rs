@@ -20,6 +20,29 @@ fn listed() -> BTreeSet<String> {
         .collect()
 }
 
+/// The metric's dimension pairs on `stage`: `Stage` (and `Function` for an emitted one).
+fn dimensions_of(stage: &str, name: &str) -> Vec<(String, String)> {
+    let def = deployer::metrics::list::list()
+        .metrics
+        .iter()
+        .find(|m| m.name == name)
+        .unwrap_or_else(|| panic!("{name} is not a listed metric"));
+    def.dimensions()
+        .iter()
+        .map(|d| {
+            let value = if d == "Stage" { stage.to_string() } else { def.function.clone() };
+            (d.clone(), value)
+        })
+        .collect()
+}
+
+fn is_log_filter(name: &str) -> bool {
+    deployer::metrics::list::list()
+        .metrics
+        .iter()
+        .any(|m| m.name == name && m.is_log_filter())
+}
+
 fn function_of(name: &str) -> String {
     deployer::metrics::list::list()
         .metrics
@@ -94,11 +117,11 @@ fn check_stack(stage: &str, path: &Path) {
             );
             assert!(w["properties"]["region"] == "eu-west-1", "{w}");
             if strings[0] == "Countries" {
-                assert_eq!(
-                    strings[2..],
-                    ["Stage", stage, "Function", &function_of(strings[1])],
-                    "{stage}: {line}"
-                );
+                let pairs: Vec<(String, String)> = strings[2..]
+                    .chunks(2)
+                    .map(|p| (p[0].to_string(), p[1].to_string()))
+                    .collect();
+                assert_eq!(pairs, dimensions_of(stage, strings[1]), "{stage}: {line}");
                 drawn.insert(strings[1].to_string());
             }
         }
@@ -125,17 +148,19 @@ fn check_stack(stage: &str, path: &Path) {
                 listed().contains(name),
                 "{stage} {id}: {name} is not a listed metric"
             );
-            let dims: Vec<(&str, &str)> = p["Dimensions"]
+            let dims: Vec<(String, String)> = p["Dimensions"]
                 .as_sequence()
                 .unwrap()
                 .iter()
-                .map(|d| (d["Name"].as_str().unwrap(), d["Value"].as_str().unwrap()))
+                .map(|d| {
+                    (
+                        d["Name"].as_str().unwrap().to_string(),
+                        d["Value"].as_str().unwrap().to_string(),
+                    )
+                })
                 .collect();
-            assert_eq!(
-                dims,
-                [("Stage", stage), ("Function", function_of(name).as_str())],
-                "{stage} {id}"
-            );
+            // Stage and Function on an emitted metric; Stage only on a log-filter one.
+            assert_eq!(dims, dimensions_of(stage, name), "{stage} {id}");
             on_list += 1;
         }
     }
@@ -143,6 +168,24 @@ fn check_stack(stage: &str, path: &Path) {
         on_list >= 1,
         "{stage}: the breaker alarm watches a listed metric"
     );
+    // Metric filters make only listed log-filter metrics, with the Stage dimension only.
+    for (id, p) in resources(&stack, "AWS::Logs::MetricFilter") {
+        for t in p["MetricTransformations"].as_sequence().unwrap() {
+            let name = t["MetricName"].as_str().unwrap();
+            assert_eq!(t["MetricNamespace"].as_str(), Some("Countries"), "{stage} {id}");
+            assert!(
+                is_log_filter(name),
+                "{stage} {id}: {name} is not a listed log-filter metric"
+            );
+            let keys: Vec<&str> = t["Dimensions"]
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .map(|d| d["Key"].as_str().unwrap())
+                .collect();
+            assert_eq!(keys, ["Stage"], "{stage} {id}");
+        }
+    }
     // The dashboard shows every alarm of the stack.
     let shown: BTreeSet<String> = widgets
         .iter()

@@ -108,6 +108,19 @@ data "aws_iam_policy_document" "deployer" {
     ]
   }
 
+  # `deployer status <stage>` shows the stage's monthly upstream budget: the
+  # counter items of its status table (`budget#<month>`), nothing else.
+  statement {
+    sid       = "ReadUpstreamBudget"
+    actions   = ["dynamodb:GetItem"]
+    resources = ["arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/status-${var.stage}"]
+    condition {
+      test     = "ForAllValues:StringLike"
+      variable = "dynamodb:LeadingKeys"
+      values   = ["budget#*"]
+    }
+  }
+
   # `deployer down <stage>`, only while var.allow_stack_deletion is on.
   dynamic "statement" {
     for_each = var.allow_stack_deletion ? [local.stack_arn] : []

@@ -37,6 +37,11 @@ impl ApiError {
         Self { status: StatusCode::METHOD_NOT_ALLOWED, code: "MethodNotAllowedError", message: message.into() }
     }
 
+    /// 429 `TooManyRequestsError`: a limit of the service, e.g. the monthly upstream budget.
+    pub fn too_many_requests(message: impl Into<String>) -> Self {
+        Self { status: StatusCode::TOO_MANY_REQUESTS, code: "TooManyRequestsError", message: message.into() }
+    }
+
     /// A 5xx for a failing dependency; the details go to the log, not the caller.
     pub fn dependency(code: &'static str, message: impl Into<String>) -> Self {
         Self { status: StatusCode::INTERNAL_SERVER_ERROR, code, message: message.into() }

@@ -5,12 +5,10 @@ use super::ApiState;
 use super::error::ApiError;
 use super::observe::CacheLookup;
 use super::schema::{Country, FetchAccepted, Health, Welcome};
-use crate::store::Attempt;
 use crate::country_code::CountryCode;
-use crate::message::FetchRequest;
-use crate::store::StoredCountry;
+use crate::store::{Attempt, StoredCountry};
 use crate::trace::TraceHeader;
-use crate::{timestamp, untrusted};
+use crate::untrusted;
 use axum::{Extension, Json};
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -75,7 +73,11 @@ pub async fn health() -> Json<Health> {
 ///
 /// The worker fetches it asynchronously; follow it with `/status/{code}`.
 /// A country stored less than the stage's refresh interval ago is served
-/// from the store unless `force=true`.
+/// from the store unless `force=true`, which is honoured once per country
+/// per force cooldown. While a fetch of the country is queued or in
+/// progress, another request joins it (`"coalesced": true`, the pending
+/// request's id) and queues nothing. When the stage's monthly upstream
+/// budget is spent, nothing is queued: 429 with `Retry-After`.
 #[utoipa::path(
     method(get, post),
     path = "/fetch-data/{code}",
@@ -85,8 +87,11 @@ pub async fn health() -> Json<Health> {
         ("X-Amzn-Trace-Id" = Option<String>, Header, description = "An X-Ray trace header (Root=1-...;Parent=...;Sampled=...); in Lambda the invocation's own trace is used. Its trace id travels with the request to the worker and into the status rows; a malformed one is ignored."),
     ),
     responses(
-        (status = 202, description = "Queued", body = FetchAccepted),
+        (status = 202, description = "Queued, or joined the fetch already pending for the country (coalesced)", body = FetchAccepted),
         (status = 400, description = "Not a two-letter code, or a bad query", body = ApiError),
+        (status = 429, description = "The stage's monthly upstream budget is spent (TooManyRequestsError); nothing was queued", body = ApiError, headers(
+            ("Retry-After" = u64, description = "Seconds until the budget resets (the first of next month, 00:00 UTC)"),
+        )),
         (status = 500, description = "The queue refused the request (QueueSendMessageFailure)", body = ApiError),
     )
 )]
@@ -110,31 +115,8 @@ pub async fn fetch_data(
             return Err(ApiError::bad_request(format!("force must be true or false, got [{}]", untrusted::show(other, 16))));
         }
     };
-    let request = FetchRequest {
-        code: code.to_string(),
-        request_id: uuid::Uuid::new_v4().to_string(),
-        requested_at: timestamp::format_millis(timestamp::now_millis()),
-        force,
-    };
     let trace = trace.map(|Extension(t)| t);
-    match state.queue.send(&request, trace.as_ref()).await {
-        Ok(message_id) => {
-            tracing::info!(request_id = %request.request_id, code = %code, message_id, force, "fetch request queued");
-            let body = FetchAccepted {
-                message: format!("fetch data request for country ({code}) successfully queued."),
-                request_id: request.request_id,
-                status_url: format!("/status/{code}"),
-            };
-            Ok((StatusCode::ACCEPTED, Json(body)).into_response())
-        }
-        Err(e) => {
-            tracing::error!(request_id = %request.request_id, code = %code, error = %e, "could not queue the fetch request");
-            Err(ApiError::dependency(
-                "QueueSendMessageFailure",
-                format!("The fetch request for country ({code}) could not be queued; nothing was queued, try again shortly."),
-            ))
-        }
-    }
+    super::fetch::accept(&state, &code, force, trace.as_ref()).await
 }
 
 /// The stored country document, as the upstream served it (v3.1 shape).

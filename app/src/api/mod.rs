@@ -4,13 +4,15 @@
 
 pub mod cache;
 pub mod error;
+mod fetch;
 mod handlers;
 pub mod observe;
 pub mod schema;
 
+use crate::guard::FetchGuards;
 use crate::metrics::Metrics;
 use crate::queue::FetchQueue;
-use crate::store::{AttemptLog, CountryStore};
+use crate::store::{AttemptLog, CountryStore, PendingFetches, UpstreamBudget};
 use axum::Router;
 use axum::extract::Request;
 use cache::ViewCache;
@@ -36,6 +38,12 @@ pub struct ApiState {
     pub http_max_age_seconds: u64,
     /// Writes one metrics line per request.
     pub metrics: Metrics,
+    /// Pending markers and force cooldowns (status table).
+    pub pending: Arc<dyn PendingFetches>,
+    /// The monthly upstream budget's counters (status table).
+    pub budget: Arc<dyn UpstreamBudget>,
+    /// What fetch-data enforces.
+    pub guards: FetchGuards,
 }
 
 /// The service the binaries run: the router behind trailing-slash

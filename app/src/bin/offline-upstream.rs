@@ -11,7 +11,9 @@ const DATASET: &str = include_str!("../../fixtures/restcountries-v3.1.json");
 const USAGE: &str = "usage: offline-upstream [--port N] [--delay-ms N] [--fail-per-mille N] [--stall-per-mille N] [--stall-ms N]
 
 Serves GET /v3.1/alpha/{code} from the bundled dataset on 127.0.0.1 (default port 8081).
-The fault options make a share of requests answer 500 or stall, for failure tests.";
+The fault options make a share of requests answer 500 or stall, for failure tests;
+GET /faults shows them and the request counts, POST /faults?fail_per_mille=0 (and the
+other options' names) changes them while it runs.";
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {

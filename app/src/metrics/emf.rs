@@ -8,7 +8,7 @@
 //! never metrics). Counts are summed within the invocation; durations are
 //! kept as a list of values (at most [`MAX_VALUES`], the format's limit).
 
-use super::list::{DIMENSIONS, Function, Metric, NAMESPACE, Unit};
+use super::list::{DIMENSIONS, Function, Metric, NAMESPACE, Source, Unit};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -33,6 +33,10 @@ impl Tally {
     }
 
     fn add(&self, metric: Metric, value: f64) {
+        // A log-filter metric is made from a log line by the stack, never emitted.
+        if metric.source() != Source::Emf {
+            return;
+        }
         let mut values = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let entry = values.entry(metric).or_default();
         match metric.unit() {
@@ -144,5 +148,14 @@ mod tests {
             tally.observe(Metric::ViewDataLatency, f64::from(i));
         }
         assert_eq!(tally.into_values()[&Metric::ViewDataLatency].len(), MAX_VALUES);
+    }
+
+    #[test]
+    fn a_log_filter_metric_is_never_in_an_emf_line() {
+        let tally = Tally::default();
+        tally.count(Metric::UpstreamBudgetUsed);
+        tally.count(Metric::FetchBudgetExhausted);
+        let values = tally.into_values();
+        assert_eq!(values.keys().copied().collect::<Vec<_>>(), [Metric::FetchBudgetExhausted]);
     }
 }

@@ -4,14 +4,45 @@
 //! from it, and a test fails when the two differ (`UPDATE_METRICS=1 cargo
 //! test -p countries --lib metrics` rewrites the file). To add a metric, add
 //! a variant here and to [`Metric::ALL`], emit it, and refresh the file.
+//! A few metrics are not emitted but made by a CloudWatch Logs metric filter
+//! from one of the function's log lines ([`Source::LogFilter`]): they carry
+//! the `Stage` dimension only, and the stack defines their filter.
 
 use serde_json::{Value, json};
 
 /// The CloudWatch namespace of every metric the functions write.
 pub const NAMESPACE: &str = "Countries";
 
-/// The one dimension set: the stage, and which function wrote the value.
+/// The one dimension set of the emitted metrics: the stage, and which function wrote the value.
 pub const DIMENSIONS: [&str; 2] = ["Stage", "Function"];
+
+/// How a metric reaches CloudWatch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The function writes it (Embedded Metric Format), with [`DIMENSIONS`].
+    Emf,
+    /// A log metric filter in the stack reads it from the function's log
+    /// lines; its only dimension is `Stage`, and it is never in an EMF line.
+    LogFilter,
+}
+
+impl Source {
+    /// `emf` or `log-filter`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Emf => "emf",
+            Source::LogFilter => "log-filter",
+        }
+    }
+
+    /// The metric's dimensions.
+    pub const fn dimensions(self) -> &'static [&'static str] {
+        match self {
+            Source::Emf => &DIMENSIONS,
+            Source::LogFilter => &["Stage"],
+        }
+    }
+}
 
 /// The function a metric comes from (the `Function` dimension's value).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -63,6 +94,7 @@ pub enum Metric {
     FetchUpstreamError,
     FetchConfigurationError,
     FetchStorageError,
+    FetchBudgetExhausted,
     UpstreamLatency,
     BreakerOpened,
     BreakerClosed,
@@ -78,6 +110,7 @@ pub enum Metric {
     ViewCacheHits,
     ViewCacheMisses,
     ViewDataLatency,
+    UpstreamBudgetUsed,
 }
 
 /// What a person needs to know about a metric: the dashboard and `deployer
@@ -94,6 +127,8 @@ pub struct Definition {
     pub group: &'static str,
     /// What one unit of it means.
     pub means: &'static str,
+    /// Emitted by the function, or made from its logs by a metric filter.
+    pub source: Source,
 }
 
 const OUTCOMES: &str = "Fetch outcomes";
@@ -103,10 +138,11 @@ const ROUTES: &str = "API requests by route";
 const CLASSES: &str = "API responses by status class";
 const CACHE: &str = "View-data cache";
 const VIEW: &str = "View-data latency";
+const BUDGET: &str = "Monthly upstream budget";
 
 impl Metric {
     /// All of them, in the order the dashboard and `status --metrics` show them.
-    pub const ALL: [Metric; 23] = [
+    pub const ALL: [Metric; 25] = [
         Metric::FetchStored,
         Metric::FetchServedFromStore,
         Metric::FetchNotFound,
@@ -115,6 +151,7 @@ impl Metric {
         Metric::FetchUpstreamError,
         Metric::FetchConfigurationError,
         Metric::FetchStorageError,
+        Metric::FetchBudgetExhausted,
         Metric::UpstreamLatency,
         Metric::BreakerOpened,
         Metric::BreakerClosed,
@@ -130,12 +167,17 @@ impl Metric {
         Metric::ViewCacheHits,
         Metric::ViewCacheMisses,
         Metric::ViewDataLatency,
+        Metric::UpstreamBudgetUsed,
     ];
 
-    /// Name, unit, function, group and meaning.
+    /// Name, unit, function, group, meaning and source.
     pub const fn definition(self) -> Definition {
         use Function::{Api, Worker};
         use Unit::{Count, Milliseconds};
+        let source = match self {
+            Metric::UpstreamBudgetUsed => Source::LogFilter,
+            _ => Source::Emf,
+        };
         let (name, unit, function, group, means) = match self {
             Metric::FetchStored => ("FetchStored", Count, Worker, OUTCOMES, "a fetch request fetched its country from the upstream and stored it"),
             Metric::FetchServedFromStore => ("FetchServedFromStore", Count, Worker, OUTCOMES, "a fetch request found a fresh stored copy; no upstream call"),
@@ -145,6 +187,7 @@ impl Metric {
             Metric::FetchUpstreamError => ("FetchUpstreamError", Count, Worker, OUTCOMES, "timeout, connection error or 5xx from the upstream: retried"),
             Metric::FetchConfigurationError => ("FetchConfigurationError", Count, Worker, OUTCOMES, "the upstream refused the key or plan (401/403): retried; fix the key"),
             Metric::FetchStorageError => ("FetchStorageError", Count, Worker, OUTCOMES, "storing the country failed: retried"),
+            Metric::FetchBudgetExhausted => ("FetchBudgetExhausted", Count, Worker, OUTCOMES, "the month's upstream budget was spent: no upstream call, final (not retried)"),
             Metric::UpstreamLatency => ("UpstreamLatency", Milliseconds, Worker, LATENCY, "one upstream call, from request to answer or failure"),
             Metric::BreakerOpened => ("BreakerOpened", Count, Worker, BREAKER, "the breaker opened (or reopened after a failed trial)"),
             Metric::BreakerClosed => ("BreakerClosed", Count, Worker, BREAKER, "the breaker closed after successful trial calls"),
@@ -160,8 +203,9 @@ impl Metric {
             Metric::ViewCacheHits => ("ViewCacheHits", Count, Api, CACHE, "view-data served from the in-process cache"),
             Metric::ViewCacheMisses => ("ViewCacheMisses", Count, Api, CACHE, "view-data read from the countries table"),
             Metric::ViewDataLatency => ("ViewDataLatency", Milliseconds, Api, VIEW, "one view-data request, as the api handled it"),
+            Metric::UpstreamBudgetUsed => ("UpstreamBudgetUsed", Count, Worker, BUDGET, "the month's upstream calls so far (UTC month), from the worker's log line per unit spent; read its Maximum"),
         };
-        Definition { name, unit, function, group, means }
+        Definition { name, unit, function, group, means, source }
     }
 
     /// The CloudWatch metric name.
@@ -178,6 +222,11 @@ impl Metric {
     pub const fn function(self) -> Function {
         self.definition().function
     }
+
+    /// Emitted, or made from the logs by a metric filter.
+    pub const fn source(self) -> Source {
+        self.definition().source
+    }
 }
 
 /// The list as `app/metrics.json` holds it.
@@ -186,11 +235,19 @@ pub fn list_json() -> Value {
         .iter()
         .map(|m| {
             let d = m.definition();
-            json!({"name": d.name, "unit": d.unit.as_str(), "function": d.function.as_str(), "group": d.group, "means": d.means})
+            json!({
+                "name": d.name,
+                "unit": d.unit.as_str(),
+                "function": d.function.as_str(),
+                "group": d.group,
+                "means": d.means,
+                "source": d.source.as_str(),
+                "dimensions": d.source.dimensions(),
+            })
         })
         .collect();
     json!({
-        "_about": "The metrics the functions emit (CloudWatch Embedded Metric Format). Written from app/src/metrics/list.rs by `UPDATE_METRICS=1 cargo test -p countries --lib metrics`; the deployer renders the dashboard and alarms from this file. Do not edit by hand.",
+        "_about": "The functions' metrics: emitted in CloudWatch Embedded Metric Format with the top-level dimensions (source emf), or made from a function's log lines by a metric filter in the stack with the metric's own dimensions (source log-filter). Written from app/src/metrics/list.rs by `UPDATE_METRICS=1 cargo test -p countries --lib metrics`; the deployer renders the dashboard and alarms from this file. Do not edit by hand.",
         "namespace": NAMESPACE,
         "dimensions": DIMENSIONS,
         "metrics": metrics,

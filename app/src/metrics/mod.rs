@@ -12,7 +12,7 @@ pub mod emf;
 pub mod list;
 
 pub use emf::Tally;
-pub use list::{Function, Metric};
+pub use list::{Function, Metric, Source};
 
 use serde_json::Value;
 use std::io::Write;

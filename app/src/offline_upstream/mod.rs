@@ -3,10 +3,12 @@
 //! legacy service: `GET /v3.1/alpha/{code}` matches cca2, cca3, ccn3 or cioc
 //! without regard to case, 404 `{"status":404,"message":"Not Found"}` for no
 //! match, 400 for a code that is not 2–3 characters. [`Faults`] makes it
-//! fail or stall a share of requests, for the failure tests and benchmarks.
+//! fail or stall a share of requests, for the failure tests and benchmarks;
+//! `GET /faults` shows them and the request counts, `POST /faults?...`
+//! changes them while it runs (a failing upstream healing, on `up local`).
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -100,12 +102,48 @@ struct Server {
     faults: Arc<Faults>,
 }
 
-/// The router: `/v3.1/alpha/{code}`, and `/health`.
+/// The router: `/v3.1/alpha/{code}`, `/faults` and `/health`.
 pub fn router(dataset: Arc<Dataset>, faults: Arc<Faults>) -> Router {
     Router::new()
         .route("/v3.1/alpha/{code}", get(alpha))
+        .route("/faults", get(show_faults).post(set_faults))
         .route("/health", get(|| async { "ok" }))
         .with_state(Server { dataset, faults })
+}
+
+/// The fault switches and the counts, as JSON.
+async fn show_faults(State(server): State<Server>) -> Response {
+    let f = &server.faults;
+    let load = |a: &AtomicU64| a.load(Ordering::SeqCst);
+    let body = serde_json::json!({
+        "fail_per_mille": f.fail_per_mille.load(Ordering::SeqCst),
+        "stall_per_mille": f.stall_per_mille.load(Ordering::SeqCst),
+        "stall_ms": load(&f.stall_ms),
+        "delay_ms": load(&f.delay_ms),
+        "requests": load(&f.requests),
+        "failed": load(&f.failed),
+        "stalled": load(&f.stalled),
+    });
+    ([(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
+
+/// Sets the switches given as query parameters (the command-line flags' names
+/// without `--`, with `_`); the others keep their values.
+async fn set_faults(State(server): State<Server>, Query(params): Query<HashMap<String, String>>) -> Response {
+    let f = &server.faults;
+    for (name, value) in &params {
+        let Ok(n) = value.parse::<u64>() else {
+            return legacy_error(StatusCode::BAD_REQUEST, "Fault values are whole numbers");
+        };
+        match name.as_str() {
+            "fail_per_mille" if n <= 1000 => f.fail_per_mille.store(n as u32, Ordering::SeqCst),
+            "stall_per_mille" if n <= 1000 => f.stall_per_mille.store(n as u32, Ordering::SeqCst),
+            "stall_ms" => f.stall_ms.store(n, Ordering::SeqCst),
+            "delay_ms" => f.delay_ms.store(n, Ordering::SeqCst),
+            _ => return legacy_error(StatusCode::BAD_REQUEST, "Unknown fault or value out of range"),
+        }
+    }
+    show_faults(State(server)).await
 }
 
 fn legacy_error(status: StatusCode, message: &str) -> Response {
@@ -161,6 +199,30 @@ mod tests {
         assert!(data.answer("").is_none());
         let answer: serde_json::Value = serde_json::from_slice(&data.answer("de").unwrap()).unwrap();
         assert_eq!(answer[0]["cca2"], "DE");
+    }
+
+    #[tokio::test]
+    async fn faults_can_be_read_and_changed_while_it_runs() {
+        use tower::ServiceExt;
+        let data = Arc::new(Dataset::from_json(r#"[{"cca2":"DE"}]"#).unwrap());
+        let faults = Arc::new(Faults::default());
+        let app = router(data, Arc::clone(&faults));
+        let call = |method: &str, uri: &str| {
+            let request = axum::http::Request::builder().method(method).uri(uri).body(axum::body::Body::empty()).unwrap();
+            app.clone().oneshot(request)
+        };
+        let set = call("POST", "/faults?fail_per_mille=1000&stall_ms=5").await.unwrap();
+        assert_eq!(set.status(), StatusCode::OK);
+        assert_eq!(call("GET", "/v3.1/alpha/de").await.unwrap().status(), StatusCode::INTERNAL_SERVER_ERROR);
+        call("POST", "/faults?fail_per_mille=0").await.unwrap();
+        assert_eq!(call("GET", "/v3.1/alpha/de").await.unwrap().status(), StatusCode::OK);
+        let shown = call("GET", "/faults").await.unwrap();
+        let bytes = axum::body::to_bytes(shown.into_body(), 1 << 16).await.unwrap();
+        let shown: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(shown, serde_json::json!({"fail_per_mille": 0, "stall_per_mille": 0, "stall_ms": 5, "delay_ms": 0, "requests": 2, "failed": 1, "stalled": 0}));
+        for bad in ["/faults?fail_per_mille=1001", "/faults?fail=1", "/faults?delay_ms=x"] {
+            assert_eq!(call("POST", bad).await.unwrap().status(), StatusCode::BAD_REQUEST, "{bad}");
+        }
     }
 
     #[test]

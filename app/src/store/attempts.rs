@@ -9,7 +9,9 @@
 //! another country (by a producer other than the api) is another request.
 //! If the row write fails, the message is retried, and the redelivery finds
 //! the marker and rewrites the row from it. Markers live under their own
-//! partition keys, so they never show up in a country's status. (A
+//! partition keys, so they never show up in a country's status (nor do the
+//! pending markers, force cooldowns and budget counters of `pending` and
+//! `budget`: every key that is not a country holds a `#`). (A
 //! transaction would say the same in one call, but the emulator copies the
 //! whole table for every transaction: 160 ms at 2,000 items.)
 
@@ -67,6 +69,7 @@ fn to_item(a: &Attempt) -> HashMap<String, AttributeValue> {
         ("requested_at".into(), s(&a.requested_at)),
         ("receive_count".into(), n(u64::from(a.receive_count))),
         ("duration_ms".into(), n(a.duration_ms)),
+        ("coalesced_requests".into(), n(u64::from(a.coalesced_requests))),
     ]);
     if let Some(trace_id) = &a.trace_id {
         item.insert("trace_id".into(), s(trace_id));
@@ -92,6 +95,7 @@ fn from_item(item: &HashMap<String, AttributeValue>) -> Option<Attempt> {
         requested_at: s("requested_at").unwrap_or_default(),
         receive_count: n("receive_count") as u32,
         duration_ms: n("duration_ms"),
+        coalesced_requests: u32::try_from(n("coalesced_requests")).unwrap_or(u32::MAX),
         trace_id: s("trace_id"),
     })
 }
@@ -199,6 +203,7 @@ mod tests {
             requested_at: "2026-11-28T04:45:19.000Z".into(),
             receive_count: 2,
             duration_ms: 5001,
+            coalesced_requests: 3,
             attempt_id: attempt_id("2026-11-28T04:45:20.123Z", "r-1", 2),
             trace_id: None,
         };

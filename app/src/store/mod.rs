@@ -5,7 +5,9 @@
 
 pub mod attempts;
 pub mod breaker;
+pub mod budget;
 pub mod countries;
+pub mod pending;
 
 use crate::breaker::{BreakerSettings, BreakerState, CallResult, Phase};
 use crate::country_code::CountryCode;
@@ -60,6 +62,9 @@ pub enum Outcome {
     ConfigurationError,
     /// Storing the country failed: retried.
     StorageError,
+    /// The stage's monthly upstream budget is spent: done, no upstream call,
+    /// never counted by the breaker.
+    BudgetExhausted,
 }
 
 impl Outcome {
@@ -74,6 +79,7 @@ impl Outcome {
             Outcome::UpstreamError => "upstream_error",
             Outcome::ConfigurationError => "configuration_error",
             Outcome::StorageError => "storage_error",
+            Outcome::BudgetExhausted => "budget_exhausted",
         }
     }
 
@@ -88,6 +94,7 @@ impl Outcome {
             Outcome::UpstreamError,
             Outcome::ConfigurationError,
             Outcome::StorageError,
+            Outcome::BudgetExhausted,
         ]
         .into_iter()
         .find(|o| o.as_str() == name)
@@ -95,7 +102,10 @@ impl Outcome {
 
     /// Whether the request is finished (the message is not retried).
     pub fn is_final(self) -> bool {
-        matches!(self, Outcome::Stored | Outcome::ServedFromStore | Outcome::NotFound | Outcome::Malformed)
+        matches!(
+            self,
+            Outcome::Stored | Outcome::ServedFromStore | Outcome::NotFound | Outcome::Malformed | Outcome::BudgetExhausted
+        )
     }
 
     /// Whether the attempt counts as a success for `/status`.
@@ -130,6 +140,10 @@ pub struct Attempt {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "1-5759e988-bd862e3fe1be46a994272793")]
     pub trace_id: Option<String>,
+    /// How many other fetch-data requests joined this one while it was
+    /// pending (answered 202 with `"coalesced": true` and this request's id);
+    /// counted on the row that ended the request, 0 on the others.
+    pub coalesced_requests: u32,
     /// Sort key: time, request and delivery, so two attempts never collide.
     #[serde(skip)]
     pub attempt_id: String,
@@ -152,6 +166,53 @@ pub trait AttemptLog: Send + Sync {
     fn recent<'a>(&'a self, code: &'a CountryCode, limit: u32) -> BoxFuture<'a, Result<Vec<Attempt>, Error>>;
     /// Whether a request for `code` already reached a final outcome (duplicate delivery).
     fn is_finished<'a>(&'a self, code: &'a CountryCode, request_id: &'a str) -> BoxFuture<'a, Result<bool, Error>>;
+}
+
+/// How a fetch-data request stands against the country's pending marker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// No fetch was pending: this request is now the pending one and is queued.
+    Leader,
+    /// A fetch is pending: this request joined it (and was counted) and queues nothing.
+    Joined {
+        /// The pending request's id.
+        request_id: String,
+    },
+}
+
+/// Whether a forced fetch is honoured now (the per-country cooldown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ForceClaim {
+    /// True when this request takes the country's forced fetch.
+    pub granted: bool,
+    /// When the next forced fetch of the country is allowed.
+    pub next_allowed_ms: EpochMillis,
+}
+
+/// Per-country items of the `status-<stage>` table that keep fetch-data
+/// cheap: the pending marker (one fetch per country at a time) and the force
+/// cooldown. Both are conditional writes with an expiry; an expired item
+/// counts as absent, since DynamoDB's TTL deletes lazily (and the emulator never).
+pub trait PendingFetches: Send + Sync {
+    /// Joins the country's pending fetch, or becomes it (expiring at `expires_at_ms`).
+    fn claim<'a>(&'a self, code: &'a CountryCode, request_id: &'a str, now: EpochMillis, expires_at_ms: EpochMillis) -> BoxFuture<'a, Result<Claim, Error>>;
+    /// Clears the marker if it is still `request_id`'s: the request ended.
+    /// Returns how many requests joined it.
+    fn clear<'a>(&'a self, code: &'a CountryCode, request_id: &'a str, now: EpochMillis) -> BoxFuture<'a, Result<u32, Error>>;
+    /// Takes the country's forced fetch unless one was taken less than `cooldown_ms` ago.
+    fn claim_force<'a>(&'a self, code: &'a CountryCode, now: EpochMillis, cooldown_ms: i64) -> BoxFuture<'a, Result<ForceClaim, Error>>;
+}
+
+/// The stage's monthly upstream budget: one counter item per UTC month in
+/// the `status-<stage>` table, spent with a conditional `ADD`.
+pub trait UpstreamBudget: Send + Sync {
+    /// Calls counted in the month `month` (`2026-11`).
+    fn used<'a>(&'a self, month: &'a str) -> BoxFuture<'a, Result<u64, Error>>;
+    /// Takes one call from the month's `limit`: the count after it, or
+    /// `None` when the budget is spent. Concurrent spenders never overspend.
+    fn spend<'a>(&'a self, month: &'a str, limit: u32) -> BoxFuture<'a, Result<Option<u64>, Error>>;
+    /// Gives back a unit taken for a call that was not made (the breaker refused it).
+    fn refund<'a>(&'a self, month: &'a str) -> BoxFuture<'a, Result<(), Error>>;
 }
 
 /// The `circuit-breaker-state-<stage>` table: one row per upstream service,

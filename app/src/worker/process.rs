@@ -4,14 +4,20 @@
 //! `Done` (the message is deleted) only once the outcome is final and
 //! recorded; anything else is `Retry`, so SQS delivers it again and, after
 //! `maxReceiveCount`, moves it to the dead-letter queue. Nothing is lost.
+//!
+//! A request's end (a final outcome, or the last receive before the
+//! dead-letter queue) clears the country's pending marker, so the next
+//! fetch-data queues again; the requests that joined it are counted on that
+//! row. Each upstream call first takes a unit of the monthly budget.
 
 use crate::breaker::{BreakerSettings, CallResult, Permit, Phase};
 use crate::country_code::CountryCode;
 use crate::error::{Error, UpstreamFailure};
+use crate::guard::{self, Budget};
 use crate::message::FetchRequest;
 use crate::metrics::{Metric, Metrics, Tally};
 use crate::store::attempts::attempt_id;
-use crate::store::{Attempt, AttemptLog, BreakerStore, CountryStore, Outcome, StoredCountry};
+use crate::store::{Attempt, AttemptLog, BreakerStore, CountryStore, Outcome, PendingFetches, StoredCountry, UpstreamBudget};
 use crate::timestamp::{self, EpochMillis};
 use crate::trace::TraceHeader;
 use crate::upstream::CountrySource;
@@ -50,6 +56,10 @@ pub struct Worker {
     pub attempts: Arc<dyn AttemptLog>,
     /// The shared breaker row.
     pub breaker: Arc<dyn BreakerStore>,
+    /// The countries' pending markers (status table).
+    pub pending: Arc<dyn PendingFetches>,
+    /// The monthly upstream budget's counters (status table).
+    pub budget: Arc<dyn UpstreamBudget>,
     /// The upstream provider.
     pub upstream: Arc<dyn CountrySource>,
     /// Breaker settings.
@@ -58,6 +68,12 @@ pub struct Worker {
     pub refresh_after_ms: i64,
     /// Writes one metrics line per batch.
     pub metrics: Metrics,
+    /// Upstream calls allowed per UTC month.
+    pub budget_limit: Budget,
+    /// The queue's `maxReceiveCount`: a retried delivery with this receive count is dead-lettered.
+    pub max_receive_count: u32,
+    /// The stage, on the budget's log line (the `UpstreamBudgetUsed` metric's dimension).
+    pub stage: String,
 }
 
 /// Whether this call is an ordinary one or a trial of the half-open
@@ -117,12 +133,17 @@ impl Worker {
         match self.attempts.is_finished(code, &request.request_id).await {
             Ok(true) => {
                 tracing::info!("duplicate delivery of a finished request; nothing to do");
+                // An earlier delivery may have recorded the end but not cleared the marker.
+                self.clear_pending(code, &request.request_id).await;
                 return Disposition::Done;
             }
             Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "could not check for a duplicate delivery; processing it"),
         }
         let (outcome, error) = self.attempt(request, code, tally).await;
+        // The request ends here: final, or retried into the dead-letter queue.
+        let ends = outcome.is_final() || receive_count >= self.max_receive_count;
+        let coalesced_requests = if ends { self.clear_pending(code, &request.request_id).await } else { 0 };
         let now = timestamp::now_millis();
         let stamp = timestamp::format_millis(now);
         let attempt = Attempt {
@@ -136,6 +157,7 @@ impl Worker {
             requested_at: request.requested_at.clone(),
             receive_count,
             duration_ms: started.elapsed().as_millis() as u64,
+            coalesced_requests,
             trace_id,
         };
         match self.attempts.record(&attempt).await {
@@ -149,7 +171,7 @@ impl Worker {
                 return Disposition::Retry;
             }
         }
-        tracing::info!(outcome = outcome.as_str(), error = %attempt.error, duration_ms = attempt.duration_ms, "attempt recorded");
+        tracing::info!(outcome = outcome.as_str(), error = %attempt.error, duration_ms = attempt.duration_ms, coalesced_requests, "attempt recorded");
         if outcome.is_final() { Disposition::Done } else { Disposition::Retry }
     }
 
@@ -164,9 +186,18 @@ impl Worker {
                 Err(e) => tracing::warn!(error = %e, "could not check the stored copy; fetching"),
             }
         }
+        let month = guard::budget_month(timestamp::now_millis());
+        if let Err(refused) = self.spend_budget(&month).await {
+            return refused;
+        }
         let call = match self.permit(tally).await {
             Ok(call) => call,
             Err(retry_at) => {
+                if self.budget_limit != Budget::Unlimited
+                    && let Err(e) = self.budget.refund(&month.key).await
+                {
+                    tracing::warn!(error = %e, "could not give back the budget unit of a call the breaker refused");
+                }
                 let at = timestamp::format_millis(retry_at);
                 return (Outcome::CircuitOpen, format!("circuit open: the upstream failed repeatedly; retrying after {at}"));
             }
@@ -201,6 +232,38 @@ impl Worker {
                 (outcome, detail)
             }
             Err(other) => (Outcome::UpstreamError, other.to_string()),
+        }
+    }
+
+    /// Takes a unit of the month's upstream budget; `Err` is how the attempt
+    /// ends without a call: spent (final), or the counter cannot be written (retried).
+    async fn spend_budget(&self, month: &guard::BudgetMonth) -> Result<(), (Outcome, String)> {
+        let Budget::Monthly(limit) = self.budget_limit else { return Ok(()) };
+        match self.budget.spend(&month.key, limit).await {
+            Ok(Some(used)) => {
+                // The UpstreamBudgetUsed metric (and its 80 % alarm) is read from this line.
+                tracing::info!(stage = %self.stage, budget_used = used, budget_limit = limit, month = %month.key, "upstream budget unit spent");
+                Ok(())
+            }
+            Ok(None) => {
+                let resets = timestamp::format_millis(month.resets_at_ms);
+                tracing::warn!(budget_limit = limit, month = %month.key, "the monthly upstream budget is spent; no upstream call");
+                Err((Outcome::BudgetExhausted, format!("the monthly upstream budget ({limit} calls) is spent; it resets at {resets}")))
+            }
+            Err(e) => Err((Outcome::StorageError, format!("could not take a unit of the monthly upstream budget: {e}"))),
+        }
+    }
+
+    /// Clears the country's pending marker if it is this request's; returns
+    /// how many requests joined it. A failure only delays the next fetch
+    /// until the marker expires.
+    async fn clear_pending(&self, code: &CountryCode, request_id: &str) -> u32 {
+        match self.pending.clear(code, request_id, timestamp::now_millis()).await {
+            Ok(joined) => joined,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not clear the pending marker; it expires by itself");
+                0
+            }
         }
     }
 
@@ -295,5 +358,6 @@ pub fn outcome_metric(outcome: Outcome) -> Metric {
         Outcome::UpstreamError => Metric::FetchUpstreamError,
         Outcome::ConfigurationError => Metric::FetchConfigurationError,
         Outcome::StorageError => Metric::FetchStorageError,
+        Outcome::BudgetExhausted => Metric::FetchBudgetExhausted,
     }
 }

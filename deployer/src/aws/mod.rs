@@ -5,6 +5,7 @@
 
 pub mod cloudformation;
 pub mod codepipeline;
+pub mod dynamodb;
 pub mod s3;
 pub mod sts;
 
@@ -62,6 +63,8 @@ pub struct Clients {
     pub sts: sts::Sts,
     /// CodePipeline (`status`, `promote`; the tooling account).
     pub codepipeline: codepipeline::CodePipeline,
+    /// DynamoDB (`status`: the monthly upstream budget's counter; the stage's account).
+    pub dynamodb: dynamodb::DynamoDb,
     /// The configuration of the stage-side calls (CloudWatch Logs uses it too).
     pub stage_config: SdkConfig,
     /// What they talk to.
@@ -82,6 +85,7 @@ impl Clients {
             s3: s3::S3::new(&config, target.endpoint_url.is_some()),
             sts: sts::Sts::new(&stage_config),
             codepipeline: codepipeline::CodePipeline::new(&config),
+            dynamodb: dynamodb::DynamoDb::new(&stage_config),
             stage_config,
             target,
         }

@@ -5,8 +5,10 @@ use std::path::Path;
 use serde::Serialize;
 use serde_json::json;
 
+use crate::aws::Clients;
 use crate::aws::cloudformation::Stacks;
 use crate::aws::codepipeline::Pipelines;
+use crate::aws::dynamodb::{BudgetCounters, budget_month};
 use crate::cli::{GlobalArgs, StatusArgs};
 use crate::deploy::promotion::{self, PipelineRow, WaitingApproval};
 use crate::deploy::{self, Deployed};
@@ -31,11 +33,52 @@ pub struct Row {
     pub deployed: Deployed,
     /// The API's base URL.
     pub api_url: Option<String>,
+    /// This month's upstream calls against the budget (a deployed stack only).
+    pub upstream_budget: Option<BudgetUse>,
     /// Why the stage could not be read.
     pub error: Option<String>,
     /// What kind of AWS failure that was (not printed; decides the hint).
     #[serde(skip)]
     pub error_kind: Option<AwsKind>,
+}
+
+/// A stage's monthly upstream budget this month: the worker's counter item.
+#[derive(Debug, Clone, Serialize)]
+pub struct BudgetUse {
+    /// The UTC calendar month, `2026-11`.
+    pub month: String,
+    /// Upstream calls counted so far; none when the counter could not be read.
+    pub used: Option<u64>,
+    /// The stage's monthly budget; 0 is unlimited.
+    pub limit: u32,
+    /// Why the counter could not be read (it does not fail `status`).
+    pub error: Option<String>,
+}
+
+impl BudgetUse {
+    /// `12/500`, `12 (no limit)`, or `?` when unreadable.
+    fn cell(&self) -> String {
+        match (self.used, self.limit) {
+            (None, _) => "?".into(),
+            (Some(used), 0) => format!("{used} (no limit)"),
+            (Some(used), limit) => format!("{used}/{limit}"),
+        }
+    }
+}
+
+/// Reads the month's counter from the stage's status table.
+async fn budget_use(clients: &Clients, s: &Stage) -> BudgetUse {
+    let month = budget_month(time::OffsetDateTime::now_utc());
+    let read = clients
+        .dynamodb
+        .budget_used(&format!("status-{}", s.name), &month)
+        .await;
+    BudgetUse {
+        limit: s.spec.app.upstream.monthly_budget(),
+        used: read.as_ref().ok().copied(),
+        error: read.err().map(|e| e.to_string()),
+        month,
+    }
 }
 
 /// Prints every selected stage's row; exits 1 if one could not be read.
@@ -68,6 +111,7 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &StatusArgs) -> Result<()> {
                 "COMMIT",
                 "DEPLOYED AT",
                 "API URL",
+                "UPSTREAM CALLS",
             ]
             .map(String::from)
             .to_vec(),
@@ -82,12 +126,22 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &StatusArgs) -> Result<()> {
                 d(&r.deployed.git_commit),
                 r.deployed.deployed_at.clone().unwrap_or_else(|| "-".into()),
                 r.api_url.clone().unwrap_or_else(|| "-".into()),
+                r.upstream_budget
+                    .as_ref()
+                    .map(|b| format!("{} in {}", b.cell(), b.month))
+                    .unwrap_or_else(|| "-".into()),
             ]);
         }
         print!("{}", table(&table_rows));
         for r in &rows {
             if let Some(e) = &r.error {
                 println!("{}: {e}", r.stage);
+            }
+            if let Some(e) = r.upstream_budget.as_ref().and_then(|b| b.error.as_ref()) {
+                println!(
+                    "{}: the upstream budget's counter could not be read: {e}",
+                    r.stage
+                );
             }
         }
         print!("{}", pipeline_text(&pipeline));
@@ -122,6 +176,7 @@ async fn row(root: &Path, global: &GlobalArgs, s: &Stage) -> Row {
         status: "UNKNOWN".into(),
         deployed: Deployed::default(),
         api_url: None,
+        upstream_budget: None,
         error: None,
         error_kind: None,
     };
@@ -135,16 +190,18 @@ async fn row(root: &Path, global: &GlobalArgs, s: &Stage) -> Row {
     }
     let read = async {
         let clients = session::clients(s, target, session::Access::Deploy).await?;
-        clients.cloudformation.describe_stack(&row.stack).await
+        let info = clients.cloudformation.describe_stack(&row.stack).await?;
+        Ok::<_, Error>((clients, info))
     };
     match read.await {
-        Ok(None) => row.status = "NOT_DEPLOYED".into(),
-        Ok(Some(info)) => {
+        Ok((_, None)) => row.status = "NOT_DEPLOYED".into(),
+        Ok((clients, Some(info))) => {
             row.status = info.status.clone();
             row.deployed = deploy::deployed(&info);
             if row.api_url.is_none() && s.spec.local.is_none() {
                 row.api_url = info.outputs.get("ApiUrl").cloned();
             }
+            row.upstream_budget = Some(budget_use(&clients, s).await);
         }
         Err(e) => {
             row.error = Some(e.to_string());

@@ -40,6 +40,12 @@ pub enum LocalError {
     #[error("`up local --watch` cannot watch for changes: {detail}")]
     WatchFailed { detail: String },
 
+    /// A local stage with the v5 upstream, run without its key in the environment.
+    #[error(
+        "the local stage {stage} calls the v5 upstream, whose key (SSM parameter {parameter}) the emulator does not hold"
+    )]
+    UpstreamKeyMissing { stage: String, parameter: String },
+
     /// A local process failed to start or stopped on its own.
     #[error("{name} {detail}; its log: {}", log.display())]
     ProcessFailed {
@@ -66,6 +72,7 @@ impl LocalError {
             LocalError::EmulatorNotRunning { stage, .. } => Help::new(ExitClass::Usage, { format!(
                 "start it with `deployer up {stage}` (it starts the emulator and deploys the stack), then retry in another terminal"
             ) }),
+            LocalError::UpstreamKeyMissing { .. } => Help::new(ExitClass::Usage, "export UPSTREAM_API_KEY=<your REST Countries key> and run `deployer up local` again (the key stays in the environment, never in a file), or point app.upstream at the offline server".into()),
             LocalError::WatchFailed { .. } => Help::new(ExitClass::Failed, "run without --watch, or raise the inotify limits (sysctl fs.inotify.max_user_watches)".into()),
             LocalError::ProcessFailed { .. } => Help::new(ExitClass::Failed, "read the log shown; `deployer package local` rebuilds the binaries it runs".into()),
         }

@@ -11,6 +11,7 @@ use tokio::process::Command;
 
 use super::emulator::{self, Listener};
 use super::processes::{self, Supervisor};
+use super::upstream::LocalUpstream;
 use crate::aws::Target;
 use crate::aws::cloudformation::Stacks;
 use crate::cli::GlobalArgs;
@@ -24,7 +25,7 @@ use crate::plan::render::{Format, render, summary};
 use crate::render::context;
 use crate::session::{self, say};
 use crate::stage::Stage;
-use crate::stage::schema::Provider;
+use crate::stage::rules::runs_offline_upstream;
 use serde::{Deserialize, Serialize};
 
 /// The three ports a local run uses.
@@ -74,12 +75,6 @@ fn port_free(port: u16, what: &str, flag: &str) -> Result<()> {
     }
 }
 
-/// Whether the stage's upstream is the offline server this run starts.
-fn runs_offline_upstream(stage: &Stage) -> bool {
-    let up = &stage.spec.app.upstream;
-    up.provider == Provider::V3 && up.base_url.starts_with("http://127.0.0.1:")
-}
-
 pub(super) async fn bring_up(
     root: &Path,
     global: &GlobalArgs,
@@ -87,7 +82,9 @@ pub(super) async fn bring_up(
     ports: Ports,
     sup: &mut Supervisor,
 ) -> Result<Ready> {
-    let with_upstream = runs_offline_upstream(stage);
+    let local_upstream =
+        super::upstream::local_upstream(stage, ports.upstream, upstream_key().as_deref())?;
+    let with_upstream = matches!(local_upstream, LocalUpstream::Offline { .. });
     port_free(ports.api, "the api", "--api-port")?;
     if with_upstream {
         port_free(ports.upstream, "the offline upstream", "--upstream-port")?;
@@ -162,9 +159,9 @@ pub(super) async fn bring_up(
     let functions = deploy(root, global, stage, ports, &emulator, d).await?;
 
     // 4. The processes.
-    let upstream = if with_upstream {
+    let upstream = if let LocalUpstream::Offline { args } = &local_upstream {
         let mut cmd = Command::new(functions.binaries.join("offline-upstream"));
-        cmd.args(["--port", &ports.upstream.to_string()]);
+        cmd.args(args);
         sup.spawn("upstream", cmd, true)?;
         if !emulator::wait_until_answering(ports.upstream, UPSTREAM_PATIENCE).await {
             return Err(failed(
@@ -178,6 +175,11 @@ pub(super) async fn bring_up(
         }
         Some(format!("http://127.0.0.1:{}", ports.upstream))
     } else {
+        if let LocalUpstream::External { url } = &local_upstream {
+            say(&format!(
+                "upstream: {url}, as the stage file names it (no offline server started)"
+            ));
+        }
         None
     };
     start_functions(sup, &functions).await?;
@@ -251,9 +253,7 @@ pub(super) async fn deploy(
         api_port: ports.api,
         upstream: runs_offline_upstream(stage)
             .then(|| format!("http://127.0.0.1:{}", ports.upstream)),
-        api_key: std::env::var("UPSTREAM_API_KEY")
-            .ok()
-            .filter(|k| !k.is_empty()),
+        api_key: upstream_key(),
     };
     let api_env = process_env(&ctx.functions.api.environment, &resources, &overrides, true)
         .map_err(|id| missing_resource(&d.stack_name, &id))?;
@@ -311,6 +311,12 @@ fn start_emulator(root: &Path, server: &Path, ports: Ports, sup: &mut Supervisor
         ports.emulator
     ));
     Ok(())
+}
+
+/// `UPSTREAM_API_KEY` from the deployer's environment: a v5 upstream needs it
+/// locally, since the emulator holds no SSM parameter.
+fn upstream_key() -> Option<String> {
+    std::env::var("UPSTREAM_API_KEY").ok().filter(|k| !k.is_empty())
 }
 
 fn failed(name: &str, detail: &str) -> Error {

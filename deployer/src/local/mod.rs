@@ -15,6 +15,7 @@ pub mod emulator;
 pub mod lock;
 pub mod processes;
 mod watch;
+pub mod upstream;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -67,6 +67,9 @@ impl CloudWatchMetrics {
         for (i, def) in l.metrics.iter().enumerate() {
             let stats: &[Stat] = if def.is_duration() {
                 &[Stat::Sum, Stat::SampleCount, Stat::Maximum]
+            } else if def.is_log_filter() {
+                // A running count (the month's budget use): its Maximum is the value.
+                &[Stat::Sum, Stat::Maximum]
             } else {
                 &[Stat::Sum]
             };
@@ -74,12 +77,14 @@ impl CloudWatchMetrics {
                 let id = format!("m{i}_{}", stat.name().to_ascii_lowercase());
                 let dimension =
                     |name: &str, value: &str| Dimension::builder().name(name).value(value).build();
-                let metric = Metric::builder()
+                let mut metric = Metric::builder()
                     .namespace(&l.namespace)
-                    .metric_name(&def.name)
-                    .dimensions(dimension(&l.dimensions[0], stage))
-                    .dimensions(dimension(&l.dimensions[1], &def.function))
-                    .build();
+                    .metric_name(&def.name);
+                for d in def.dimensions() {
+                    let value = if *d == l.dimensions[0] { stage } else { &def.function };
+                    metric = metric.dimensions(dimension(d, value));
+                }
+                let metric = metric.build();
                 let metric_stat = MetricStat::builder()
                     .metric(metric)
                     .period(period)

@@ -33,12 +33,27 @@ pub struct MetricDef {
     pub group: String,
     /// What one unit of it means.
     pub means: String,
+    /// `emf` (the function writes it) or `log-filter` (a metric filter in
+    /// the stack makes it from the function's log lines).
+    pub source: String,
+    /// Its dimensions: the list's for `emf`, `["Stage"]` for `log-filter`.
+    pub dimensions: Vec<String>,
 }
 
 impl MetricDef {
     /// True for durations (shown as percentiles and maxima, not sums).
     pub fn is_duration(&self) -> bool {
         self.unit == "Milliseconds"
+    }
+
+    /// True for a metric a log metric filter makes (dimension `Stage` only).
+    pub fn is_log_filter(&self) -> bool {
+        self.source == "log-filter"
+    }
+
+    /// Its dimensions' names, in order.
+    pub fn dimensions(&self) -> &[String] {
+        &self.dimensions
     }
 }
 
@@ -77,6 +92,11 @@ mod tests {
         for m in &l.metrics {
             assert!(matches!(m.unit.as_str(), "Count" | "Milliseconds"), "{m:?}");
             assert!(matches!(m.function.as_str(), "api" | "worker"), "{m:?}");
+            match m.source.as_str() {
+                "emf" => assert_eq!(m.dimensions, l.dimensions, "{m:?}"),
+                "log-filter" => assert_eq!(m.dimensions, ["Stage"], "{m:?}"),
+                other => panic!("{other}: not a source"),
+            }
         }
         let groups = groups();
         assert_eq!(groups[0].0, "Fetch outcomes");

@@ -44,6 +44,8 @@ pub struct Context {
     pub http_api: HttpApiContext,
     /// The two functions, with their full environments.
     pub functions: Functions,
+    /// The monthly upstream budget and its alarm.
+    pub budget: BudgetContext,
     /// Stack tags (sorted by key).
     pub tags: BTreeMap<String, String>,
     /// Local-stage settings; none for cloud stages.
@@ -189,6 +191,15 @@ pub struct ArtifactRef {
     pub placeholder: bool,
 }
 
+/// The monthly upstream budget (`app.upstream.monthly_budget` with its default applied).
+#[derive(Debug, Clone, Serialize)]
+pub struct BudgetContext {
+    /// Upstream calls a month; 0 is unlimited (no metric filter, no alarm).
+    pub monthly: u32,
+    /// 80 % of it, rounded up: the alarm's threshold.
+    pub alarm_at: u32,
+}
+
 /// The local stage's processes.
 #[derive(Debug, Clone, Serialize)]
 pub struct LocalContext {
@@ -277,6 +288,8 @@ pub fn build(stage: &Stage, outputs: &Outputs, digests: Option<&Digests>) -> Con
             breaker_table: &tables.breaker,
             queue_url: &queue.url,
             dlq_url: &queue.dlq_url,
+            max_receive_count: queue.max_receive_count,
+            visibility_timeout_seconds: queue.visibility_timeout_seconds,
         },
     );
     // generated/ shows the stage file's ports; `up local` calls the same function with the ports it runs on.
@@ -299,6 +312,7 @@ pub fn build(stage: &Stage, outputs: &Outputs, digests: Option<&Digests>) -> Con
         queue: &queue.name,
         dlq: &queue.dlq_name,
         oldest_request_seconds,
+        budget_alarm: s.app.upstream.monthly_budget() > 0,
     });
     let list = crate::metrics::list::list();
 
@@ -333,6 +347,13 @@ pub fn build(stage: &Stage, outputs: &Outputs, digests: Option<&Digests>) -> Con
         functions,
         tables,
         queue,
+        budget: {
+            let monthly = s.app.upstream.monthly_budget();
+            BudgetContext {
+                monthly,
+                alarm_at: (u64::from(monthly) * 4).div_ceil(5) as u32,
+            }
+        },
         tags: s.tags.clone(),
         local,
         release: super::release::build(stage, outputs),

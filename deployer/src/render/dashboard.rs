@@ -14,7 +14,8 @@ use crate::metrics::list::{self, MetricDef};
 
 /// The alarms of the stack, shown at the top of the dashboard: their names
 /// after `countries-<stage>-`. A test checks this against the rendered stack.
-pub const ALARMS: [&str; 8] = [
+/// The last, [`BUDGET_ALARM`], only a stage with a monthly upstream budget has.
+pub const ALARMS: [&str; 9] = [
     "dlq-not-empty",
     "oldest-fetch-request",
     "breaker-opened",
@@ -23,7 +24,11 @@ pub const ALARMS: [&str; 8] = [
     "worker-errors",
     "api-throttles",
     "worker-throttles",
+    BUDGET_ALARM,
 ];
+
+/// The monthly upstream budget's 80 % alarm (`UpstreamBudgetAlarm`).
+pub const BUDGET_ALARM: &str = "upstream-budget-80-percent";
 
 /// The widgets' period: CloudWatch's standard resolution.
 const PERIOD: u32 = 60;
@@ -47,6 +52,8 @@ pub struct Names<'a> {
     pub dlq: &'a str,
     /// The oldest-request alarm's threshold in seconds, drawn on its graph.
     pub oldest_request_seconds: u32,
+    /// Whether the stage has a monthly upstream budget (and so its alarm).
+    pub budget_alarm: bool,
 }
 
 /// The dashboard as the template shows it.
@@ -90,20 +97,14 @@ fn line(parts: &[&str], options: Value) -> Value {
     Value::Array(line)
 }
 
-/// A `Countries` metric line: `[namespace, name, "Stage", stage, "Function", function, options]`.
+/// A `Countries` metric line: `[namespace, name, "Stage", stage, "Function",
+/// function, options]`, or only the `Stage` pair for a log-filter metric.
 fn emf_line(stage: &str, m: &MetricDef, options: Value) -> Value {
-    let l = list::list();
-    line(
-        &[
-            &l.namespace,
-            &m.name,
-            &l.dimensions[0],
-            stage,
-            &l.dimensions[1],
-            &m.function,
-        ],
-        options,
-    )
+    let mut parts: Vec<&str> = vec![&list::list().namespace, &m.name];
+    for d in m.dimensions() {
+        parts.extend([d.as_str(), if d == "Stage" { stage } else { &m.function }]);
+    }
+    line(&parts, options)
 }
 
 /// One widget per metric group: sums of counts, p50/p99/max of durations.
@@ -131,7 +132,13 @@ fn emf_widgets(stage: &str, function: &str) -> Vec<Value> {
                     .iter()
                     .map(|m| emf_line(stage, m, json!({})))
                     .collect();
-                graph(group, Some("Sum"), lines, json!({}))
+                // A log-filter metric is a running count: its Maximum is the value.
+                let stat = if members.iter().all(|m| m.is_log_filter()) {
+                    "Maximum"
+                } else {
+                    "Sum"
+                };
+                graph(group, Some(stat), lines, json!({}))
             }
         })
         .collect()
@@ -217,6 +224,7 @@ pub fn body(n: &Names) -> Value {
             "title": format!("Alarms of {}: each one's description says what to do", n.stack),
             "alarms": ALARMS
                 .iter()
+                .filter(|name| n.budget_alarm || **name != BUDGET_ALARM)
                 .map(|name| format!("arn:${{AWS::Partition}}:cloudwatch:${{AWS::Region}}:${{AWS::AccountId}}:alarm:{}-{name}", n.stack))
                 .collect::<Vec<_>>(),
         },
@@ -296,6 +304,7 @@ mod tests {
             queue: "countries-fetch-dev",
             dlq: "countries-fetch-dlq-dev",
             oldest_request_seconds: 900,
+            budget_alarm: true,
         }
     }
 
@@ -308,21 +317,24 @@ mod tests {
             for line in w["properties"]["metrics"].as_array().into_iter().flatten() {
                 if line[0] == "Countries" {
                     let name = line[1].as_str().unwrap().to_string();
-                    let function = &list::list()
+                    let def = list::list()
                         .metrics
                         .iter()
                         .find(|m| m.name == name)
-                        .unwrap()
-                        .function;
-                    assert_eq!(
-                        line.as_array().unwrap()[2..6],
-                        [
-                            json!("Stage"),
-                            json!("dev"),
-                            json!("Function"),
-                            json!(function)
-                        ]
-                    );
+                        .unwrap();
+                    // Stage and Function; Stage only for a log-filter metric.
+                    let want = if def.is_log_filter() {
+                        vec![json!("Stage"), json!("dev")]
+                    } else {
+                        vec![json!("Stage"), json!("dev"), json!("Function"), json!(def.function)]
+                    };
+                    let parts = line.as_array().unwrap();
+                    let got: Vec<Value> = parts[2..]
+                        .iter()
+                        .filter(|p| p.is_string())
+                        .cloned()
+                        .collect();
+                    assert_eq!(got, want, "{line}");
                     if !drawn.contains(&name) {
                         drawn.push(name);
                     }

@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+mod limits;
 mod release;
+pub use limits::{OfflineFaults, ThrottlingSettings};
 pub use release::{ReleaseSettings, TrafficShift};
 
 /// One stage file. The stage's name is the file's stem (`dev.yaml` is `dev`).
@@ -101,6 +103,9 @@ pub struct AppSettings {
     /// by default, and never on a local stage (the emulator has no X-Ray).
     #[serde(default)]
     pub active_tracing: bool,
+    /// Request limits of the HTTP API stage (API Gateway answers 429 over them).
+    #[serde(default)]
+    pub throttling: ThrottlingSettings,
 }
 
 /// Size and limits of one Lambda function.
@@ -161,6 +166,24 @@ pub struct UpstreamSettings {
     /// A country stored more recently than this is not fetched again without `force`.
     #[serde(default = "default_refresh_after_seconds")]
     pub refresh_after_seconds: u32,
+    /// Upstream calls allowed per UTC calendar month; `0` is unlimited.
+    /// Absent: the provider's default (`monthly_budget()`).
+    #[serde(default)]
+    pub monthly_budget: Option<u32>,
+    /// A forced fetch per country at most this often; within it `force=true` is served as a normal request.
+    #[serde(default = "default_force_cooldown_seconds")]
+    pub force_cooldown_seconds: u32,
+}
+
+impl UpstreamSettings {
+    /// The monthly budget in force (0: unlimited): the stage file's, or 500
+    /// for v5 (its free tier) and unlimited for v3 (the offline server).
+    pub fn monthly_budget(&self) -> u32 {
+        self.monthly_budget.unwrap_or(match self.provider {
+            Provider::V5 => 500,
+            Provider::V3 => 0,
+        })
+    }
 }
 
 /// The upstream protocol.
@@ -230,8 +253,12 @@ pub struct LocalSettings {
     pub emulator_port: u16,
     /// The local `api` process (`PORT`).
     pub api_port: u16,
-    /// The offline REST Countries v3.1 server.
+    /// The offline REST Countries v3.1 server (when the stage's upstream is it).
     pub upstream_port: u16,
+    /// Fault switches of the offline server, to watch the breaker and the
+    /// dead-letter queue at work; only when `up local` runs that server.
+    #[serde(default)]
+    pub faults: Option<OfflineFaults>,
 }
 
 impl Default for BreakerSettings {
@@ -306,6 +333,9 @@ fn default_upstream_timeout_ms() -> u32 {
 }
 fn default_refresh_after_seconds() -> u32 {
     86400
+}
+fn default_force_cooldown_seconds() -> u32 {
+    300
 }
 fn default_breaker_failure_rate_percent() -> u32 {
     50

@@ -329,6 +329,18 @@ data "aws_iam_policy_document" "cloudformation" {
     resources = flatten([for lg in local.stage_arns[each.key].log_groups : [lg, "${lg}:*"]])
   }
 
+  # The worker log group's UpstreamBudgetUsed metric filter (the monthly
+  # upstream budget's 80 % alarm): these actions take the log group's ARN.
+  statement {
+    sid = "MetricFilters"
+    actions = [
+      "logs:DeleteMetricFilter",
+      "logs:DescribeMetricFilters",
+      "logs:PutMetricFilter",
+    ]
+    resources = flatten([for lg in local.stage_arns[each.key].log_groups : [lg, "${lg}:*"]])
+  }
+
   statement {
     sid       = "DescribeLogGroups"
     actions   = ["logs:DescribeLogGroups"]

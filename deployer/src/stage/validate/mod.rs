@@ -306,22 +306,8 @@ fn check_stage(stage: &Stage, names: &BTreeSet<&str>, out: &mut Vec<Diagnostic>)
                 );
             }
         }
-        let local_url = |port: u16| {
-            [
-                format!("http://127.0.0.1:{port}"),
-                format!("http://localhost:{port}"),
-            ]
-        };
-        if up.provider == Provider::V3 && !local_url(local.upstream_port).contains(&up.base_url) {
-            err(
-                "app.upstream.base_url",
-                format!(
-                    "a local v3 upstream must be the offline server at http://127.0.0.1:{} (local.upstream_port)",
-                    local.upstream_port
-                ),
-            );
-        }
     }
+    limits::check(stage, &mut err);
 
     release::check(s, &mut err);
 
@@ -373,6 +359,7 @@ fn check_function(
 mod accounts;
 mod chain;
 mod names;
+mod limits;
 pub mod release;
 
 #[cfg(test)]
