@@ -177,6 +177,9 @@ pub struct UpArgs {
     /// Skip the smoke test after the deploy (GET /health, /status/PY?limit=1, /view-data/PY).
     #[arg(long)]
     pub no_smoke_test: bool,
+    /// Smoke test this base URL instead of the stack's ApiUrl output (a custom domain, a proxy).
+    #[arg(long, env = "SMOKE_BASE_URL", value_name = "URL", value_parser = endpoint_url, conflicts_with = "no_smoke_test")]
+    pub smoke_base_url: Option<String>,
     /// Local stage: port of the api process (default: the stage file's).
     #[arg(long, env = "DEPLOYER_LOCAL_API_PORT", value_name = "PORT")]
     pub api_port: Option<u16>,
@@ -215,6 +218,9 @@ pub struct PromoteArgs {
     /// Skip the smoke test after the deploy (GET /health, /status/PY?limit=1, /view-data/PY).
     #[arg(long)]
     pub no_smoke_test: bool,
+    /// Smoke test this base URL instead of the stack's ApiUrl output (a custom domain, a proxy).
+    #[arg(long, env = "SMOKE_BASE_URL", value_name = "URL", value_parser = endpoint_url, conflicts_with = "no_smoke_test")]
+    pub smoke_base_url: Option<String>,
 }
 
 /// `outputs` arguments.

@@ -1,10 +1,11 @@
-//! The AWS edges: CloudFormation, S3 and STS, each behind a small trait with
+//! The AWS edges: CloudFormation, S3, STS, CodePipeline and Lambda, each behind a small trait with
 //! one real implementation, plus the SDK configuration the commands share
 //! (`--profile`, `--region`, `--endpoint-url`, and the emulator's dummy
 //! credentials for the local stage).
 
 pub mod cloudformation;
 pub mod codepipeline;
+pub mod lambda;
 pub mod s3;
 pub mod sts;
 
@@ -58,12 +59,14 @@ pub struct Clients {
     pub sts: sts::Sts,
     /// CodePipeline (`status`, `promote`).
     pub codepipeline: codepipeline::CodePipeline,
+    /// Lambda (the account's concurrency, before a deploy reserves any).
+    pub lambda: lambda::Lambda,
     /// What they talk to.
     pub target: Target,
 }
 
 impl Clients {
-    /// Builds the three clients.
+    /// Builds the clients.
     pub async fn new(target: Target) -> Self {
         let config = sdk_config(&target).await;
         Clients {
@@ -71,6 +74,7 @@ impl Clients {
             s3: s3::S3::new(&config, target.endpoint_url.is_some()),
             sts: sts::Sts::new(&config),
             codepipeline: codepipeline::CodePipeline::new(&config),
+            lambda: lambda::Lambda::new(&config),
             target,
         }
     }

@@ -66,6 +66,11 @@ pub struct Policy {
     pub remove_stuck_stack: bool,
     /// Plain progress lines instead of the live display (`--json`).
     pub plain_progress: bool,
+    /// Check the stage's reserved concurrency against the account's Lambda
+    /// quota before any change set (cloud stages; the emulator has no quota).
+    pub check_concurrency: bool,
+    /// Smoke test this URL instead of the stack's ApiUrl (`--smoke-base-url`, `SMOKE_BASE_URL`).
+    pub smoke_base_url: Option<String>,
 }
 
 impl Policy {
@@ -79,6 +84,8 @@ impl Policy {
             ensure_bucket: false,
             remove_stuck_stack: false,
             plain_progress: json,
+            check_concurrency: true,
+            smoke_base_url: None,
         }
     }
 
@@ -101,6 +108,8 @@ impl Policy {
             ensure_bucket: true,
             remove_stuck_stack: true,
             plain_progress: json,
+            check_concurrency: false,
+            smoke_base_url: None,
         }
     }
 
@@ -113,6 +122,8 @@ impl Policy {
             ensure_bucket: stage.spec.local.is_some(),
             remove_stuck_stack: stage.spec.local.is_some(),
             plain_progress: true,
+            check_concurrency: stage.spec.local.is_none(),
+            smoke_base_url: None,
         }
     }
 }

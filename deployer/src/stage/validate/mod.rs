@@ -13,6 +13,7 @@ use crate::stage::locate::locate_nearest;
 use crate::stage::rules;
 use crate::stage::schema::{FunctionSettings, Provider};
 use chain::check_cycles;
+use concurrency::check_concurrency;
 
 /// Lambda's memory range in MB.
 pub const MEMORY_MB: (u32, u32) = (128, 10240);
@@ -129,12 +130,7 @@ fn check_stage(stage: &Stage, names: &BTreeSet<&str>, out: &mut Vec<Diagnostic>)
 
     check_function(&s.app.api, "app.api", API_TIMEOUT_MAX_SECONDS, &mut err);
     check_function(&s.app.worker, "app.worker", TIMEOUT_SECONDS.1, &mut err);
-    if s.app.worker.reserved_concurrency == Some(1) {
-        err(
-            "app.worker.reserved_concurrency",
-            "1 is below the queue trigger's minimum concurrency; allowed: 2 or more, or omit the key".into(),
-        );
-    }
+    check_concurrency(&s.app.api, &s.app.worker, &mut err);
 
     if !LOG_RETENTION_DAYS.contains(&s.app.log_retention_days) {
         err(
@@ -378,6 +374,7 @@ fn is_ssm_name(name: &str) -> bool {
 }
 
 mod chain;
+mod concurrency;
 
 #[cfg(test)]
 mod tests;
