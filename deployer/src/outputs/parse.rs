@@ -55,6 +55,7 @@ pub fn check(stage: &Stage, text: &str) -> std::result::Result<Vec<Checked>, Str
                 Some(Some(v)) => value_of(stage, r.kind, v),
             };
             let found = found.and_then(|s| match r.name {
+                "artifact_bucket" => check_bucket(stage, &s).map(|()| s).map_err(Problem::Arn),
                 "alarm_topic_arn" => check_arn(stage, &s, true).map(|()| s).map_err(Problem::Arn),
                 "cloudformation_execution_role_arns" => check_arn(stage, &s, false)
                     .map(|()| s)
@@ -197,6 +198,35 @@ fn check_arn(stage: &Stage, arn: &str, regional: bool) -> std::result::Result<()
     Ok(())
 }
 
+/// Terraform names the artifact bucket `countries-artifacts-<account>-<region>`
+/// unless told otherwise (infrastructure/locals.tf): such a name says where the
+/// bucket is, and Lambda loads a function's code only from a bucket in the
+/// function's own region. Other names cannot tell and pass.
+fn check_bucket(stage: &Stage, bucket: &str) -> std::result::Result<(), String> {
+    let Some((account, region)) = bucket
+        .strip_prefix("countries-artifacts-")
+        .and_then(|rest| rest.split_once('-'))
+    else {
+        return Ok(());
+    };
+    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(());
+    }
+    if account != stage.spec.account {
+        return Err(format!(
+            "is `{bucket}`, the bucket Terraform made in account {account}, but stage {} runs in account {}",
+            stage.name, stage.spec.account
+        ));
+    }
+    if region != stage.spec.region {
+        return Err(format!(
+            "is `{bucket}`, a bucket in region {region}, but stage {} runs in {} (Lambda loads code only from its own region)",
+            stage.name, stage.spec.region
+        ));
+    }
+    Ok(())
+}
+
 fn kind_of(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
@@ -332,6 +362,44 @@ app:
         )
         .unwrap_err();
         assert!(err.to_string().contains("account 999999999999"), "{err}");
+    }
+
+    #[test]
+    fn a_bucket_named_for_another_region_or_account_is_unusable() {
+        let bucket = |name: &str| json(&[("artifact_bucket", serde_json::json!(name))]);
+        assert!(
+            parse(
+                &stage("dev"),
+                "f.json",
+                &bucket("countries-artifacts-111111111111-us-east-1")
+            )
+            .is_ok()
+        );
+        let err = parse(
+            &stage("dev"),
+            "f.json",
+            &bucket("countries-artifacts-111111111111-eu-west-1"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("a bucket in region eu-west-1, but stage dev runs in us-east-1"),
+            "{err}"
+        );
+        let rows = inspect(
+            &stage("dev"),
+            &bucket("countries-artifacts-222222222222-us-east-1"),
+        )
+        .unwrap();
+        assert!(
+            rows[0]
+                .problem
+                .as_deref()
+                .is_some_and(|p| p.contains("in account 222222222222")),
+            "{rows:?}"
+        );
+        // A name of one's own choosing says nothing about where the bucket is.
+        assert!(parse(&stage("dev"), "f.json", &bucket("my-artifacts-eu-west-1")).is_ok());
     }
 
     #[test]

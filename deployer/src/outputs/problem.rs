@@ -29,7 +29,8 @@ pub enum Problem {
         /// The stage.
         stage: String,
     },
-    /// An ARN that is not one, or in another account or region than the stage's.
+    /// An ARN that is not one, or in another account or region than the
+    /// stage's (or a bucket whose name says so).
     Arn(String),
 }
 
