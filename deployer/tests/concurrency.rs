@@ -127,7 +127,11 @@ fn a_new_account_with_a_quota_of_ten_is_refused_with_the_numbers_before_anything
     }
     assert_eq!(lambda.settings_calls(), 2);
     assert!(!stack_exists("cnew"), "a refused deploy created the stack");
-    assert_eq!(bucket_keys("artifacts-cnew"), 0, "a refused deploy uploaded");
+    assert_eq!(
+        bucket_keys("artifacts-cnew"),
+        0,
+        "a refused deploy uploaded"
+    );
 }
 
 #[test]
@@ -136,7 +140,10 @@ fn the_stages_own_reservation_is_given_back_before_a_change_is_checked() {
     // Other functions hold 80 of 200: 120 unreserved, room for 20 more.
     let lambda = RecordedLambda::start(200, 120);
     let a = common::artifacts(root.path(), "a");
-    let (_, stderr) = common::ok(&deployer(root.path(), &lambda, &common::up_args("cfit", &a)), "up");
+    let (_, stderr) = common::ok(
+        &deployer(root.path(), &lambda, &common::up_args("cfit", &a)),
+        "up",
+    );
     assert!(
         stderr.contains("Lambda concurrency: the stage reserves 15 (now 0), other functions 80, of the account's 200; 105 stay unreserved (at least 100 must)"),
         "{stderr}"
@@ -150,7 +157,11 @@ fn the_stages_own_reservation_is_given_back_before_a_change_is_checked() {
         "reserved_concurrency: 10",
         "reserved_concurrency: 15",
     );
-    assert!(common::run(root.path(), &["render", "cfit"]).status.success());
+    assert!(
+        common::run(root.path(), &["render", "cfit"])
+            .status
+            .success()
+    );
     let plan = &["plan", "cfit", "--artifacts", a.to_str().unwrap()];
     let (_, stderr) = common::ok(&deployer(root.path(), &lambda, plan), "plan 20");
     assert!(
@@ -163,7 +174,11 @@ fn the_stages_own_reservation_is_given_back_before_a_change_is_checked() {
         "reserved_concurrency: 15",
         "reserved_concurrency: 16",
     );
-    assert!(common::run(root.path(), &["render", "cfit"]).status.success());
+    assert!(
+        common::run(root.path(), &["render", "cfit"])
+            .status
+            .success()
+    );
     let out = deployer(root.path(), &lambda, plan);
     let (_, stderr) = common::texts(&out);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
@@ -183,7 +198,10 @@ fn a_stage_that_reserves_nothing_makes_no_lambda_call() {
     assert!(stack.contains("MaximumConcurrency: 3"), "{stack}");
     let lambda = RecordedLambda::start(10, 10);
     let a = common::artifacts(root.path(), "a");
-    common::ok(&deployer(root.path(), &lambda, &common::up_args("cnone", &a)), "up");
+    common::ok(
+        &deployer(root.path(), &lambda, &common::up_args("cnone", &a)),
+        "up",
+    );
     assert_eq!(lambda.settings_calls(), 0);
     assert!(stack_exists("cnone"));
 }

@@ -109,9 +109,7 @@ pub fn reservations(template: &str) -> std::result::Result<BTreeMap<String, u32>
         let n = value
             .as_u64()
             .and_then(|n| u32::try_from(n).ok())
-            .ok_or_else(|| {
-                format!("{id}'s ReservedConcurrentExecutions is not a whole number")
-            })?;
+            .ok_or_else(|| format!("{id}'s ReservedConcurrentExecutions is not a whole number"))?;
         found.insert(id, n);
     }
     Ok(found)

@@ -15,8 +15,8 @@ use crate::plan::{ChangeSetType, Plan, Step};
 use crate::session;
 
 use super::change_set::{base_plan, mark_uploads};
-use super::concurrency;
 pub use super::change_set::{discard, prepare};
+use super::concurrency;
 use super::execute::execute;
 use super::gather::Deployment;
 use super::policy::{Policy, Smoke};
@@ -199,7 +199,9 @@ pub async fn apply<C: Stacks, S: Artifacts>(
         Smoke::Health(patience) => {
             let url = match &p.smoke_base_url {
                 Some(url) => {
-                    ui.line(&format!("smoke test against {url} (instead of the stack's ApiUrl)"));
+                    ui.line(&format!(
+                        "smoke test against {url} (instead of the stack's ApiUrl)"
+                    ));
                     url.clone()
                 }
                 None => info.outputs.get("ApiUrl").cloned().ok_or_else(|| {

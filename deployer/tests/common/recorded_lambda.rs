@@ -34,7 +34,10 @@ impl RecordedLambda {
                     async move {
                         let path = uri.path().to_string();
                         k.lock().unwrap().push(path.clone());
-                        if !path.trim_end_matches('/').ends_with("/2016-08-19/account-settings") {
+                        if !path
+                            .trim_end_matches('/')
+                            .ends_with("/2016-08-19/account-settings")
+                        {
                             return (
                                 axum::http::StatusCode::NOT_FOUND,
                                 json!({"Type": "User", "message": format!("not recorded: {path}")})

@@ -173,7 +173,9 @@ fn max_concurrency_is_the_workers_and_within_its_reservation() {
     let d = fields(&worker("    max_concurrency: 1"));
     assert_eq!(d.len(), 1, "{d:?}");
     assert!(d[0].1.contains("2-1000"), "{d:?}");
-    let d = fields(&worker("    reserved_concurrency: 3\n    max_concurrency: 4"));
+    let d = fields(&worker(
+        "    reserved_concurrency: 3\n    max_concurrency: 4",
+    ));
     assert_eq!(d[0].0, "app.worker.max_concurrency", "{d:?}");
     assert!(d[0].1.contains("above reserved_concurrency (3)"), "{d:?}");
     let api = cloud("").replace(
