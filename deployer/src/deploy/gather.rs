@@ -36,8 +36,10 @@ pub struct Deployment {
     pub stage_tags: BTreeMap<String, String>,
     /// The commit being deployed.
     pub git_commit: String,
-    /// True for the emulator stage (its CloudFormation has known gaps, FIELD-NOTES).
+    /// True for the emulator stage (its CloudFormation has known gaps, docs/deploying.md).
     pub local: bool,
+    /// The pipeline run deploying it, as tags (none when a person deploys).
+    pub pipeline_tags: BTreeMap<String, String>,
 }
 
 impl Deployment {
@@ -93,6 +95,7 @@ impl Deployment {
             role_arn: outputs.cloudformation_execution_role_arn.clone(),
             stage_tags: stage.spec.tags.clone(),
             local: stage.spec.local.is_some(),
+            pipeline_tags: super::names::pipeline_tags(|k| std::env::var(k).ok()),
         }
     }
 
@@ -114,6 +117,7 @@ impl Deployment {
         t.insert(tags::WORKER_DIGEST.into(), digests.worker);
         t.insert(tags::GIT_COMMIT.into(), self.git_commit.clone());
         t.insert(tags::DEPLOYED_AT.into(), deployed_at.into());
+        t.extend(self.pipeline_tags.clone());
         t
     }
 

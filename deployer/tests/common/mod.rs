@@ -168,8 +168,22 @@ pub fn emulator_command(root: &Path, args: &[&str]) -> Command {
         .env_remove("DEPLOYER_ROOT")
         .env_remove("AWS_PROFILE")
         .stdin(std::process::Stdio::null());
+    // What a pipeline run (the tests run inside CodeBuild's Build too) would add.
+    for var in PIPELINE_VARIABLES {
+        cmd.env_remove(var);
+    }
     cmd
 }
+
+/// Variables CodeBuild sets that change what the deployer does; the tests set
+/// them themselves where they mean to.
+pub const PIPELINE_VARIABLES: &[&str] = &[
+    "PIPELINE_NAME",
+    "PIPELINE_EXECUTION_ID",
+    "SMOKE_BASE_URL",
+    "AWS_ENDPOINT_URL_LAMBDA",
+    "AWS_ENDPOINT_URL_CODEPIPELINE",
+];
 
 /// The arguments of `up stage --yes --no-smoke-test --artifacts artifacts`.
 pub fn up_args<'a>(stage: &'a str, artifacts: &'a Path) -> Vec<&'a str> {
