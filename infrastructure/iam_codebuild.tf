@@ -8,9 +8,11 @@
 #                  stage's execution role; read the other stage stacks
 #                  (promote reads the digests its predecessor runs); read the
 #                  pipeline's state (status, approvals); upload function zips
-#                  (dev only: staging and prod only promote what exists).
+#                  (dev only: staging and prod only promote what exists); read
+#                  the account's Lambda concurrency (GetAccountSettings).
 #   pull-request   its S3 cache; create, read and delete (never execute)
-#                  change sets on the planned stages' stacks. Pull-request
+#                  change sets on the planned stages' stacks; read the
+#                  account's Lambda concurrency. Pull-request
 #                  code runs here, so it gets no write access to anything a
 #                  deploy reads: no function zips, no stack tags.
 
@@ -213,6 +215,18 @@ data "aws_iam_policy_document" "codebuild_deploy" {
     }
   }
 
+  # The deployer reads the account's Lambda concurrency before a deploy that
+  # reserves any (deployer/src/deploy/concurrency.rs): a reservation that
+  # does not fit would otherwise fail halfway through the stack update.
+  # GetAccountSettings reads account-level quotas and has no resource type to
+  # scope it to (the Service Authorization Reference lists none), so "*" is
+  # the only resource it takes; it reads numbers and changes nothing.
+  statement {
+    sid       = "AccountLambdaConcurrency"
+    actions   = ["lambda:GetAccountSettings"]
+    resources = ["*"]
+  }
+
   statement {
     sid = "ReadPipelineState"
     actions = [
@@ -284,6 +298,14 @@ data "aws_iam_policy_document" "codebuild_pull_request" {
       variable = "iam:PassedToService"
       values   = ["cloudformation.amazonaws.com"]
     }
+  }
+
+  # `deployer plan` checks reservations against the account's Lambda
+  # concurrency as `up` does; account-level, "*" only (see deploy-<stage>).
+  statement {
+    sid       = "AccountLambdaConcurrency"
+    actions   = ["lambda:GetAccountSettings"]
+    resources = ["*"]
   }
 
   statement {

@@ -31,12 +31,7 @@ app:
 
 /// Terraform's outputs for a foundation in `account` / `region`.
 fn foundation(account: &str, region: &str) -> Value {
-    json!({
-        "artifact_bucket": {"value": format!("countries-artifacts-{account}-{region}"), "type": "string"},
-        "alarm_topic_arn": {"value": format!("arn:aws:sns:{region}:{account}:countries-notifications"), "type": "string"},
-        "cloudformation_execution_role_arns": {"value": {"dev": format!("arn:aws:iam::{account}:role/countries-delivery-dev-cloudformation")}, "type": ["map", "string"]},
-        "pipeline_name": {"value": "countries", "type": "string"},
-    })
+    common::foundation_outputs(account, region, &["dev"])
 }
 
 #[test]
