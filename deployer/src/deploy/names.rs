@@ -19,6 +19,11 @@ pub mod tags {
     pub const PIPELINE_EXECUTION: &str = "countries:pipeline-execution";
 }
 
+/// The pipeline's name, set on every CodeBuild project (infrastructure/codebuild.tf).
+pub const PIPELINE_NAME_ENV: &str = "PIPELINE_NAME";
+/// The pipeline execution, set on every CodeBuild action (infrastructure/pipeline.tf).
+pub const PIPELINE_EXECUTION_ENV: &str = "PIPELINE_EXECUTION_ID";
+
 /// The tags naming the pipeline run that deploys, from the variables CodeBuild
 /// sets (`PIPELINE_NAME` on the project, `PIPELINE_EXECUTION_ID` per action):
 /// which execution put a stack where it is, for a rollback's search. None
@@ -27,8 +32,8 @@ pub fn pipeline_tags(
     lookup: impl Fn(&str) -> Option<String>,
 ) -> std::collections::BTreeMap<String, String> {
     [
-        ("PIPELINE_NAME", tags::PIPELINE),
-        ("PIPELINE_EXECUTION_ID", tags::PIPELINE_EXECUTION),
+        (PIPELINE_NAME_ENV, tags::PIPELINE),
+        (PIPELINE_EXECUTION_ENV, tags::PIPELINE_EXECUTION),
     ]
     .into_iter()
     .filter_map(|(var, tag)| {
