@@ -175,11 +175,14 @@ def check_tools(tools):
 
 
 def warm_builds():
-    """Brings the checkout's builds up to date, so that the copy finds them fresh."""
+    """Brings the checkout's builds up to date, so that the copy finds them fresh: the
+    workspace as test.sh and the buildspec build it, then the functions as `deployer
+    package` builds them for this machine (the release build the tests share)."""
     env = dict(os.environ, CARGO_TARGET_DIR=str(target_dir()), PATH=host_path())
+    env.pop("DEPLOYER_OUTPUTS_FILE", None)
     for cmd in (
-        ["cargo", "build", "--workspace", "--all-targets", "--locked"],  # what test.sh and the buildspec build
-        ["cargo", "build", "--release", "-p", "countries", "--bin", "api", "--bin", "worker"],  # `deployer package`
+        ["cargo", "build", "--workspace", "--all-targets", "--locked"],
+        [str(target_dir() / "debug" / "deployer"), "--root", str(ROOT), "package"],
     ):
         started = time.time()
         out = subprocess.run(cmd, cwd=ROOT, env=env, text=True, capture_output=True)
