@@ -11,6 +11,7 @@ mod parse;
 mod problem;
 mod required;
 mod source;
+mod usable;
 
 use std::path::Path;
 
