@@ -51,7 +51,8 @@ resource "aws_codebuild_project" "this" {
     # Defaults for the buildspec's switches (the pipeline's actions set them
     # again), plus DEPLOYER_OUTPUTS_S3_URI: where the buildspec fetches the
     # Terraform outputs from (outputs_file.tf); it saves them to a file and
-    # points DEPLOYER_OUTPUTS_FILE at it.
+    # points DEPLOYER_OUTPUTS_FILE at it. PIPELINE_NAME: the deployer tags
+    # the stacks it deploys with it (countries:pipeline).
     dynamic "environment_variable" {
       for_each = merge(each.value.env, {
         DEPLOYER_OUTPUTS_S3_URI = local.deployer_outputs_uri

@@ -8,12 +8,15 @@
 #                  stage's execution role; read the other stage stacks
 #                  (promote reads the digests its predecessor runs); read the
 #                  pipeline's state (status, approvals); upload function zips
-#                  (dev only: staging and prod only promote what exists).
-#                  For a stage in its own account (var.stage_accounts), no
-#                  CloudFormation here: sts:AssumeRole on exactly its deploy
-#                  role there (and its predecessor's reader role).
+#                  (dev only: staging and prod only promote what exists); read
+#                  the account's Lambda concurrency (GetAccountSettings; in
+#                  modules/stack-deploy-policy). For a stage in its own account
+#                  (var.stage_accounts), no CloudFormation or Lambda here:
+#                  sts:AssumeRole on exactly its deploy role there (and its
+#                  predecessor's reader role).
 #   pull-request   its S3 cache; create, read and delete (never execute)
-#                  change sets on the planned stages' stacks. Pull-request
+#                  change sets on the planned stages' stacks; read the
+#                  account's Lambda concurrency. Pull-request
 #                  code runs here, so it gets no write access to anything a
 #                  deploy reads: no function zips, no stack tags.
 
@@ -290,6 +293,14 @@ data "aws_iam_policy_document" "codebuild_pull_request" {
       variable = "iam:PassedToService"
       values   = ["cloudformation.amazonaws.com"]
     }
+  }
+
+  # `deployer plan` checks reservations against the account's Lambda
+  # concurrency as `up` does; account-level, "*" only (see deploy-<stage>).
+  statement {
+    sid       = "AccountLambdaConcurrency"
+    actions   = ["lambda:GetAccountSettings"]
+    resources = ["*"]
   }
 
   statement {

@@ -201,6 +201,9 @@ pub struct UpArgs {
     /// Keep a release that fails its smoke test (for debugging) instead of redeploying the digests the stage ran before.
     #[arg(long)]
     pub no_rollback: bool,
+    /// Smoke test this base URL instead of the stack's ApiUrl output (a custom domain, a proxy).
+    #[arg(long, env = "SMOKE_BASE_URL", value_name = "URL", value_parser = endpoint_url, conflicts_with = "no_smoke_test")]
+    pub smoke_base_url: Option<String>,
     /// Local stage: port of the api process (default: the stage file's).
     #[arg(long, env = "DEPLOYER_LOCAL_API_PORT", value_name = "PORT")]
     pub api_port: Option<u16>,
@@ -265,6 +268,9 @@ pub struct PromoteArgs {
     /// Keep a release that fails its smoke test (for debugging) instead of redeploying the digests the stage ran before.
     #[arg(long)]
     pub no_rollback: bool,
+    /// Smoke test this base URL instead of the stack's ApiUrl output (a custom domain, a proxy).
+    #[arg(long, env = "SMOKE_BASE_URL", value_name = "URL", value_parser = endpoint_url, conflicts_with = "no_smoke_test")]
+    pub smoke_base_url: Option<String>,
 }
 
 /// `outputs` arguments.

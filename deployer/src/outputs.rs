@@ -12,6 +12,7 @@ mod problem;
 mod required;
 mod source;
 mod stage_account;
+mod usable;
 
 use std::path::Path;
 

@@ -30,7 +30,11 @@ fn dimensions_of(stage: &str, name: &str) -> Vec<(String, String)> {
     def.dimensions()
         .iter()
         .map(|d| {
-            let value = if d == "Stage" { stage.to_string() } else { def.function.clone() };
+            let value = if d == "Stage" {
+                stage.to_string()
+            } else {
+                def.function.clone()
+            };
             (d.clone(), value)
         })
         .collect()
@@ -172,7 +176,11 @@ fn check_stack(stage: &str, path: &Path) {
     for (id, p) in resources(&stack, "AWS::Logs::MetricFilter") {
         for t in p["MetricTransformations"].as_sequence().unwrap() {
             let name = t["MetricName"].as_str().unwrap();
-            assert_eq!(t["MetricNamespace"].as_str(), Some("Countries"), "{stage} {id}");
+            assert_eq!(
+                t["MetricNamespace"].as_str(),
+                Some("Countries"),
+                "{stage} {id}"
+            );
             assert!(
                 is_log_filter(name),
                 "{stage} {id}: {name} is not a listed log-filter metric"

@@ -186,7 +186,7 @@ fn a_failed_smoke_test_redeploys_what_ran_before_unless_no_rollback() {
     common::ok(&f.up(&a, &["--no-smoke-test"], &[]), "up a");
     let api = broken_api();
     let smoke = [
-        ("DEPLOYER_SMOKE_URL", api.as_str()),
+        ("SMOKE_BASE_URL", api.as_str()),
         ("DEPLOYER_SMOKE_PATIENCE_SECONDS", "1"),
     ];
 

@@ -98,12 +98,11 @@ fn stray_files_and_folders_are_stale_too() {
 #[test]
 fn outputs_file_env_overrides_every_cloud_stage() {
     let root = common::repo_copy();
-    let example = std::fs::read_to_string(root.path().join("infrastructure/outputs.example.json"))
-        .expect("read");
+    let fixture = std::fs::read_to_string(root.path().join("outputs.json")).expect("read");
     let other = root.path().join("ci-outputs.json");
     std::fs::write(
         &other,
-        example.replace("countries-artifacts-111111111111-us-east-1", "ci-bucket"),
+        fixture.replace("countries-artifacts-111111111111-us-east-1", "ci-bucket"),
     )
     .expect("write");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_deployer"))

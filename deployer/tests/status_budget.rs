@@ -63,7 +63,11 @@ fn status_shows_the_months_upstream_calls_against_the_budget() {
     let month = countries::guard::budget_month(countries::timestamp::now_millis()).key;
     let before = status();
     assert_eq!(
-        (before["month"].as_str(), before["used"].as_u64(), before["limit"].as_u64()),
+        (
+            before["month"].as_str(),
+            before["used"].as_u64(),
+            before["limit"].as_u64()
+        ),
         (Some(month.as_str()), Some(0), Some(7)),
         "{before}"
     );

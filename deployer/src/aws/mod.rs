@@ -1,4 +1,4 @@
-//! The AWS edges: CloudFormation, S3 and STS, each behind a small trait with
+//! The AWS edges: CloudFormation, S3, STS, CodePipeline and Lambda, each behind a small trait with
 //! one real implementation, plus the SDK configuration the commands share
 //! (`--profile`, `--region`, `--endpoint-url`, and the emulator's dummy
 //! credentials for the local stage).
@@ -6,6 +6,7 @@
 pub mod cloudformation;
 pub mod codepipeline;
 pub mod dynamodb;
+pub mod lambda;
 pub mod s3;
 pub mod sts;
 
@@ -50,7 +51,8 @@ pub async fn sdk_config(target: &Target) -> SdkConfig {
 
 /// The clients one command uses, all for the same target. A stage in its own
 /// account is reached through its role there: its stack (CloudFormation), its
-/// identity (STS, the account guard) and its logs run as that role; the
+/// identity (STS, the account guard), its Lambda quota and its logs run as
+/// that role; the
 /// artifact bucket (S3) and the pipeline (CodePipeline) live in the tooling
 /// account and always use the caller's own credentials.
 #[derive(Debug, Clone)]
@@ -67,6 +69,8 @@ pub struct Clients {
     pub dynamodb: dynamodb::DynamoDb,
     /// The configuration of the stage-side calls (CloudWatch Logs uses it too).
     pub stage_config: SdkConfig,
+    /// Lambda (the stage account's concurrency, before a deploy reserves any).
+    pub lambda: lambda::Lambda,
     /// What they talk to.
     pub target: Target,
 }
@@ -86,6 +90,7 @@ impl Clients {
             sts: sts::Sts::new(&stage_config),
             codepipeline: codepipeline::CodePipeline::new(&config),
             dynamodb: dynamodb::DynamoDb::new(&stage_config),
+            lambda: lambda::Lambda::new(&stage_config),
             stage_config,
             target,
         }

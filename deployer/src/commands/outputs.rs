@@ -108,7 +108,7 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &OutputsArgs) -> Result<()> {
                     }
                     (_, Some(p)) => format!("UNUSABLE: {p}"),
                     (Some(v), None) => v.clone(),
-                    (None, None) => "(not used by a local stage)".into(),
+                    (None, None) => "(not used by this stage)".into(),
                 };
                 rows.push(vec![
                     r.stage.clone(),

@@ -89,14 +89,17 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &PromoteArgs) -> Result<()> {
         }
         let d = Deployment::with_package(root, &to, override_file, package)?;
         let remote = Remote::of(&to_clients);
-        let policy = Policy::promote(
-            &from,
-            &to,
-            global.yes,
-            global.json,
-            args.no_smoke_test,
-            args.no_rollback,
-        );
+        let policy = Policy {
+            smoke_base_url: args.smoke_base_url.clone(),
+            ..Policy::promote(
+                &from,
+                &to,
+                global.yes,
+                global.json,
+                args.no_smoke_test,
+                args.no_rollback,
+            )
+        };
         let mut dp = engine::plan(&remote, d, &policy, &deploy::now_rfc3339()).await?;
         let plan = dp.plan.clone();
         // A zip missing from <to>'s bucket is copied from <from>'s (never rebuilt).

@@ -88,13 +88,16 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &UpArgs) -> Result<()> {
             }
         }
         let remote = Remote::of(&clients);
-        let policy = Policy::up(
-            &stage,
-            global.yes,
-            global.json,
-            args.no_smoke_test,
-            args.no_rollback,
-        );
+        let policy = Policy {
+            smoke_base_url: args.smoke_base_url.clone(),
+            ..Policy::up(
+                &stage,
+                global.yes,
+                global.json,
+                args.no_smoke_test,
+                args.no_rollback,
+            )
+        };
         let dp = engine::plan(&remote, d, &policy, &deploy::now_rfc3339()).await?;
         let out = engine::apply(&remote, &dp, &policy, &UpUi { json: global.json }).await?;
         let plan = out.plan;

@@ -143,7 +143,7 @@ pub async fn prepare(
 
     // Nothing differs: no change set at all (the quick no-op).
     if let (Some(info), Some(deployed)) = (&stack, &deployed) {
-        // The emulator never updates a stack's tags after its create (FIELD-NOTES), so locally
+        // The emulator never updates a stack's tags after its create (docs/deploying.md), so locally
         // tags cannot tell; in the cloud a change of the stage's own tags is a change.
         let compare_tags = (!d.local).then_some((&info.tags, &d.stage_tags));
         if plan::already_deployed(

@@ -8,6 +8,7 @@
 
 use crate::aws::Clients;
 use crate::aws::cloudformation::{StackInfo, Stacks};
+use crate::aws::lambda::{AccountLimits, Lambda};
 use crate::aws::s3::Artifacts;
 use crate::error::{DeployError, Error, Result};
 use crate::plan::{ChangeSetType, Plan, Step};
@@ -15,6 +16,7 @@ use crate::session;
 
 use super::change_set::{base_plan, mark_uploads};
 pub use super::change_set::{discard, prepare};
+use super::concurrency;
 use super::execute::execute;
 use super::gather::Deployment;
 use super::policy::{Policy, Smoke};
@@ -22,12 +24,15 @@ use super::progress::Display;
 use super::smoke;
 use super::stack_state::is_stuck;
 
-/// The AWS side a deploy talks to: the stage's stacks and its artifact bucket.
-pub struct Remote<'a, C: Stacks, S: Artifacts> {
+/// The AWS side a deploy talks to: the stage's stacks, its artifact bucket
+/// and the account's Lambda quota.
+pub struct Remote<'a, C: Stacks, S: Artifacts, L: AccountLimits = Lambda> {
     /// CloudFormation.
     pub cfn: &'a C,
     /// S3.
     pub s3: &'a S,
+    /// Lambda (the account's concurrency).
+    pub lambda: &'a L,
 }
 
 impl<'a> Remote<'a, crate::aws::cloudformation::CloudFormation, crate::aws::s3::S3> {
@@ -36,6 +41,7 @@ impl<'a> Remote<'a, crate::aws::cloudformation::CloudFormation, crate::aws::s3::
         Remote {
             cfn: &clients.cloudformation,
             s3: &clients.s3,
+            lambda: &clients.lambda,
         }
     }
 }
@@ -107,6 +113,11 @@ pub async fn plan<C: Stacks, S: Artifacts>(
     deployed_at: &str,
 ) -> Result<DeployPlan> {
     let d = &deployment;
+    if p.check_concurrency
+        && let Some(fit) = concurrency::check(r.lambda, r.cfn, d).await?
+    {
+        session::say(&fit.summary());
+    }
     let mut prelude = Vec::new();
     if p.ensure_bucket && !r.s3.bucket_exists(&d.bucket).await? {
         prelude.push(Step::EnsureBucket {
@@ -217,8 +228,13 @@ pub(super) async fn apply_once<C: Stacks, S: Artifacts>(
         Smoke::Skip => SmokeResult::Skipped,
         Smoke::NotApplicable => SmokeResult::NotNeeded,
         Smoke::Health(patience) => {
-            let url = match &p.smoke_url {
-                Some(url) => url.clone(),
+            let url = match &p.smoke_base_url {
+                Some(url) => {
+                    ui.line(&format!(
+                        "smoke test against {url} (instead of the stack's ApiUrl)"
+                    ));
+                    url.clone()
+                }
                 None => info.outputs.get("ApiUrl").cloned().ok_or_else(|| {
                     Error::from(DeployError::NoApiUrl {
                         stack: d.stack_name.clone(),

@@ -36,7 +36,7 @@ pub struct Deployment {
     pub stage_tags: BTreeMap<String, String>,
     /// The commit being deployed.
     pub git_commit: String,
-    /// True for the emulator stage (its CloudFormation has known gaps, FIELD-NOTES).
+    /// True for the emulator stage (its CloudFormation has known gaps, docs/deploying.md).
     pub local: bool,
     /// How the stage releases: the api's traffic shift and the monitoring window.
     pub release: crate::stage::schema::ReleaseSettings,
@@ -45,6 +45,8 @@ pub struct Deployment {
     /// A rollback to digests the stage ran before (`--artifact-digest`, a failed
     /// smoke test): no rollback triggers.
     pub rollback_deploy: bool,
+    /// The pipeline run deploying it, as tags (none when a person deploys).
+    pub pipeline_tags: BTreeMap<String, String>,
 }
 
 impl Deployment {
@@ -106,6 +108,7 @@ impl Deployment {
             release: stage.spec.release.clone(),
             architecture: stage.spec.app.architecture,
             rollback_deploy: false,
+            pipeline_tags: super::names::pipeline_tags(|k| std::env::var(k).ok()),
         }
     }
 
@@ -131,6 +134,7 @@ impl Deployment {
         t.insert(tags::WORKER_DIGEST.into(), digests.worker);
         t.insert(tags::GIT_COMMIT.into(), self.git_commit.clone());
         t.insert(tags::DEPLOYED_AT.into(), deployed_at.into());
+        t.extend(self.pipeline_tags.clone());
         t
     }
 

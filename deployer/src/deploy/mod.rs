@@ -6,6 +6,7 @@
 //! set, `up` executes it. The AWS calls go through the traits in `aws`.
 
 pub mod change_set;
+pub mod concurrency;
 pub mod engine;
 pub mod execute;
 pub mod follow;

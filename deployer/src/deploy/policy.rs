@@ -8,8 +8,6 @@ use crate::stage::rules;
 
 /// How long the smoke test keeps asking a freshly deployed API.
 pub const SMOKE_PATIENCE: Duration = Duration::from_secs(60);
-/// Smoke test this base URL instead of the stack's ApiUrl output (a custom domain, a proxy).
-pub const SMOKE_URL_ENV: &str = "DEPLOYER_SMOKE_URL";
 /// The smoke test's patience in seconds, instead of [`SMOKE_PATIENCE`].
 pub const SMOKE_PATIENCE_ENV: &str = "DEPLOYER_SMOKE_PATIENCE_SECONDS";
 /// How long `up local` waits for its api process to pass the smoke test.
@@ -70,10 +68,13 @@ pub struct Policy {
     pub remove_stuck_stack: bool,
     /// Plain progress lines instead of the live display (`--json`).
     pub plain_progress: bool,
-    /// The base URL the smoke test calls instead of the stack's ApiUrl output.
-    pub smoke_url: Option<String>,
     /// A failed smoke test redeploys the digests the stage ran before (not `--no-rollback`).
     pub rollback_on_smoke_failure: bool,
+    /// Check the stage's reserved concurrency against the account's Lambda
+    /// quota before any change set (cloud stages; the emulator has no quota).
+    pub check_concurrency: bool,
+    /// Smoke test this URL instead of the stack's ApiUrl (`--smoke-base-url`, `SMOKE_BASE_URL`).
+    pub smoke_base_url: Option<String>,
 }
 
 impl Policy {
@@ -93,8 +94,9 @@ impl Policy {
             ensure_bucket: false,
             remove_stuck_stack: false,
             plain_progress: json,
-            smoke_url: std::env::var(SMOKE_URL_ENV).ok().filter(|u| !u.is_empty()),
             rollback_on_smoke_failure: !no_rollback,
+            check_concurrency: true,
+            smoke_base_url: None,
         }
     }
 
@@ -124,8 +126,9 @@ impl Policy {
             ensure_bucket: true,
             remove_stuck_stack: true,
             plain_progress: json,
-            smoke_url: None,
             rollback_on_smoke_failure: false,
+            check_concurrency: false,
+            smoke_base_url: None,
         }
     }
 
@@ -138,8 +141,9 @@ impl Policy {
             ensure_bucket: stage.spec.local.is_some(),
             remove_stuck_stack: stage.spec.local.is_some(),
             plain_progress: true,
-            smoke_url: None,
             rollback_on_smoke_failure: false,
+            check_concurrency: stage.spec.local.is_none(),
+            smoke_base_url: None,
         }
     }
 }

@@ -112,6 +112,26 @@ pub enum DeployError {
         from: String,
         runs: String,
     },
+
+    /// The stage's reserved concurrency does not fit the account's Lambda quota.
+    #[error(
+        "stage {stage} reserves {wanted} concurrent Lambda executions (now {stage_now}), but the account's quota in {region} is {limit} and other functions reserve {others}: {unreserved_after} would stay unreserved, and Lambda keeps at least {minimum}; nothing was changed"
+    )]
+    ConcurrencyDoesNotFit {
+        stage: String,
+        region: String,
+        limit: u32,
+        others: u32,
+        stage_now: u32,
+        wanted: u32,
+        unreserved_after: u32,
+        minimum: u32,
+        quota_needed: u32,
+    },
+
+    /// A template's reserved concurrency cannot be read.
+    #[error("cannot tell what {stack} reserves of the account's Lambda concurrency: {problem}")]
+    ConcurrencyUnknown { stack: String, problem: String },
 }
 
 impl DeployError {
@@ -126,7 +146,7 @@ impl DeployError {
                 "`deployer status <stage>` shows the stack; CloudFormation may be throttled: retry".into(),
             ),
             DeployError::StackMissing { .. } => Help::new(ExitClass::Failed, "run `deployer up <stage>` to create it".into()),
-            DeployError::EmulatorRejected { .. } => Help::new(ExitClass::Failed, "the emulator (moto) lacks or rejects something in the template (see ../shared/FIELD-NOTES.md); the next `deployer up local` removes the half-made stack and tries again".into()),
+            DeployError::EmulatorRejected { .. } => Help::new(ExitClass::Failed, "the emulator (moto) lacks or rejects something in the template (docs/deploying.md lists the emulator's gaps); the next `deployer up local` removes the half-made stack and tries again".into()),
             DeployError::DeployFailed { .. } => Help::new(ExitClass::Failed, "fix what the failing events above say and run `deployer up` again; CloudFormation has rolled the stack back".into()),
             DeployError::SmokeTestFailed { .. } => Help::new(ExitClass::Failed, "the stack is deployed but the API failed its smoke test (GET /health, /status/PY?limit=1, /view-data/PY): check the api function's logs and its role's DynamoDB permissions".into()),
             DeployError::RolledBackByAlarm { .. } => Help::new(ExitClass::Failed, "read what the alarm saw (`deployer logs <stage> --since 30m`, the alarm in the CloudWatch console), fix it and deploy again; docs/delivery.md, \"What happens when a release goes bad\"".into()),
@@ -147,6 +167,11 @@ impl DeployError {
             DeployError::ApprovalMismatch { console, .. } => Help::new(ExitClass::Usage, { format!(
                 "check `deployer status`; reject that approval (console: CodePipeline > {console}) or wait until the run that carries this artifact reaches it, then promote again"
             ) }),
+            DeployError::ConcurrencyDoesNotFit { stage, region, quota_needed, .. } => Help::new(ExitClass::Usage, format!(
+                "request a quota increase to at least {quota_needed} (Service Quotas > AWS Lambda > Concurrent executions, code {}, in {region}), or lower or remove `reserved_concurrency` in stages/{stage}.yaml (the worker keeps its upstream cap with `max_concurrency`), re-render, and deploy again",
+                crate::deploy::concurrency::QUOTA_CODE
+            )),
+            DeployError::ConcurrencyUnknown { .. } => Help::new(ExitClass::Usage, "ReservedConcurrentExecutions must be a number in the template (templates/stack.yaml.hbs) and in the deployed stack".into()),
             DeployError::ArtifactNotInBucket { .. } => Help::new(ExitClass::Usage, "deploy a digest that was uploaded before (`aws s3 ls s3://<bucket>/functions/api/` lists them), or deploy a package with --artifacts DIR".into()),
         }
     }

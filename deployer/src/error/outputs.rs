@@ -49,9 +49,13 @@ impl OutputsError {
     /// new variant does not compile until it has both.
     pub fn help(&self) -> Help {
         match self {
-            OutputsError::OutputsUnreadable { .. } | OutputsError::OutputMissing { .. } | OutputsError::OutputInvalid { .. } => Help::new(ExitClass::Usage, "check `terraform_outputs` in the stage file, or the --outputs-file / DEPLOYER_OUTPUTS_FILE given; the file must be `terraform output -json` output and declare every output in deployer/src/outputs.rs REQUIRED".into()),
+            OutputsError::OutputsUnreadable { .. } | OutputsError::OutputMissing { .. } => Help::new(ExitClass::Usage, "check `terraform_outputs` in the stage file, or the --outputs-file / DEPLOYER_OUTPUTS_FILE given; the file must be `terraform output -json` output and declare every output in deployer/src/outputs.rs REQUIRED".into()),
+            OutputsError::OutputInvalid { .. } => Help::new(ExitClass::Usage, USABLE.into()),
             OutputsError::TerraformMissing { .. } => Help::new(ExitClass::Usage, "install Terraform >= 1.11, or point DEPLOYER_OUTPUTS_FILE at a saved `terraform output -json`".into()),
-            OutputsError::OutputsIncomplete { .. } => Help::new(ExitClass::Usage, "declare them in infrastructure/outputs.tf and `terraform apply`, then save `terraform output -json` where the stage file's terraform_outputs points (docs/delivery.md, bootstrap)".into()),
+            OutputsError::OutputsIncomplete { .. } => Help::new(ExitClass::Usage, format!("a missing output: declare it in infrastructure/outputs.tf and `terraform apply`, then save `terraform output -json` where the stage file's terraform_outputs points; an unusable one: {USABLE}")),
         }
     }
 }
+
+/// What to do about outputs that are there but unusable for a stage.
+const USABLE: &str = "the outputs must come from the foundation applied in the stage's account and region: the stage file's `account` is what `aws sts get-caller-identity` says, its `region` is `aws_region` in infrastructure/terraform.tfvars (docs/delivery.md, bootstrap); or point terraform_outputs / DEPLOYER_OUTPUTS_FILE at that foundation's `terraform output -json`";

@@ -316,7 +316,9 @@ fn start_emulator(root: &Path, server: &Path, ports: Ports, sup: &mut Supervisor
 /// `UPSTREAM_API_KEY` from the deployer's environment: a v5 upstream needs it
 /// locally, since the emulator holds no SSM parameter.
 fn upstream_key() -> Option<String> {
-    std::env::var("UPSTREAM_API_KEY").ok().filter(|k| !k.is_empty())
+    std::env::var("UPSTREAM_API_KEY")
+        .ok()
+        .filter(|k| !k.is_empty())
 }
 
 fn failed(name: &str, detail: &str) -> Error {

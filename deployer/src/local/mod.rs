@@ -14,8 +14,8 @@ pub use bring_up::Ports;
 pub mod emulator;
 pub mod lock;
 pub mod processes;
-mod watch;
 pub mod upstream;
+mod watch;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

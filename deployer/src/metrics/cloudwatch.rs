@@ -81,7 +81,11 @@ impl CloudWatchMetrics {
                     .namespace(&l.namespace)
                     .metric_name(&def.name);
                 for d in def.dimensions() {
-                    let value = if *d == l.dimensions[0] { stage } else { &def.function };
+                    let value = if *d == l.dimensions[0] {
+                        stage
+                    } else {
+                        &def.function
+                    };
                     metric = metric.dimensions(dimension(d, value));
                 }
                 let metric = metric.build();

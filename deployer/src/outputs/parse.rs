@@ -7,9 +7,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use super::problem::Problem;
-use super::problem::{check_arn, kind_of};
+use super::problem::kind_of;
 use super::required::{OutputKind, Outputs, REQUIRED};
 use super::stage_account;
+use super::usable::{check_arn, check_bucket};
 use crate::error::{Error, OutputsError, Result};
 use crate::stage::Stage;
 
@@ -79,6 +80,11 @@ pub fn check(stage: &Stage, text: &str) -> std::result::Result<Vec<Checked>, Str
                 found => found,
             };
             let found = found.and_then(|s| match r.name {
+                "artifact_bucket" => {
+                    check_bucket(stage, &s, &stage_account::bucket_account(stage, all))
+                        .map(|()| s)
+                        .map_err(Problem::Arn)
+                }
                 "alarm_topic_arn" => check_arn(stage, &s, true)
                     .map(|()| s)
                     .map_err(|p| Problem::Arn(p + &stage_account::alarm_topic_hint(stage))),
@@ -363,6 +369,44 @@ app:
         )
         .unwrap_err();
         assert!(err.to_string().contains("account 999999999999"), "{err}");
+    }
+
+    #[test]
+    fn a_bucket_named_for_another_region_or_account_is_unusable() {
+        let bucket = |name: &str| json(&[("artifact_bucket", serde_json::json!(name))]);
+        assert!(
+            parse(
+                &stage("dev"),
+                "f.json",
+                &bucket("countries-artifacts-111111111111-us-east-1")
+            )
+            .is_ok()
+        );
+        let err = parse(
+            &stage("dev"),
+            "f.json",
+            &bucket("countries-artifacts-111111111111-eu-west-1"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("a bucket in region eu-west-1, but stage dev runs in us-east-1"),
+            "{err}"
+        );
+        let rows = inspect(
+            &stage("dev"),
+            &bucket("countries-artifacts-222222222222-us-east-1"),
+        )
+        .unwrap();
+        assert!(
+            rows[0]
+                .problem
+                .as_deref()
+                .is_some_and(|p| p.contains("in account 222222222222")),
+            "{rows:?}"
+        );
+        // A name of one's own choosing says nothing about where the bucket is.
+        assert!(parse(&stage("dev"), "f.json", &bucket("my-artifacts-eu-west-1")).is_ok());
     }
 
     #[test]

@@ -1,9 +1,7 @@
-//! What can be wrong with one required output, and how each is worded; the ARN
-//! checks (right account, right region) that find one kind of it.
+//! What can be wrong with one required output, and how each is worded (the
+//! checks that find an unusable one are in `usable`).
 
 use serde_json::Value;
-
-use crate::stage::Stage;
 
 /// What is wrong with one required output.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +32,8 @@ pub enum Problem {
         /// The stage.
         stage: String,
     },
-    /// An ARN that is not one, or in another account or region than the stage's.
+    /// An ARN that is not one, or in another account or region than the
+    /// stage's (or a bucket whose name says so).
     Arn(String),
 }
 
@@ -75,43 +74,4 @@ pub(super) fn kind_of(value: &Value) -> &'static str {
         Value::Array(_) => "a list",
         Value::Object(_) => "a map",
     }
-}
-
-/// An ARN must be one, in `account` (and in `region` when given), where `whose`
-/// (for the message: "stage dev", "the foundation") runs. Pure.
-pub(super) fn arn_in(
-    arn: &str,
-    account: &str,
-    region: Option<&str>,
-    whose: &str,
-) -> Result<(), String> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    if parts.len() != 6 || parts[0] != "arn" {
-        return Err(format!("is `{arn}`, which is not an ARN"));
-    }
-    if parts[4] != account {
-        return Err(format!(
-            "is in account {} but {whose} runs in account {account}",
-            parts[4]
-        ));
-    }
-    match region {
-        Some(region) if parts[3] != region => Err(format!(
-            "is in region {} but {whose} runs in {region}",
-            parts[3]
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// An ARN must be in the stage's account (and region, for regional resources),
-/// or the stack would point at something it cannot use.
-pub(super) fn check_arn(stage: &Stage, arn: &str, regional: bool) -> Result<(), String> {
-    let region = regional.then_some(stage.spec.region.as_str());
-    arn_in(
-        arn,
-        &stage.spec.account,
-        region,
-        &format!("stage {}", stage.name),
-    )
 }

@@ -7,7 +7,7 @@
 use serde_json::{Map, Value};
 
 use super::parse::OutputRow;
-use super::problem::arn_in;
+use super::usable::arn_in;
 use crate::stage::Stage;
 
 /// The optional output naming the alarm topic of each stage in its own account.
@@ -43,6 +43,13 @@ pub(super) fn tooling_account(all: &Map<String, Value>) -> Option<String> {
 pub fn check_tooling_arn(stage: &Stage, arn: &str, all: &Map<String, Value>) -> Result<(), String> {
     let account = tooling_account(all).unwrap_or_else(|| stage.spec.account.clone());
     arn_in(arn, &account, Some(&stage.spec.region), "the foundation")
+}
+
+/// The account of the artifact bucket the stage's zips come from: the
+/// foundation's (a stage in an account of its own reads the tooling account's
+/// bucket), the stage's when `alarm_topic_arn` does not say which that is.
+pub(super) fn bucket_account(stage: &Stage, all: &Map<String, Value>) -> String {
+    tooling_account(all).unwrap_or_else(|| stage.spec.account.clone())
 }
 
 /// The stage file's `deploy_role_arn` as `deployer outputs` shows it: missing

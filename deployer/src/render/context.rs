@@ -133,6 +133,9 @@ pub struct QueueContext {
     pub dlq_retention_seconds: u32,
     /// Messages per worker invocation.
     pub batch_size: u32,
+    /// The most worker instances the trigger runs at once (the worker's
+    /// `max_concurrency`, else its reserved concurrency); none for no cap.
+    pub maximum_concurrency: Option<u32>,
 }
 
 /// The HTTP API.
@@ -248,6 +251,11 @@ pub fn build(stage: &Stage, outputs: &Outputs, digests: Option<&Digests>) -> Con
         max_receive_count: MAX_RECEIVE_COUNT,
         dlq_retention_seconds: DLQ_RETENTION_SECONDS,
         batch_size: BATCH_SIZE,
+        maximum_concurrency: s
+            .app
+            .worker
+            .max_concurrency
+            .or(s.app.worker.reserved_concurrency),
     };
 
     let function = |binary: &str,

@@ -326,7 +326,12 @@ mod tests {
                     let want = if def.is_log_filter() {
                         vec![json!("Stage"), json!("dev")]
                     } else {
-                        vec![json!("Stage"), json!("dev"), json!("Function"), json!(def.function)]
+                        vec![
+                            json!("Stage"),
+                            json!("dev"),
+                            json!("Function"),
+                            json!(def.function),
+                        ]
                     };
                     let parts = line.as_array().unwrap();
                     let got: Vec<Value> = parts[2..]

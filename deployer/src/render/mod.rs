@@ -5,8 +5,8 @@
 //! shows exactly what a change does to each stage.
 
 pub mod context;
-pub mod release;
 pub mod dashboard;
+pub mod release;
 pub mod sqs;
 pub mod syntax;
 pub mod templates;

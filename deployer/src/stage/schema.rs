@@ -120,6 +120,12 @@ pub struct FunctionSettings {
     /// upstream request rate). Omit for no cap.
     #[serde(default)]
     pub reserved_concurrency: Option<u32>,
+    /// The worker only: the most instances its queue trigger runs at once
+    /// (`ScalingConfig.MaximumConcurrency`), so the most upstream calls in
+    /// flight, without reserving any of the account's concurrency. Defaults
+    /// to `reserved_concurrency`.
+    #[serde(default)]
+    pub max_concurrency: Option<u32>,
 }
 
 /// CPU architecture of the functions.

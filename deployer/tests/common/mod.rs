@@ -6,8 +6,15 @@ pub mod proxy;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The repository root (the workspace folder).
+pub mod recorded_lambda;
+
+/// The repository root (the workspace folder), or the copy `COUNTRIES_TEST_REPO_ROOT`
+/// names: tests/bootstrap.rs runs the tests that read the repository against a
+/// bootstrapped copy of it.
 pub fn repo_root() -> PathBuf {
+    if let Some(dir) = std::env::var_os("COUNTRIES_TEST_REPO_ROOT") {
+        return PathBuf::from(dir);
+    }
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("workspace root")
@@ -60,20 +67,85 @@ pub fn fixture_root() -> tempfile::TempDir {
     dir
 }
 
-/// A temporary copy of what `render` reads and writes in the real repository.
+/// The account and region of the fixture foundation `repo_copy` points the stages at.
+pub const FIXTURE_ACCOUNT: &str = "111111111111";
+/// See [`FIXTURE_ACCOUNT`].
+pub const FIXTURE_REGION: &str = "us-east-1";
+
+/// A temporary copy of the repository's stages and templates, rendered, that does
+/// not depend on where the committed stage files take their outputs from or which
+/// account they name (the bootstrap changes both): each cloud stage is pointed at
+/// a fixture foundation, `outputs.json` in FIXTURE_ACCOUNT / FIXTURE_REGION.
 pub fn repo_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = repo_root();
-    for sub in ["stages", "templates", "generated"] {
+    for sub in ["stages", "templates"] {
         copy_dir(&root.join(sub), &dir.path().join(sub));
     }
-    std::fs::create_dir_all(dir.path().join("infrastructure")).expect("mkdir");
-    std::fs::copy(
-        root.join("infrastructure/outputs.example.json"),
-        dir.path().join("infrastructure/outputs.example.json"),
-    )
-    .expect("copy outputs");
+    let stages = deployer::stage::load_all(dir.path()).expect("the repository's stage files");
+    let cloud: Vec<&str> = stages
+        .iter()
+        .filter(|s| s.spec.terraform_outputs.is_some())
+        .map(|s| s.name.as_str())
+        .collect();
+    for stage in &cloud {
+        let path = dir.path().join(format!("stages/{stage}.yaml"));
+        let text = std::fs::read_to_string(&path).expect("read stage");
+        let pointed = point_stage(&text, FIXTURE_ACCOUNT, FIXTURE_REGION, "outputs.json");
+        std::fs::write(&path, pointed).expect("write stage");
+    }
+    let outputs = foundation_outputs(FIXTURE_ACCOUNT, FIXTURE_REGION, &cloud);
+    std::fs::write(dir.path().join("outputs.json"), outputs.to_string()).expect("outputs");
+    ok(
+        &run(dir.path(), &["render", "--all"]),
+        "render --all of the copy",
+    );
     dir
+}
+
+/// A stage file's text with its `account`, `region` and `terraform_outputs` (a
+/// block or a one-line map) replaced: what bootstrap step 4 does by hand.
+pub fn point_stage(text: &str, account: &str, region: &str, outputs_file: &str) -> String {
+    let mut out = Vec::new();
+    let mut in_outputs = false;
+    for line in text.lines() {
+        if in_outputs && (line.starts_with([' ', '\t']) || line.trim().is_empty()) {
+            continue;
+        }
+        in_outputs = false;
+        if line.starts_with("account:") {
+            out.push(format!("account: \"{account}\""));
+        } else if line.starts_with("region:") {
+            out.push(format!("region: {region}"));
+        } else if line.starts_with("terraform_outputs:") {
+            out.push(format!("terraform_outputs:\n  file: {outputs_file}\n"));
+            in_outputs = true;
+        } else {
+            out.push(line.to_string());
+        }
+    }
+    out.join("\n") + "\n"
+}
+
+/// `terraform output -json` of infrastructure/ applied in `account` / `region`
+/// with the default names (infrastructure/locals.tf, outputs.tf), roles for `stages`.
+pub fn foundation_outputs(account: &str, region: &str, stages: &[&str]) -> serde_json::Value {
+    let roles = |role: &str| -> serde_json::Map<String, serde_json::Value> {
+        stages
+            .iter()
+            .map(|s| {
+                let arn = format!("arn:aws:iam::{account}:role/countries-delivery-{s}-{role}");
+                (s.to_string(), arn.into())
+            })
+            .collect()
+    };
+    serde_json::json!({
+        "artifact_bucket": {"sensitive": false, "type": "string", "value": format!("countries-artifacts-{account}-{region}")},
+        "alarm_topic_arn": {"sensitive": false, "type": "string", "value": format!("arn:aws:sns:{region}:{account}:countries-notifications")},
+        "cloudformation_execution_role_arns": {"sensitive": false, "type": ["map", "string"], "value": roles("cloudformation")},
+        "codedeploy_role_arns": {"sensitive": false, "type": ["map", "string"], "value": roles("codedeploy")},
+        "pipeline_name": {"sensitive": false, "type": "string", "value": "countries"},
+    })
 }
 
 /// Replaces `from` by `to` in a file, failing loudly if `from` is not there.
@@ -177,8 +249,22 @@ pub fn emulator_command(root: &Path, args: &[&str]) -> Command {
         .env_remove("DEPLOYER_ROOT")
         .env_remove("AWS_PROFILE")
         .stdin(std::process::Stdio::null());
+    // What a pipeline run (the tests run inside CodeBuild's Build too) would add.
+    for var in PIPELINE_VARIABLES {
+        cmd.env_remove(var);
+    }
     cmd
 }
+
+/// Variables CodeBuild sets that change what the deployer does; the tests set
+/// them themselves where they mean to.
+pub const PIPELINE_VARIABLES: &[&str] = &[
+    "PIPELINE_NAME",
+    "PIPELINE_EXECUTION_ID",
+    "SMOKE_BASE_URL",
+    "AWS_ENDPOINT_URL_LAMBDA",
+    "AWS_ENDPOINT_URL_CODEPIPELINE",
+];
 
 /// The arguments of `up stage --yes --no-smoke-test --artifacts artifacts`.
 pub fn up_args<'a>(stage: &'a str, artifacts: &'a Path) -> Vec<&'a str> {

@@ -1,10 +1,11 @@
 # What deploying countries-<stage> takes on its stack, in the stack's
 # account: change sets with the stage's own execution role only, passing only
 # that role, reading other stage stacks (a promotion reads what its
-# predecessor runs). One document, used by the tooling account's CodeBuild
-# deploy role of a stage that runs there (infrastructure/iam_codebuild.tf)
-# and by the deploy role infrastructure/stage-account creates in a stage's own
-# account: a permission a deploy needs on its stack is added here, once.
+# predecessor runs) and the account's Lambda concurrency. One document, used
+# by the tooling account's CodeBuild deploy role of a stage that runs there
+# (infrastructure/iam_codebuild.tf) and by the deploy role
+# infrastructure/stage-account creates in a stage's own account: a permission
+# a deploy needs on its stack is added here, once.
 
 variable "stack_arn" {
   description = "The stage's stack, arn:<partition>:cloudformation:<region>:<account>:stack/countries-<stage>/*."
@@ -67,6 +68,18 @@ data "aws_iam_policy_document" "this" {
       ]
       resources = statement.value
     }
+  }
+
+  # The deployer reads the account's Lambda concurrency before a deploy that
+  # reserves any (deployer/src/deploy/concurrency.rs): a reservation that
+  # does not fit would otherwise fail halfway through the stack update.
+  # GetAccountSettings reads account-level quotas and has no resource type to
+  # scope it to (the Service Authorization Reference lists none), so "*" is
+  # the only resource it takes; it reads numbers and changes nothing.
+  statement {
+    sid       = "AccountLambdaConcurrency"
+    actions   = ["lambda:GetAccountSettings"]
+    resources = ["*"]
   }
 
   statement {

@@ -14,6 +14,7 @@ use crate::stage::rules;
 use crate::stage::schema::{FunctionSettings, Provider};
 use accounts::check_roles;
 use chain::check_cycles;
+use concurrency::check_concurrency;
 use names::{is_region, is_ssm_name, is_stage_name};
 
 /// Lambda's memory range in MB.
@@ -134,12 +135,7 @@ fn check_stage(stage: &Stage, names: &BTreeSet<&str>, out: &mut Vec<Diagnostic>)
 
     check_function(&s.app.api, "app.api", API_TIMEOUT_MAX_SECONDS, &mut err);
     check_function(&s.app.worker, "app.worker", TIMEOUT_SECONDS.1, &mut err);
-    if s.app.worker.reserved_concurrency == Some(1) {
-        err(
-            "app.worker.reserved_concurrency",
-            "1 is below the queue trigger's minimum concurrency; allowed: 2 or more, or omit the key".into(),
-        );
-    }
+    check_concurrency(&s.app.api, &s.app.worker, &mut err);
 
     if !LOG_RETENTION_DAYS.contains(&s.app.log_retention_days) {
         err(
@@ -358,8 +354,9 @@ fn check_function(
 
 mod accounts;
 mod chain;
-mod names;
+mod concurrency;
 mod limits;
+mod names;
 pub mod release;
 
 #[cfg(test)]

@@ -248,3 +248,38 @@ local:
     assert_eq!((d[0].line, d[0].field.as_str()), (6, "app.active_tracing"));
     assert!(d[0].message.contains("no X-Ray"), "{}", d[0]);
 }
+
+#[test]
+fn max_concurrency_is_the_workers_and_within_its_reservation() {
+    let worker = |settings: &str| {
+        cloud("").replace(
+            "memory_mb: 256\n    timeout_seconds: 30",
+            &format!("memory_mb: 256\n    timeout_seconds: 30\n{settings}"),
+        )
+    };
+    // Without a reservation, the trigger's cap alone (a new account reserves nothing).
+    assert_eq!(
+        validate(&[stage("dev", &worker("    max_concurrency: 5"))]),
+        vec![]
+    );
+    let fields = |text: &str| -> Vec<(String, String)> {
+        validate(&[stage("dev", text)])
+            .into_iter()
+            .map(|d| (d.field, d.message))
+            .collect()
+    };
+    let d = fields(&worker("    max_concurrency: 1"));
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(d[0].1.contains("2-1000"), "{d:?}");
+    let d = fields(&worker(
+        "    reserved_concurrency: 3\n    max_concurrency: 4",
+    ));
+    assert_eq!(d[0].0, "app.worker.max_concurrency", "{d:?}");
+    assert!(d[0].1.contains("above reserved_concurrency (3)"), "{d:?}");
+    let api = cloud("").replace(
+        "memory_mb: 256\n    timeout_seconds: 10",
+        "memory_mb: 256\n    timeout_seconds: 10\n    max_concurrency: 5",
+    );
+    let d = fields(&api);
+    assert_eq!(d[0].0, "app.api.max_concurrency", "{d:?}");
+}
