@@ -7,6 +7,9 @@ use crate::error::{Error, sdk_detail};
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
 use std::time::Duration;
 
+/// How many queue errors in a row end `run_until_idle` (a transient one is retried).
+pub const QUEUE_ERRORS_IN_A_ROW: u32 = 3;
+
 /// A queue to poll.
 #[derive(Clone)]
 pub struct Poller {
@@ -92,16 +95,26 @@ impl Poller {
     }
 
     /// Polls until `idle_polls` polls in a row receive nothing (tests, benchmarks, `--until-empty`).
+    /// A queue error is retried after a pause, as `run` does; [`QUEUE_ERRORS_IN_A_ROW`]
+    /// in a row end it with the last one.
     pub async fn run_until_idle(&self, worker: &Worker, idle_polls: u32) -> Result<usize, Error> {
-        let (mut total, mut idle) = (0, 0);
+        let (mut total, mut idle, mut errors) = (0, 0, 0);
         while idle < idle_polls {
-            match self.poll_once(worker).await? {
-                0 => idle += 1,
-                n => {
+            match self.poll_once(worker).await {
+                Ok(0) => idle += 1,
+                Ok(n) => {
                     total += n;
                     idle = 0;
                 }
+                Err(e) if errors + 1 < QUEUE_ERRORS_IN_A_ROW => {
+                    tracing::warn!(error = %e, "polling failed; retrying in 1 s");
+                    errors += 1;
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+                Err(e) => return Err(e),
             }
+            errors = 0;
         }
         Ok(total)
     }
