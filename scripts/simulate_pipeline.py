@@ -212,6 +212,7 @@ class CodeBuild:
             "DEPLOYER_OUTPUTS_FILE": str(folder / "terraform-outputs.json"),
         })
         env.update(extra_env or {})
+        env[NESTED_GUARD] = "1"
         env.update(project_env)
         env.update(action_env)
         env.update({
@@ -346,8 +347,8 @@ def source_artifact(repo, commit, dest):
 
 def test_skip(source):
     """TEST_SKIP naming every check of scripts/test.sh but KEEP_CHECKS (glob-safe: , [ ] * become ?)."""
-    names = [line[len('step "'):].split('"', 1)[0] for line in (source / "scripts" / "test.sh").read_text().splitlines()
-             if line.startswith('step "')]
+    lines = [line.strip() for line in (source / "scripts" / "test.sh").read_text().splitlines()]
+    names = [line[len('step "'):].split('"', 1)[0] for line in lines if line.startswith('step "')]
     for keep in KEEP_CHECKS:
         if keep not in names:
             raise Failed(f"scripts/test.sh has no check named {keep!r} (its checks: {names}); update KEEP_CHECKS")
@@ -367,8 +368,15 @@ def log_tail(result, lines=60):
     return "\n".join(Path(result["log"]).read_text(errors="replace").splitlines()[-lines:])
 
 
+# Set for every simulated action: a simulation started inside one (the Build's
+# test.sh running the tests, when TEST_SKIP misses them) refuses to recurse.
+NESTED_GUARD = "COUNTRIES_SIMULATED_ACTION"
+
+
 def simulate(work, report):
     started = time.time()
+    if os.environ.get(NESTED_GUARD):
+        raise Failed(f"started inside a simulated action ({NESTED_GUARD} is set): TEST_SKIP let the tests run in the Build")
     tools = yaml.safe_load((ROOT / "tools" / "pipeline-tools.yaml").read_text())
     check_tools(tools)
     warm_builds()
@@ -551,7 +559,8 @@ def pull_request(work, repo, base, codebuild):
     result = codebuild.run(
         "countries-pr/Plan", source, commit,
         project_env("countries-pull-request", PIPELINE_STEP="pull-request", PLAN_STAGES=" ".join(STAGES)),
-        action_env(commit, execution, PIPELINE_STEP="pull-request", PLAN_STAGES=" ".join(STAGES)),
+        action_env(commit, execution, PIPELINE_STEP="pull-request", PLAN_STAGES=" ".join(STAGES),
+                   DEPLOYER_GITHUB_REPOSITORY="example-org/countries"),
         output="plan",
     )
     expect(result["status"] == "Succeeded", f"the pull request's Plan failed:\n{log_tail(result)}")

@@ -233,6 +233,32 @@ fn without_a_token_the_plan_succeeds_and_says_the_comment_was_skipped() {
     );
     assert!(gh.lock().unwrap().requests.is_empty());
 
+    // `auto` without a repository to post to: the plan still succeeds.
+    let out = common::emulator_command(
+        f.root(),
+        &[
+            "plan",
+            "prnotoken",
+            "--artifacts",
+            f.artifacts.to_str().unwrap(),
+            "--format",
+            "markdown",
+            "--post-to-pr",
+            "auto",
+        ],
+    )
+    .env_remove("DEPLOYER_GITHUB_REPOSITORY")
+    .env_remove("CODEBUILD_SOURCE_REPO_URL")
+    .output()
+    .unwrap();
+    let (stdout, stderr) = common::texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("### Stage `prnotoken`"), "{stdout}");
+    assert!(
+        stderr.contains("pull-request comment skipped: no repository to post to"),
+        "{stderr}"
+    );
+
     // --post-to-pr is a Markdown comment.
     let out = common::emulator_command(
         f.root(),

@@ -25,7 +25,17 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &PlanArgs) -> Result<()> {
     };
     let post = match (args.post_to_pr, format) {
         (None, _) => None,
-        (Some(pr), Format::Markdown) => Some((pr, repository(args)?)),
+        (Some(pr), Format::Markdown) => match (pr, repository(args)?) {
+            (pr, Some(repo)) => Some((pr, repo)),
+            // `auto` is best effort, like the comment itself: the plan goes on.
+            (github::PullRequest::Auto, None) => {
+                session::say(
+                    "pull-request comment skipped: no repository to post to (set DEPLOYER_GITHUB_REPOSITORY or --repository)",
+                );
+                None
+            }
+            (github::PullRequest::Number(_), None) => return Err(no_repository(String::new())),
+        },
         (Some(pr), _) => {
             return Err(SessionError::InvalidArgument {
                 flag: "--post-to-pr".into(),
@@ -86,8 +96,9 @@ pub fn run(root: &Path, global: &GlobalArgs, args: &PlanArgs) -> Result<()> {
     })
 }
 
-/// `--repository`, or the repository CodeBuild checked out (`CODEBUILD_SOURCE_REPO_URL`).
-fn repository(args: &PlanArgs) -> Result<String> {
+/// `--repository`, or the repository CodeBuild checked out (`CODEBUILD_SOURCE_REPO_URL`);
+/// `None` when neither names one, an error when the one given is not `owner/name`.
+fn repository(args: &PlanArgs) -> Result<Option<String>> {
     let from_codebuild = std::env::var("CODEBUILD_SOURCE_REPO_URL")
         .ok()
         .and_then(|url| {
@@ -98,23 +109,25 @@ fn repository(args: &PlanArgs) -> Result<String> {
                 .to_string();
             Some(path)
         });
-    let repo = args
-        .repository
-        .clone()
-        .or(from_codebuild)
-        .unwrap_or_default();
+    let Some(repo) = args.repository.clone().or(from_codebuild) else {
+        return Ok(None);
+    };
     let well_formed = repo.split('/').count() == 2 && repo.split('/').all(|p| !p.is_empty());
     if well_formed {
-        Ok(repo)
+        Ok(Some(repo))
     } else {
-        Err(SessionError::InvalidArgument {
-            flag: "--repository".into(),
-            value: repo,
-            expected: "owner/name of the pull request's repository (or DEPLOYER_GITHUB_REPOSITORY)"
-                .into(),
-        }
-        .into())
+        Err(no_repository(repo))
     }
+}
+
+fn no_repository(value: String) -> crate::error::Error {
+    SessionError::InvalidArgument {
+        flag: "--repository".into(),
+        value,
+        expected: "owner/name of the pull request's repository (or DEPLOYER_GITHUB_REPOSITORY)"
+            .into(),
+    }
+    .into()
 }
 
 /// Posts (or updates) the plan comment; says what happened on stderr and never fails the plan.

@@ -41,14 +41,24 @@ async fn run_one(
             v.to_string()
         }
     };
-    let mut request = client.request(check.method.clone(), format!("{base}{}", check.path));
-    for (name, value) in &check.headers {
-        request = request.header(*name, fill(value));
+    let request = || {
+        let mut request = client.request(check.method.clone(), format!("{base}{}", check.path));
+        for (name, value) in &check.headers {
+            request = request.header(*name, fill(value));
+        }
+        request
+    };
+    // A GET that got no answer at all (a busy machine, an emulator still
+    // starting) is asked once more; anything that answered is judged as is.
+    let res = match request().send().await {
+        Err(e) if check.method == reqwest::Method::GET => {
+            eprintln!("{}: no answer ({e}); asking once more", check.name());
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            request().send().await
+        }
+        other => other,
     }
-    let res = request
-        .send()
-        .await
-        .map_err(|e| format!("no answer: {e}"))?;
+    .map_err(|e| format!("no answer: {e} ({:?})", std::error::Error::source(&e)))?;
     let status = res.status().as_u16();
     let headers = res.headers().clone();
     let bytes = res
