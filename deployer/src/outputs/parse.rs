@@ -81,7 +81,7 @@ pub fn check(stage: &Stage, text: &str) -> std::result::Result<Vec<Checked>, Str
             };
             let found = found.and_then(|s| match r.name {
                 "artifact_bucket" => {
-                    check_bucket(stage, &s, &stage_account::bucket_account(stage, all))
+                    check_bucket(stage, &s, &stage_account::foundation_account(stage, all))
                         .map(|()| s)
                         .map_err(Problem::Arn)
                 }

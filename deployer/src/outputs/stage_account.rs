@@ -41,14 +41,14 @@ pub(super) fn tooling_account(all: &Map<String, Value>) -> Option<String> {
 /// foundation's account whichever account the stage runs in (in the stage's,
 /// when `alarm_topic_arn` does not say which that is).
 pub fn check_tooling_arn(stage: &Stage, arn: &str, all: &Map<String, Value>) -> Result<(), String> {
-    let account = tooling_account(all).unwrap_or_else(|| stage.spec.account.clone());
+    let account = foundation_account(stage, all);
     arn_in(arn, &account, Some(&stage.spec.region), "the foundation")
 }
 
-/// The account of the artifact bucket the stage's zips come from: the
-/// foundation's (a stage in an account of its own reads the tooling account's
-/// bucket), the stage's when `alarm_topic_arn` does not say which that is.
-pub(super) fn bucket_account(stage: &Stage, all: &Map<String, Value>) -> String {
+/// The foundation's account, which owns the GitHub secret and the artifact
+/// bucket whichever account the stage runs in: as its alarm topic says, else
+/// the stage's own.
+pub(super) fn foundation_account(stage: &Stage, all: &Map<String, Value>) -> String {
     tooling_account(all).unwrap_or_else(|| stage.spec.account.clone())
 }
 

@@ -38,6 +38,31 @@ terraform_outputs:
     )
 }
 
+/// A local stage file: `app_extra` goes under `app:` (after `log_level`), `extra` at the end.
+fn local(app_extra: &str, extra: &str) -> String {
+    format!(
+        "account: '123456789012'
+region: us-east-1
+app:
+  architecture: x86_64
+  log_level: info
+{app_extra}  api:
+    memory_mb: 256
+    timeout_seconds: 10
+  worker:
+    memory_mb: 256
+    timeout_seconds: 30
+  upstream:
+    provider: v3
+    base_url: http://127.0.0.1:8081
+local:
+  emulator_port: 4599
+  api_port: 3000
+  upstream_port: 8081
+{extra}"
+    )
+}
+
 #[test]
 fn a_good_chain_passes() {
     let stages = [
@@ -177,29 +202,11 @@ fn release_settings_are_checked_where_they_are_written() {
 
 #[test]
 fn the_local_stage_releases_all_at_once() {
-    let local = "account: '123456789012'
-region: us-east-1
-app:
-  architecture: x86_64
-  log_level: info
-  api:
-    memory_mb: 256
-    timeout_seconds: 10
-  worker:
-    memory_mb: 256
-    timeout_seconds: 30
-  upstream:
-    provider: v3
-    base_url: http://127.0.0.1:8081
-local:
-  emulator_port: 4599
-  api_port: 3000
-  upstream_port: 8081
-release:
-  api_traffic: linear_10_percent_every_1_minute
-  monitoring_minutes: 5
-";
-    let d = validate(&[stage("local", local)]);
+    let local = local(
+        "",
+        "release:\n  api_traffic: linear_10_percent_every_1_minute\n  monitoring_minutes: 5\n",
+    );
+    let d = validate(&[stage("local", &local)]);
     let fields: Vec<&str> = d.iter().map(|d| d.field.as_str()).collect();
     assert_eq!(
         fields,
@@ -223,27 +230,8 @@ fn tracing_is_for_cloud_stages_and_the_queue_age_threshold_is_bounded() {
     );
     assert!(d[0].message.contains("1-20160 minutes"), "{}", d[0]);
 
-    let local = "account: '123456789012'
-region: us-east-1
-app:
-  architecture: x86_64
-  log_level: info
-  active_tracing: true
-  api:
-    memory_mb: 256
-    timeout_seconds: 10
-  worker:
-    memory_mb: 256
-    timeout_seconds: 30
-  upstream:
-    provider: v3
-    base_url: http://127.0.0.1:8081
-local:
-  emulator_port: 4599
-  api_port: 3000
-  upstream_port: 8081
-";
-    let d = validate(&[stage("local", local)]);
+    let local = local("  active_tracing: true\n", "");
+    let d = validate(&[stage("local", &local)]);
     assert_eq!(d.len(), 1, "{d:?}");
     assert_eq!((d[0].line, d[0].field.as_str()), (6, "app.active_tracing"));
     assert!(d[0].message.contains("no X-Ray"), "{}", d[0]);
