@@ -64,6 +64,29 @@ checkov_terraform() {
   BC_SKIP_MAPPING=TRUE .countries/venv-lint/bin/checkov --skip-download --framework terraform -d infrastructure --compact --quiet
 }
 
+# The release build starts first, in the background: the installs and the
+# Terraform checks below wait mostly on the disk, the network or one core, so
+# they run beside it; its own step further down waits for it and prints its log.
+# One build, in the release profile (Cargo.toml: fast to compile): the tests,
+# the deployer, the functions the tests run and the benchmarks share its
+# dependencies (workspace-hack/ gives every selection the same features), so
+# nothing compiles twice.
+build_step="build (release profile)"
+build_log=$(mktemp)
+trap 'rm -f "$build_log"' EXIT
+if ! skip_requested "$build_step"; then
+  build_started=$SECONDS
+  cargo build --workspace --all-targets --locked --release >"$build_log" 2>&1 &
+  build_pid=$!
+fi
+wait_for_build() {
+  local rc=0
+  wait "$build_pid" || rc=$?
+  cat "$build_log"
+  echo "(the build ran $((SECONDS - build_started))s, beside the steps above)"
+  return "$rc"
+}
+
 step "install moto (.countries/venv)" venv .countries/venv tools/requirements-moto.txt moto_server
 step "install linters (.countries/venv-lint)" venv .countries/venv-lint tools/requirements-lint.txt checkov
 step "install schemathesis (.countries/venv-schemathesis)" venv .countries/venv-schemathesis tools/requirements-schemathesis.txt schemathesis
@@ -72,13 +95,14 @@ step "terraform fmt" bash -c 'command -v terraform >/dev/null || { echo "terrafo
 step "checkov infrastructure/" checkov_terraform
 step "terraform validate + test (infrastructure/tests)" bash scripts/terraform.sh
 step "execution roles cover the CloudFormation handlers" .countries/venv-lint/bin/python tools/check_execution_roles.py
-# One build, in the release profile (Cargo.toml: fast to compile): the tests,
-# the deployer, the functions the tests run and the benchmarks share its
-# dependencies (workspace-hack/ gives every selection the same features), so
-# nothing compiles twice.
-step "build (release profile)" cargo build --workspace --all-targets --locked --release
+step "$build_step" wait_for_build
 step "dependencies compile once per profile (tools/workspace_hack.py --check)" python3 tools/workspace_hack.py --check
 deployer="${CARGO_TARGET_DIR:-target}/release/deployer"
+# The cloud stages' zips (cloud profile: LTO, size), built once here, before the
+# tests: the pipeline simulation's Build then finds them fresh, and no test
+# waits on cargo's build lock while they compile (the simulation checks their
+# 3 MB budget).
+step "package the cloud zips (deployer package)" "$deployer" package
 step "generated/ is up to date" "$deployer" render --all --check
 step "lint generated stacks (cfn-lint, checkov)" "$deployer" validate --all
 # cargo-nextest runs every test in its own process, test binaries side by side

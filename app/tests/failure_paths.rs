@@ -322,3 +322,30 @@ async fn oversized_and_redirecting_upstream_answers() {
     );
     assert_eq!(status(&api, "GH").await[0]["outcome"], "upstream_error");
 }
+
+/// The v5 key from SSM Parameter Store: a SecureString put by boto3 (another
+/// client) is read back through the worker's signed GetParameter; a missing
+/// one is an error that names the parameter and SSM's code.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_v5_key_is_read_from_an_ssm_secure_string() {
+    use countries::config::KeySource;
+    use countries::upstream::key::resolve;
+    let sdk = support::sdk().await;
+    let name = format!("/countries/test/key-{}", uuid::Uuid::new_v4());
+    let python = testkit::moto_server_path().with_file_name("python");
+    let put = std::process::Command::new(&python)
+        .args(["-c", "import boto3, sys; boto3.client('ssm', endpoint_url=sys.argv[1], region_name='us-east-1', \
+            aws_access_key_id='testing', aws_secret_access_key='testing').put_parameter(Name=sys.argv[2], Value='k-123', Type='SecureString')"])
+        .args([&testkit::moto().endpoint, &name])
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", python.display()));
+    assert!(put.success(), "boto3 put_parameter failed");
+
+    let key = resolve(&KeySource::Parameter(name.clone()), &sdk).await.expect("the key resolves");
+    assert_eq!(key.as_deref(), Some("k-123"));
+
+    let missing = format!("{name}-missing");
+    let err = resolve(&KeySource::Parameter(missing.clone()), &sdk).await.expect_err("a missing parameter fails").to_string();
+    assert!(err.contains(&missing) && err.contains("ParameterNotFound"), "{err}");
+}
+
