@@ -64,28 +64,35 @@ checkov_terraform() {
   BC_SKIP_MAPPING=TRUE .countries/venv-lint/bin/checkov --skip-download --framework terraform -d infrastructure --compact --quiet
 }
 
-# The release build starts first, in the background: the installs and the
-# Terraform checks below wait mostly on the disk, the network or one core, so
-# they run beside it; its own step further down waits for it and prints its log.
+# Background jobs: a long step that starts early, so that the steps after it
+# run beside it, and is waited for by a step of the same name, which prints its
+# log. Skipped (TEST_SKIP) jobs never start.
+declare -A job_pid job_log job_started
+trap 'rm -f "${job_log[@]}"' EXIT
+start_job() {
+  local name=$1
+  shift
+  skip_requested "$name" && return 0
+  job_log[$name]=$(mktemp)
+  job_started[$name]=$SECONDS
+  "$@" >"${job_log[$name]}" 2>&1 &
+  job_pid[$name]=$!
+}
+wait_job() {
+  local name=$1 rc=0
+  wait "${job_pid[$name]}" || rc=$?
+  cat "${job_log[$name]}"
+  rm -f "${job_log[$name]}"
+  echo "(started $((SECONDS - job_started[$name]))s ago, beside the steps since)"
+  return "$rc"
+}
+
 # One build, in the release profile (Cargo.toml: fast to compile): the tests,
 # the deployer, the functions the tests run and the benchmarks share its
 # dependencies (workspace-hack/ gives every selection the same features), so
-# nothing compiles twice.
-build_step="build (release profile)"
-build_log=$(mktemp)
-trap 'rm -f "$build_log"' EXIT
-if ! skip_requested "$build_step"; then
-  build_started=$SECONDS
-  cargo build --workspace --all-targets --locked --release >"$build_log" 2>&1 &
-  build_pid=$!
-fi
-wait_for_build() {
-  local rc=0
-  wait "$build_pid" || rc=$?
-  cat "$build_log"
-  echo "(the build ran $((SECONDS - build_started))s, beside the steps above)"
-  return "$rc"
-}
+# nothing compiles twice. It starts first: the installs and the Terraform
+# checks wait mostly on the disk, the network or one core.
+start_job "build (release profile)" cargo build --workspace --all-targets --locked --release
 
 step "install moto (.countries/venv)" venv .countries/venv tools/requirements-moto.txt moto_server
 step "install linters (.countries/venv-lint)" venv .countries/venv-lint tools/requirements-lint.txt checkov
@@ -95,14 +102,15 @@ step "terraform fmt" bash -c 'command -v terraform >/dev/null || { echo "terrafo
 step "checkov infrastructure/" checkov_terraform
 step "terraform validate + test (infrastructure/tests)" bash scripts/terraform.sh
 step "execution roles cover the CloudFormation handlers" .countries/venv-lint/bin/python tools/check_execution_roles.py
-step "$build_step" wait_for_build
+step "build (release profile)" wait_job "build (release profile)"
 step "dependencies compile once per profile (tools/workspace_hack.py --check)" python3 tools/workspace_hack.py --check
 deployer="${CARGO_TARGET_DIR:-target}/release/deployer"
-# The cloud stages' zips (cloud profile: LTO, size), built once here, before the
-# tests: the pipeline simulation's Build then finds them fresh, and no test
-# waits on cargo's build lock while they compile (the simulation checks their
-# 3 MB budget).
-step "package the cloud zips (deployer package)" "$deployer" package
+# The cloud stages' zips (cloud profile: LTO, size) build once, beside the
+# tests, which wait on moto more than on the CPU. The pipeline simulation's
+# Build waits for them (cargo's lock on the cloud profile's folder), then finds
+# them fresh, and checks their 3 MB budget; the release profile's folder, which
+# the other tests build in, has a lock of its own.
+start_job "package the cloud zips (deployer package)" "$deployer" package
 step "generated/ is up to date" "$deployer" render --all --check
 step "lint generated stacks (cfn-lint, checkov)" "$deployer" validate --all
 # cargo-nextest runs every test in its own process, test binaries side by side
@@ -112,6 +120,7 @@ if command -v cargo-nextest >/dev/null; then
 else
   step "tests (cargo test --release; install cargo-nextest for a faster run)" cargo test --workspace --locked --release
 fi
+step "package the cloud zips (deployer package)" wait_job "package the cloud zips (deployer package)"
 step "benchmarks, quick mode (figures are rough; never fails on a number)" bash bench/run --quick
 
 printf '\n'

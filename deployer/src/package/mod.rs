@@ -139,12 +139,7 @@ pub fn package_binaries(
         let digest = zip::sha256_hex(&bytes);
         let file = format!("{name}.zip");
         let zip_path = out_dir.join(&file);
-        std::fs::write(&zip_path, &bytes).map_err(|source| {
-            Error::from(FsError::Write {
-                path: zip_path,
-                source,
-            })
-        })?;
+        write_whole(&zip_path, &bytes)?;
         functions.insert(
             name.to_string(),
             FunctionArtifact {
@@ -165,15 +160,28 @@ pub fn package_binaries(
         glibc_max: newest.map(|(_, _, name)| name),
         functions,
     };
-    let path = out_dir.join(MANIFEST_FILE);
-    std::fs::write(&path, manifest.to_json())
-        .map_err(|source| Error::from(FsError::Write { path, source }))?;
+    write_whole(&out_dir.join(MANIFEST_FILE), manifest.to_json().as_bytes())?;
     Ok(Package {
         dir: out_dir.to_path_buf(),
         manifest,
         zips,
         binaries: Some(binary_dir.to_path_buf()),
     })
+}
+
+/// Writes a file whole or not at all (a temporary file beside it, then a rename):
+/// an interrupted package, or two packaging the same folder at once (the test
+/// command's and the pipeline simulation's), never leave a truncated zip.
+fn write_whole(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(format!(".partial-{}", std::process::id()));
+    let partial = PathBuf::from(partial);
+    std::fs::write(&partial, bytes)
+        .and_then(|()| std::fs::rename(&partial, path))
+        .map_err(|source| {
+            let _ = std::fs::remove_file(&partial);
+            Error::from(FsError::Write { path: path.to_path_buf(), source })
+        })
 }
 
 /// Reads a package folder (`--artifacts DIR`), checking every zip against its digest
