@@ -105,12 +105,11 @@ step "execution roles cover the CloudFormation handlers" .countries/venv-lint/bi
 step "build (release profile)" wait_job "build (release profile)"
 step "dependencies compile once per profile (tools/workspace_hack.py --check)" python3 tools/workspace_hack.py --check
 deployer="${CARGO_TARGET_DIR:-target}/release/deployer"
-# The cloud stages' zips (cloud profile: LTO, size) build once, beside the
-# tests, which wait on moto more than on the CPU. The pipeline simulation's
-# Build waits for them (cargo's lock on the cloud profile's folder), then finds
-# them fresh, and checks their 3 MB budget; the release profile's folder, which
-# the other tests build in, has a lock of its own.
-start_job "package the cloud zips (deployer package)" "$deployer" package
+# The cloud stages' zips (cloud profile: LTO, size), built once, before the
+# tests: the pipeline simulation's Build then finds them fresh (and checks their
+# 3 MB budget). Built beside the tests instead, they slowed the moto-bound
+# tests more than they saved (CI 857 s against about 820 s).
+step "package the cloud zips (deployer package)" "$deployer" package
 step "generated/ is up to date" "$deployer" render --all --check
 step "lint generated stacks (cfn-lint, checkov)" "$deployer" validate --all
 # cargo-nextest runs every test in its own process, test binaries side by side
@@ -120,7 +119,6 @@ if command -v cargo-nextest >/dev/null; then
 else
   step "tests (cargo test --release; install cargo-nextest for a faster run)" cargo test --workspace --locked --release
 fi
-step "package the cloud zips (deployer package)" wait_job "package the cloud zips (deployer package)"
 step "benchmarks, quick mode (figures are rough; never fails on a number)" bash bench/run --quick
 
 printf '\n'
