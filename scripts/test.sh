@@ -64,35 +64,26 @@ checkov_terraform() {
   BC_SKIP_MAPPING=TRUE .countries/venv-lint/bin/checkov --skip-download --framework terraform -d infrastructure --compact --quiet
 }
 
-# Background jobs: a long step that starts early, so that the steps after it
-# run beside it, and is waited for by a step of the same name, which prints its
-# log. Skipped (TEST_SKIP) jobs never start.
-declare -A job_pid job_log job_started
-trap 'rm -f "${job_log[@]}"' EXIT
-start_job() {
-  local name=$1
-  shift
-  skip_requested "$name" && return 0
-  job_log[$name]=$(mktemp)
-  job_started[$name]=$SECONDS
-  "$@" >"${job_log[$name]}" 2>&1 &
-  job_pid[$name]=$!
-}
-wait_job() {
-  local name=$1 rc=0
-  wait "${job_pid[$name]}" || rc=$?
-  cat "${job_log[$name]}"
-  rm -f "${job_log[$name]}"
-  echo "(started $((SECONDS - job_started[$name]))s ago, beside the steps since)"
-  return "$rc"
-}
-
 # One build, in the release profile (Cargo.toml: fast to compile): the tests,
 # the deployer, the functions the tests run and the benchmarks share its
 # dependencies (workspace-hack/ gives every selection the same features), so
-# nothing compiles twice. It starts first: the installs and the Terraform
-# checks wait mostly on the disk, the network or one core.
-start_job "build (release profile)" cargo build --workspace --all-targets --locked --release
+# nothing compiles twice. It starts first, in the background: the installs and
+# the Terraform checks wait mostly on the disk, the network or one core. Its
+# step below waits for it and prints its log.
+build_log=$(mktemp)
+trap 'rm -f "$build_log"' EXIT
+build_started=$SECONDS
+if ! skip_requested "build (release profile)"; then
+  cargo build --workspace --all-targets --locked --release >"$build_log" 2>&1 &
+  build_pid=$!
+fi
+wait_for_build() {
+  local rc=0
+  wait "$build_pid" || rc=$?
+  cat "$build_log"
+  echo "(the build started $((SECONDS - build_started))s ago, beside the steps above)"
+  return "$rc"
+}
 
 step "install moto (.countries/venv)" venv .countries/venv tools/requirements-moto.txt moto_server
 step "install linters (.countries/venv-lint)" venv .countries/venv-lint tools/requirements-lint.txt checkov
@@ -102,7 +93,7 @@ step "terraform fmt" bash -c 'command -v terraform >/dev/null || { echo "terrafo
 step "checkov infrastructure/" checkov_terraform
 step "terraform validate + test (infrastructure/tests)" bash scripts/terraform.sh
 step "execution roles cover the CloudFormation handlers" .countries/venv-lint/bin/python tools/check_execution_roles.py
-step "build (release profile)" wait_job "build (release profile)"
+step "build (release profile)" wait_for_build
 step "dependencies compile once per profile (tools/workspace_hack.py --check)" python3 tools/workspace_hack.py --check
 deployer="${CARGO_TARGET_DIR:-target}/release/deployer"
 # The cloud stages' zips (cloud profile: LTO, size), built once, before the
