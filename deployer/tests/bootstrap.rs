@@ -186,7 +186,11 @@ fn the_checks_stay_green_after_the_bootstrap() {
     // The deployer's tests that read the repository, against the copy. The same
     // package selection and profile as this test binary's build (scripts/test.sh:
     // `--release`; plain `cargo test`: dev), so cargo builds nothing new.
-    let profile: &[&str] = if cfg!(debug_assertions) { &[] } else { &["--release"] };
+    let profile: &[&str] = if cfg!(debug_assertions) {
+        &[]
+    } else {
+        &["--release"]
+    };
     let out = Command::new(env!("CARGO"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(["test", "--workspace", "--locked"])

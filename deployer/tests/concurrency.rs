@@ -18,26 +18,15 @@ const ACCOUNT: &str = "123456789012";
 
 fn stage_file(api_reserved: Option<u32>, worker: &str) -> String {
     let api = api_reserved
-        .map(|n| format!("\n    reserved_concurrency: {n}"))
+        .map(|n| format!("    reserved_concurrency: {n}\n"))
         .unwrap_or_default();
-    format!(
-        "account: \"{ACCOUNT}\"
-region: us-east-1
-terraform_outputs:
-  file: outputs.json
-app:
-  architecture: x86_64
-  log_level: info
-  api:
-    memory_mb: 256
-    timeout_seconds: 10{api}
-  worker:
-    memory_mb: 256
-    timeout_seconds: 30
-{worker}  upstream:
-    provider: v3
-    base_url: https://countries.example.com
-"
+    common::cloud_stage_file(
+        ACCOUNT,
+        common::StageExtras {
+            api: &api,
+            worker,
+            ..Default::default()
+        },
     )
 }
 

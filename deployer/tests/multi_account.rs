@@ -29,24 +29,12 @@ fn role(account: &str, name: &str) -> String {
 }
 
 fn stage_file(account: &str, extra: &str) -> String {
-    format!(
-        "account: \"{account}\"
-region: us-east-1
-terraform_outputs:
-  file: outputs.json
-{extra}app:
-  architecture: x86_64
-  log_level: info
-  api:
-    memory_mb: 256
-    timeout_seconds: 10
-  worker:
-    memory_mb: 256
-    timeout_seconds: 30
-  upstream:
-    provider: v3
-    base_url: https://countries.example.com
-"
+    common::cloud_stage_file(
+        account,
+        common::StageExtras {
+            top: extra,
+            ..Default::default()
+        },
     )
 }
 

@@ -30,24 +30,12 @@ struct Fixture {
 }
 
 fn stage_file(extra: &str) -> String {
-    format!(
-        "account: \"{ACCOUNT}\"
-region: us-east-1
-terraform_outputs:
-  file: outputs.json
-{extra}app:
-  architecture: x86_64
-  log_level: info
-  api:
-    memory_mb: 256
-    timeout_seconds: 10
-  worker:
-    memory_mb: 256
-    timeout_seconds: 30
-  upstream:
-    provider: v3
-    base_url: https://countries.example.com
-"
+    common::cloud_stage_file(
+        ACCOUNT,
+        common::StageExtras {
+            top: extra,
+            ..Default::default()
+        },
     )
 }
 

@@ -28,24 +28,12 @@ impl Fixture {
     /// A cloud stage in the emulator's account, with `release` as its release section.
     fn new(stage: &str, release: &str) -> Fixture {
         let dir = common::templates_root();
-        let text = format!(
-            "account: \"{ACCOUNT}\"
-region: us-east-1
-terraform_outputs:
-  file: outputs.json
-app:
-  architecture: x86_64
-  log_level: info
-  api:
-    memory_mb: 256
-    timeout_seconds: 10
-  worker:
-    memory_mb: 256
-    timeout_seconds: 30
-  upstream:
-    provider: v3
-    base_url: https://countries.example.com
-{release}"
+        let text = common::cloud_stage_file(
+            ACCOUNT,
+            common::StageExtras {
+                tail: release,
+                ..Default::default()
+            },
         );
         std::fs::write(dir.path().join(format!("stages/{stage}.yaml")), text).unwrap();
         let outputs = serde_json::json!({

@@ -11,25 +11,14 @@ use serde_json::Value;
 const STAGE: &str = "budgeted";
 
 fn stage_file() -> String {
-    "account: \"123456789012\"
-region: us-east-1
-terraform_outputs:
-  file: outputs.json
-app:
-  architecture: x86_64
-  log_level: info
-  api:
-    memory_mb: 256
-    timeout_seconds: 10
-  worker:
-    memory_mb: 256
-    timeout_seconds: 30
-  upstream:
-    provider: v3
-    base_url: https://countries.example.com
-    monthly_budget: 7
-"
-    .into()
+    let upstream = "    monthly_budget: 7\n";
+    common::cloud_stage_file(
+        "123456789012",
+        common::StageExtras {
+            upstream,
+            ..Default::default()
+        },
+    )
 }
 
 #[test]

@@ -81,7 +81,8 @@ impl CloudWatchMetrics {
                     .namespace(&l.namespace)
                     .metric_name(&def.name);
                 for d in def.dimensions() {
-                    let value = if *d == l.dimensions[0] {
+                    // The list's first top-level dimension is the stage; the other, the function.
+                    let value = if l.dimensions.first() == Some(d) {
                         stage
                     } else {
                         &def.function

@@ -180,7 +180,10 @@ fn write_whole(path: &Path, bytes: &[u8]) -> Result<()> {
         .and_then(|()| std::fs::rename(&partial, path))
         .map_err(|source| {
             let _ = std::fs::remove_file(&partial);
-            Error::from(FsError::Write { path: path.to_path_buf(), source })
+            Error::from(FsError::Write {
+                path: path.to_path_buf(),
+                source,
+            })
         })
 }
 

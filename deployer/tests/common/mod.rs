@@ -339,3 +339,50 @@ pub fn read_by_app(
     };
     (asked.into_inner(), ok)
 }
+
+/// Extra lines for [`cloud_stage_file`], each a run of whole lines (ending in
+/// a newline), indented for where it goes.
+#[derive(Default)]
+pub struct StageExtras<'a> {
+    /// Top-level keys before `app:` (`promote_from`, a deploy role).
+    pub top: &'a str,
+    /// Under `app.api`.
+    pub api: &'a str,
+    /// Under `app.worker`.
+    pub worker: &'a str,
+    /// Under `app.upstream`.
+    pub upstream: &'a str,
+    /// Top-level keys after `app` (`release`).
+    pub tail: &'a str,
+}
+
+/// The cloud stage file the deploy tests start from: `account`, us-east-1,
+/// Terraform outputs from `outputs.json`, a v3 upstream, plus `extras`.
+pub fn cloud_stage_file(account: &str, extras: StageExtras) -> String {
+    let StageExtras {
+        top,
+        api,
+        worker,
+        upstream,
+        tail,
+    } = extras;
+    format!(
+        "account: \"{account}\"
+region: us-east-1
+terraform_outputs:
+  file: outputs.json
+{top}app:
+  architecture: x86_64
+  log_level: info
+  api:
+    memory_mb: 256
+    timeout_seconds: 10
+{api}  worker:
+    memory_mb: 256
+    timeout_seconds: 30
+{worker}  upstream:
+    provider: v3
+    base_url: https://countries.example.com
+{upstream}{tail}"
+    )
+}
