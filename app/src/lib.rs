@@ -16,6 +16,7 @@ pub mod message;
 pub mod metrics;
 pub mod offline_upstream;
 pub mod queue;
+pub mod sdk;
 pub mod setup;
 pub mod shutdown;
 pub mod store;

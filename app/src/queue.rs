@@ -2,6 +2,7 @@
 
 use crate::error::{Error, sdk_detail};
 use crate::message::FetchRequest;
+use crate::sdk::LazyClient;
 use crate::trace::TraceHeader;
 use aws_sdk_sqs::types::{MessageSystemAttributeNameForSends, MessageSystemAttributeValue};
 use futures::future::BoxFuture;
@@ -15,14 +16,14 @@ pub trait FetchQueue: Send + Sync {
 /// [`FetchQueue`] on SQS, with the queue URL from configuration.
 #[derive(Clone)]
 pub struct SqsQueue {
-    client: aws_sdk_sqs::Client,
+    client: LazyClient<aws_sdk_sqs::Client>,
     url: String,
 }
 
 impl SqsQueue {
     /// Wraps a client built once per process.
-    pub fn new(client: aws_sdk_sqs::Client, url: impl Into<String>) -> Self {
-        Self { client, url: url.into() }
+    pub fn new(client: impl Into<LazyClient<aws_sdk_sqs::Client>>, url: impl Into<String>) -> Self {
+        Self { client: client.into(), url: url.into() }
     }
 }
 
@@ -35,7 +36,7 @@ impl FetchQueue for SqsQueue {
                 MessageSystemAttributeValue::builder().data_type("String").string_value(t.header()).build().ok()
             });
             let out = self
-                .client
+                .client.get().await
                 .send_message()
                 .queue_url(&self.url)
                 .message_body(body)

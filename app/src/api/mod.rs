@@ -15,13 +15,14 @@ use crate::queue::FetchQueue;
 use crate::store::{AttemptLog, CountryStore, PendingFetches, UpstreamBudget};
 use axum::Router;
 use axum::extract::Request;
+use axum::routing::MethodRouter;
 use cache::ViewCache;
 use std::sync::Arc;
 use tower::Layer;
 use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
+use utoipa_axum::{PathItemExt, routes};
 
 /// What the handlers share: the edges, built once per process.
 #[derive(Clone)]
@@ -61,32 +62,44 @@ pub type Service = NormalizePath<Router>;
 )]
 struct ApiDoc;
 
-/// The routes and their OpenAPI document, from the same definitions.
-fn documented_routes() -> (Router<ApiState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(handlers::welcome))
-        .routes(routes!(handlers::fetch_data))
-        .routes(routes!(handlers::view_data))
-        .routes(routes!(handlers::status))
-        .routes(routes!(handlers::health))
-        .split_for_parts()
+/// The documented handlers, listed once. Each is routed at the path and
+/// methods of its `#[utoipa::path]` annotation, and the OpenAPI document is
+/// made from the same annotations. The api builds the document on the first
+/// request for it: building it took longer than the rest of its start.
+macro_rules! documented {
+    ($($handler:ident),+ $(,)?) => {
+        utoipa_axum::paste! {
+            fn documented_routes() -> Router<ApiState> {
+                Router::new()$(.route(
+                    &<handlers::[<__path_ $handler>] as utoipa::Path>::path(),
+                    <handlers::[<__path_ $handler>] as utoipa::Path>::methods()
+                        .iter()
+                        .fold(MethodRouter::new(), |router, method| router.on(method.to_method_filter(), handlers::$handler)),
+                ))+
+            }
+
+            /// The OpenAPI 3.1 document, as `/openapi.json` serves it.
+            pub fn openapi() -> utoipa::openapi::OpenApi {
+                OpenApiRouter::<ApiState>::with_openapi(ApiDoc::openapi())
+                    $(.routes(routes!(handlers::$handler)))+
+                    .split_for_parts()
+                    .1
+            }
+        }
+    };
 }
 
-/// The OpenAPI 3.1 document, as `/openapi.json` serves it.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    documented_routes().1
-}
+documented!(welcome, fetch_data, view_data, status, health);
 
 /// Builds the service.
 pub fn router(state: ApiState) -> Service {
-    let (routes, openapi) = documented_routes();
-    let document = openapi.to_pretty_json().unwrap_or_default();
-    let app = routes
+    let document = Arc::new(std::sync::OnceLock::new());
+    let app = documented_routes()
         .route(
             "/openapi.json",
             axum::routing::get(move || {
-                let document = document.clone();
-                async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], document) }
+                let text = document.get_or_init(|| openapi().to_pretty_json().unwrap_or_default()).clone();
+                async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], text) }
             }),
         )
         .fallback(handlers::no_route)

@@ -2,6 +2,7 @@
 //! served by `lambda_http`; otherwise on 127.0.0.1:`PORT` (or `--port N`).
 
 use countries::config::ApiConfig;
+use countries::sdk::{self, Sdk};
 use countries::{api, logging, setup, shutdown};
 use std::process::ExitCode;
 
@@ -35,10 +36,9 @@ async fn main() -> ExitCode {
         }
     };
     logging::init(&config.common.log_level, &config.common.stage);
-    let sdk = setup::sdk_config().await;
-    let app = api::router(setup::api_state(&config, &sdk));
-
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+        // Lambda's init phase: the clients are made before the first event.
+        let app = api::router(setup::api_state(&config, &Sdk::loaded(sdk::load().await)));
         return match lambda_http::run(app).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -47,6 +47,8 @@ async fn main() -> ExitCode {
             }
         };
     }
+    // Locally the clients are made on first use, so the api listens at once.
+    let app = api::router(setup::api_state(&config, &Sdk::deferred()));
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await {
         Ok(l) => l,
         Err(e) => {

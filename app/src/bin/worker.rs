@@ -3,7 +3,7 @@
 
 use countries::config::WorkerConfig;
 use countries::worker::{lambda, poll::Poller, redrive::redrive};
-use countries::{logging, setup, shutdown};
+use countries::{logging, sdk, setup, shutdown};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -54,7 +54,7 @@ async fn main() -> ExitCode {
         }
     };
     logging::init(&config.common.log_level, &config.common.stage);
-    let sdk = setup::sdk_config().await;
+    let sdk = sdk::load().await;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
 
     if let Mode::Redrive { max } = mode {

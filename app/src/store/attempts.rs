@@ -18,6 +18,7 @@
 use super::{Attempt, AttemptLog, Outcome};
 use crate::country_code::CountryCode;
 use crate::error::{Error, sdk_detail};
+use crate::sdk::LazyClient;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -34,14 +35,14 @@ fn marker_key(code: &str, request_id: &str) -> String {
 /// The `status-<stage>` table.
 #[derive(Clone)]
 pub struct DynamoAttempts {
-    client: Client,
+    client: LazyClient<Client>,
     table: String,
 }
 
 impl DynamoAttempts {
     /// Wraps a client built once per process.
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+    pub fn new(client: impl Into<LazyClient<Client>>, table: impl Into<String>) -> Self {
+        Self { client: client.into(), table: table.into() }
     }
 
     fn storage_error(&self, operation: &'static str, detail: String) -> Error {
@@ -102,7 +103,7 @@ fn from_item(item: &HashMap<String, AttributeValue>) -> Option<Attempt> {
 
 impl DynamoAttempts {
     async fn put(&self, item: HashMap<String, AttributeValue>, only_if_new: bool) -> Result<bool, Error> {
-        let mut request = self.client.put_item().table_name(&self.table).set_item(Some(item));
+        let mut request = self.client.get().await.put_item().table_name(&self.table).set_item(Some(item));
         if only_if_new {
             request = request.condition_expression("attribute_not_exists(fetched_country)");
         }
@@ -151,7 +152,7 @@ impl AttemptLog for DynamoAttempts {
     fn recent<'a>(&'a self, code: &'a CountryCode, limit: u32) -> BoxFuture<'a, Result<Vec<Attempt>, Error>> {
         Box::pin(async move {
             let out = self
-                .client
+                .client.get().await
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("fetched_country = :c")
@@ -168,7 +169,7 @@ impl AttemptLog for DynamoAttempts {
     fn is_finished<'a>(&'a self, code: &'a CountryCode, request_id: &'a str) -> BoxFuture<'a, Result<bool, Error>> {
         Box::pin(async move {
             let out = self
-                .client
+                .client.get().await
                 .get_item()
                 .table_name(&self.table)
                 .key("fetched_country", AttributeValue::S(marker_key(code.as_str(), request_id)))

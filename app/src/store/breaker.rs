@@ -10,6 +10,7 @@
 use super::BreakerStore;
 use crate::breaker::{BreakerSettings, BreakerState, CallResult, Counts, Phase};
 use crate::error::{Error, sdk_detail};
+use crate::sdk::LazyClient;
 use crate::timestamp::EpochMillis;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
@@ -21,7 +22,7 @@ use std::collections::HashMap;
 /// The shared breaker row of one upstream service.
 #[derive(Clone)]
 pub struct DynamoBreaker {
-    client: Client,
+    client: LazyClient<Client>,
     table: String,
     service: String,
 }
@@ -68,12 +69,12 @@ fn counter(result: CallResult) -> &'static str {
 
 impl DynamoBreaker {
     /// Wraps a client built once per process; `service` names the upstream.
-    pub fn new(client: Client, table: impl Into<String>, service: impl Into<String>) -> Self {
-        Self { client, table: table.into(), service: service.into() }
+    pub fn new(client: impl Into<LazyClient<Client>>, table: impl Into<String>, service: impl Into<String>) -> Self {
+        Self { client: client.into(), table: table.into(), service: service.into() }
     }
 
-    fn update(&self) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
-        self.client
+    async fn update(&self) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client.get().await
             .update_item()
             .table_name(&self.table)
             .key("service_name", AttributeValue::S(self.service.clone()))
@@ -93,7 +94,7 @@ impl DynamoBreaker {
     /// Adds one call to the current window, if it is still current.
     async fn add_to_window(&self, settings: BreakerSettings, result: CallResult, now: EpochMillis) -> Result<Write, Error> {
         let request = self
-            .update()
+            .update().await
             .update_expression(format!("ADD {} :one", counter(result)))
             .condition_expression("window_started_ms > :cutoff")
             .expression_attribute_values(":one", n(1))
@@ -122,7 +123,7 @@ impl DynamoBreaker {
             )
         };
         let mut request = self
-            .update()
+            .update().await
             .update_expression(format!(
                 "SET {previous}, successes = :successes, failures = :failures, window_started_ms = :now, phase = if_not_exists(phase, :closed)"
             ))
@@ -145,7 +146,7 @@ impl DynamoBreaker {
     /// opened and closed again cannot reopen it on cleared counts.
     async fn open(&self, window: EpochMillis, now: EpochMillis) -> Result<BreakerState, Error> {
         let request = self
-            .update()
+            .update().await
             .update_expression("SET phase = :open, opened_at_ms = :now, trials_claimed = :zero, trial_successes = :zero")
             .condition_expression("phase = :closed AND window_started_ms = :window")
             .expression_attribute_values(":window", n(window))
@@ -163,7 +164,7 @@ impl DynamoBreaker {
     /// started at `period`, plus `extra` conditions.
     async fn in_period(&self, period: EpochMillis, expression: &str, extra: &str, values: &[(&str, AttributeValue)]) -> Result<Write, Error> {
         let mut request = self
-            .update()
+            .update().await
             .update_expression(expression)
             .condition_expression(format!("phase = :half AND opened_at_ms = :period{extra}"))
             .expression_attribute_values(":half", s(Phase::HalfOpen.as_str()))
@@ -179,7 +180,7 @@ impl BreakerStore for DynamoBreaker {
     fn load(&self) -> BoxFuture<'_, Result<BreakerState, Error>> {
         Box::pin(async move {
             let out = self
-                .client
+                .client.get().await
                 .get_item()
                 .table_name(&self.table)
                 .key("service_name", AttributeValue::S(self.service.clone()))
@@ -196,7 +197,7 @@ impl BreakerStore for DynamoBreaker {
             let mut observed = observed;
             if settings.starts_half_open_period(&observed, now) {
                 let request = self
-                    .update()
+                    .update().await
                     .update_expression("SET phase = :half, opened_at_ms = :now, trials_claimed = :one, trial_successes = :zero")
                     .condition_expression("phase = :phase AND opened_at_ms = :opened")
                     .expression_attribute_values(":half", s(Phase::HalfOpen.as_str()))

@@ -10,6 +10,7 @@
 
 use super::UpstreamBudget;
 use crate::error::{Error, sdk_detail};
+use crate::sdk::LazyClient;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
@@ -27,7 +28,7 @@ pub const COUNTER_SORT_KEY: &str = "budget";
 /// The monthly budget counters of the `status-<stage>` table.
 #[derive(Clone)]
 pub struct DynamoBudget {
-    client: Client,
+    client: LazyClient<Client>,
     table: String,
 }
 
@@ -37,12 +38,12 @@ fn n(v: i64) -> AttributeValue {
 
 impl DynamoBudget {
     /// Wraps a client built once per process.
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+    pub fn new(client: impl Into<LazyClient<Client>>, table: impl Into<String>) -> Self {
+        Self { client: client.into(), table: table.into() }
     }
 
-    fn update(&self, month: &str) -> UpdateItemFluentBuilder {
-        self.client
+    async fn update(&self, month: &str) -> UpdateItemFluentBuilder {
+        self.client.get().await
             .update_item()
             .table_name(&self.table)
             .key("fetched_country", AttributeValue::S(counter_key(month)))
@@ -59,7 +60,7 @@ impl UpstreamBudget for DynamoBudget {
     fn used<'a>(&'a self, month: &'a str) -> BoxFuture<'a, Result<u64, Error>> {
         Box::pin(async move {
             let out = self
-                .client
+                .client.get().await
                 .get_item()
                 .table_name(&self.table)
                 .key("fetched_country", AttributeValue::S(counter_key(month)))
@@ -76,7 +77,7 @@ impl UpstreamBudget for DynamoBudget {
     fn spend<'a>(&'a self, month: &'a str, limit: u32) -> BoxFuture<'a, Result<Option<u64>, Error>> {
         Box::pin(async move {
             let spent = self
-                .update(month)
+                .update(month).await
                 .update_expression("ADD used :one")
                 .condition_expression("attribute_not_exists(used) OR used < :limit")
                 .expression_attribute_values(":one", n(1))
@@ -97,7 +98,7 @@ impl UpstreamBudget for DynamoBudget {
     fn refund<'a>(&'a self, month: &'a str) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
             let refunded = self
-                .update(month)
+                .update(month).await
                 .update_expression("ADD used :minus")
                 .condition_expression("used > :zero")
                 .expression_attribute_values(":minus", n(-1))

@@ -5,6 +5,7 @@
 use super::{CountryStore, StoredCountry};
 use crate::country_code::CountryCode;
 use crate::error::{Error, sdk_detail};
+use crate::sdk::LazyClient;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures::future::BoxFuture;
@@ -13,14 +14,14 @@ use std::collections::HashMap;
 /// The `countries-<stage>` table.
 #[derive(Clone)]
 pub struct DynamoCountries {
-    client: Client,
+    client: LazyClient<Client>,
     table: String,
 }
 
 impl DynamoCountries {
     /// Wraps a client built once per process.
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+    pub fn new(client: impl Into<LazyClient<Client>>, table: impl Into<String>) -> Self {
+        Self { client: client.into(), table: table.into() }
     }
 
     fn corrupt(&self, code: &CountryCode, detail: &str) -> Error {
@@ -36,7 +37,7 @@ impl CountryStore for DynamoCountries {
     fn get<'a>(&'a self, code: &'a CountryCode) -> BoxFuture<'a, Result<Option<StoredCountry>, Error>> {
         Box::pin(async move {
             let out = self
-                .client
+                .client.get().await
                 .get_item()
                 .table_name(&self.table)
                 .key("cca2", AttributeValue::S(code.to_string()))
@@ -63,7 +64,7 @@ impl CountryStore for DynamoCountries {
         Box::pin(async move {
             let summary: serde_json::Value = serde_json::from_str(&country.document).unwrap_or_default();
             let name = summary.pointer("/name/common").and_then(|v| v.as_str()).unwrap_or_default();
-            self.client
+            self.client.get().await
                 .put_item()
                 .table_name(&self.table)
                 .item("cca2", AttributeValue::S(country.code.to_string()))

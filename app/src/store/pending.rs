@@ -18,6 +18,7 @@ use super::{Claim, ForceClaim, PendingFetches};
 use crate::country_code::CountryCode;
 use crate::error::{Error, sdk_detail};
 use crate::guard::ttl_seconds;
+use crate::sdk::LazyClient;
 use crate::timestamp::EpochMillis;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
@@ -47,7 +48,7 @@ pub fn marker_keys(code: &str) -> (String, String) {
 /// The per-country items of the `status-<stage>` table.
 #[derive(Clone)]
 pub struct DynamoPending {
-    client: Client,
+    client: LazyClient<Client>,
     table: String,
 }
 
@@ -62,12 +63,12 @@ enum Write {
 
 impl DynamoPending {
     /// Wraps a client built once per process.
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+    pub fn new(client: impl Into<LazyClient<Client>>, table: impl Into<String>) -> Self {
+        Self { client: client.into(), table: table.into() }
     }
 
-    fn update(&self, partition: String, sort: &str) -> UpdateItemFluentBuilder {
-        self.client
+    async fn update(&self, partition: String, sort: &str) -> UpdateItemFluentBuilder {
+        self.client.get().await
             .update_item()
             .table_name(&self.table)
             .key("fetched_country", AttributeValue::S(partition))
@@ -93,7 +94,7 @@ impl PendingFetches for DynamoPending {
             for _ in 0..MAX_RACES {
                 // Join first: in a burst, most requests find a fetch pending.
                 let join = self
-                    .update(key.clone(), "pending")
+                    .update(key.clone(), "pending").await
                     .update_expression("ADD joined :one")
                     .condition_expression("expires_at_ms > :now")
                     .expression_attribute_values(":one", n(1))
@@ -103,7 +104,7 @@ impl PendingFetches for DynamoPending {
                     return Ok(Claim::Joined { request_id: pending });
                 }
                 let lead = self
-                    .update(key.clone(), "pending")
+                    .update(key.clone(), "pending").await
                     .update_expression("SET request_id = :id, expires_at_ms = :exp, expires_at = :ttl, joined = :zero")
                     .condition_expression("attribute_not_exists(expires_at_ms) OR expires_at_ms <= :now")
                     .expression_attribute_values(":id", AttributeValue::S(request_id.into()))
@@ -128,7 +129,7 @@ impl PendingFetches for DynamoPending {
         Box::pin(async move {
             let (key, _) = marker_keys(code.as_str());
             let expire = self
-                .update(key, "pending")
+                .update(key, "pending").await
                 .update_expression("SET expires_at_ms = :now, expires_at = :ttl")
                 .condition_expression("request_id = :id")
                 .expression_attribute_values(":id", AttributeValue::S(request_id.into()))
@@ -147,7 +148,7 @@ impl PendingFetches for DynamoPending {
             let (_, key) = marker_keys(code.as_str());
             let next = now + cooldown_ms;
             let take = self
-                .update(key, "force")
+                .update(key, "force").await
                 .update_expression("SET next_force_ms = :next, expires_at = :ttl")
                 .condition_expression("attribute_not_exists(next_force_ms) OR next_force_ms <= :now")
                 .expression_attribute_values(":next", n(next))

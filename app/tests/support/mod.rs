@@ -14,6 +14,7 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use countries::api::ApiState;
 use countries::config::{ApiConfig, WorkerConfig};
 use countries::offline_upstream::{Dataset, Faults, router};
+use countries::sdk::Sdk;
 use countries::worker::Worker;
 use countries::worker::poll::Poller;
 use serde_json::Value;
@@ -197,7 +198,7 @@ impl Stack {
 
     /// The api's state as the binary builds it.
     pub fn api_state(&self, extra: &[(&str, &str)]) -> ApiState {
-        countries::setup::api_state(&self.api_config(extra), &self.sdk)
+        countries::setup::api_state(&self.api_config(extra), &Sdk::loaded(self.sdk.clone()))
     }
 
     /// The worker as the binary builds it.
