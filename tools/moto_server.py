@@ -27,48 +27,87 @@ Everything else is moto's own server (same arguments: -H HOST -p PORT ...).
 
 import copy
 import functools
+import importlib.abc
+import importlib.machinery
 import sys
 import threading
 
-from moto.awslambda.exceptions import PreconditionFailedException
-from moto.awslambda.models import LambdaVersion, lambda_backends
-from moto.cloudformation.models import ChangeSet
-from moto.core.common_models import CloudFormationModel
-from moto.dynamodb.models import DynamoDBBackend
 from moto.server import main
+
+# Each patch below runs right after moto imports the module it patches, not
+# here: moto imports a service's models on that service's first request, and
+# CloudFormation's pull in most of moto (about 1.2 s of a 1.6 s start). Most
+# test processes never call CloudFormation, and each starts its own server.
+_AFTER_IMPORT = {}
+
+
+def _after_import(module_name):
+    def register(patch):
+        _AFTER_IMPORT[module_name] = patch
+        return patch
+    return register
+
+
+class _PatchAfterImport(importlib.abc.MetaPathFinder):
+    """Finds a patched module as the standard finder does, and patches it once loaded."""
+
+    def find_spec(self, name, path, target=None):
+        patch = _AFTER_IMPORT.get(name)
+        if patch is None:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is None or spec.loader is None:
+            return spec
+        load = spec.loader.exec_module
+
+        def exec_module(module):
+            load(module)
+            patch(module)
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+sys.meta_path.insert(0, _PatchAfterImport())
 
 _LOCK = threading.RLock()
 
-for _name in (
-    "put_item", "get_item", "update_item", "delete_item", "query", "scan",
-    "transact_write_items", "transact_get_items", "batch_write_item", "batch_get_item",
-):
-    _original = getattr(DynamoDBBackend, _name)
 
-    @functools.wraps(_original)
-    def _atomic(self, *args, _original=_original, **kwargs):
-        with _LOCK:
-            # A copy: moto's response layer reads the returned item after the
-            # lock is gone, when another write may be changing it in place.
-            return copy.deepcopy(_original(self, *args, **kwargs))
+@_after_import("moto.dynamodb.models")
+def _atomic_dynamodb(models):
+    for name in (
+        "put_item", "get_item", "update_item", "delete_item", "query", "scan",
+        "transact_write_items", "transact_get_items", "batch_write_item", "batch_get_item",
+    ):
+        original = getattr(models.DynamoDBBackend, name)
 
-    setattr(DynamoDBBackend, _name, _atomic)
+        @functools.wraps(original)
+        def atomic(self, *args, _original=original, **kwargs):
+            with _LOCK:
+                # A copy: moto's response layer reads the returned item after the
+                # lock is gone, when another write may be changing it in place.
+                return copy.deepcopy(_original(self, *args, **kwargs))
+
+        setattr(models.DynamoDBBackend, name, atomic)
 
 
 # --- CloudFormation: an executed change set's parameters are the stack's -----------
 
-_apply_change_set = ChangeSet.apply
+@_after_import("moto.cloudformation.models")
+def _change_sets_keep_parameters(models):
+    apply = models.ChangeSet.apply
 
+    def apply_and_keep_parameters(self):
+        apply(self)
+        self.stack.parameters = self.parameters
 
-def _apply_and_keep_parameters(self):
-    _apply_change_set(self)
-    self.stack.parameters = self.parameters
-
-
-ChangeSet.apply = _apply_and_keep_parameters
+    models.ChangeSet.apply = apply_and_keep_parameters
 
 
 # --- CloudFormation: AWS::Lambda::Version and AWS::Lambda::Alias -------------------
+
+# moto's Lambda models, set when moto imports them (_lambda_versions_and_aliases).
+lambda_backends = LambdaVersion = PreconditionFailedException = None
 
 def _publish(properties, account_id, region_name):
     backend = lambda_backends[account_id][region_name]
@@ -109,65 +148,72 @@ def _version_attribute(self, attribute_name):
     raise NotImplementedError(attribute_name)
 
 
-LambdaVersion.create_from_cloudformation_json = classmethod(_version_create)
-LambdaVersion.update_from_cloudformation_json = classmethod(_version_update)
-LambdaVersion.physical_resource_id = property(lambda self: self.arn)
-LambdaVersion.has_cfn_attr = classmethod(lambda cls, attr: attr == "Version")
-LambdaVersion.get_cfn_attribute = _version_attribute
+@_after_import("moto.awslambda.models")
+def _lambda_versions_and_aliases(models):
+    # Global, LambdaAliasResource too: moto finds models by __subclasses__(), which holds no reference.
+    global lambda_backends, LambdaVersion, PreconditionFailedException, LambdaAliasResource
+    from moto.awslambda.exceptions import PreconditionFailedException
+    from moto.core.common_models import CloudFormationModel
 
+    lambda_backends, LambdaVersion = models.lambda_backends, models.LambdaVersion
+    LambdaVersion.create_from_cloudformation_json = classmethod(_version_create)
+    LambdaVersion.update_from_cloudformation_json = classmethod(_version_update)
+    LambdaVersion.physical_resource_id = property(lambda self: self.arn)
+    LambdaVersion.has_cfn_attr = classmethod(lambda cls, attr: attr == "Version")
+    LambdaVersion.get_cfn_attribute = _version_attribute
 
-class LambdaAliasResource(CloudFormationModel):
-    """AWS::Lambda::Alias on moto's Lambda backend; Ref is the alias ARN."""
+    class LambdaAliasResource(CloudFormationModel):
+        """AWS::Lambda::Alias on moto's Lambda backend; Ref is the alias ARN."""
 
-    # moto's model registry files a model under the service its module names.
-    __module__ = "moto.awslambda.models"
+        # moto's model registry files a model under the service its module names.
+        __module__ = "moto.awslambda.models"
 
-    def __init__(self, alias, function_name):
-        self.alias = alias
-        self.function_name = function_name
+        def __init__(self, alias, function_name):
+            self.alias = alias
+            self.function_name = function_name
 
-    @staticmethod
-    def cloudformation_type():
-        return "AWS::Lambda::Alias"
+        @staticmethod
+        def cloudformation_type():
+            return "AWS::Lambda::Alias"
 
-    @staticmethod
-    def cloudformation_name_type():
-        return "Name"
+        @staticmethod
+        def cloudformation_name_type():
+            return "Name"
 
-    @property
-    def physical_resource_id(self):
-        return self.alias.arn
+        @property
+        def physical_resource_id(self):
+            return self.alias.arn
 
-    @classmethod
-    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
-        p = cloudformation_json["Properties"]
-        alias = lambda_backends[account_id][region_name].create_alias(
-            name=p["Name"],
-            function_name=p["FunctionName"],
-            function_version=p["FunctionVersion"],
-            description=p.get("Description", ""),
-            routing_config=p.get("RoutingConfig"),
-        )
-        return cls(alias, p["FunctionName"])
+        @classmethod
+        def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+            p = cloudformation_json["Properties"]
+            alias = lambda_backends[account_id][region_name].create_alias(
+                name=p["Name"],
+                function_name=p["FunctionName"],
+                function_version=p["FunctionVersion"],
+                description=p.get("Description", ""),
+                routing_config=p.get("RoutingConfig"),
+            )
+            return cls(alias, p["FunctionName"])
 
-    @classmethod
-    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
-        p = cloudformation_json["Properties"]
-        alias = lambda_backends[account_id][region_name].update_alias(
-            name=p["Name"],
-            function_name=p["FunctionName"],
-            function_version=p["FunctionVersion"],
-            description=p.get("Description", ""),
-            routing_config=p.get("RoutingConfig"),
-        )
-        return cls(alias, p["FunctionName"])
+        @classmethod
+        def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+            p = cloudformation_json["Properties"]
+            alias = lambda_backends[account_id][region_name].update_alias(
+                name=p["Name"],
+                function_name=p["FunctionName"],
+                function_version=p["FunctionVersion"],
+                description=p.get("Description", ""),
+                routing_config=p.get("RoutingConfig"),
+            )
+            return cls(alias, p["FunctionName"])
 
-    def delete(self, account_id, region_name):
-        backend = lambda_backends[account_id][region_name]
-        try:
-            backend.delete_alias(self.alias.name, self.function_name)
-        except Exception:  # the function is gone already, and its aliases with it
-            pass
+        def delete(self, account_id, region_name):
+            backend = lambda_backends[account_id][region_name]
+            try:
+                backend.delete_alias(self.alias.name, self.function_name)
+            except Exception:  # the function is gone already, and its aliases with it
+                pass
 
 
 if __name__ == "__main__":

@@ -398,3 +398,33 @@ fn a_template_the_emulator_rejects_is_a_readable_error() {
     );
     eprintln!("the deployer said:\n{stderr}");
 }
+
+/// The emulator's fixes to moto (tools/moto_server.py) are applied when moto
+/// loads each service, not at start: a fix that stopped applying would leave
+/// DynamoDB without per-item atomicity or CloudFormation without Lambda aliases.
+#[test]
+fn the_emulator_patches_each_service_when_moto_loads_it() {
+    let python = testkit::moto_server_path().with_file_name("python");
+    let script = r#"
+import gc, runpy, sys
+runpy.run_path(sys.argv[1])  # registers the patches; main() runs only as __main__
+assert "moto.cloudformation" not in sys.modules, "CloudFormation was loaded at start"
+import moto.dynamodb.models as dynamodb
+assert hasattr(dynamodb.DynamoDBBackend.update_item, "__wrapped__"), "DynamoDB writes are not atomic"
+import moto.cloudformation.models as cloudformation
+from moto.cloudformation.parsing import get_model_map
+gc.collect()
+assert "AWS::Lambda::Alias" in get_model_map(), "no AWS::Lambda::Alias"
+import moto.awslambda.models as awslambda
+assert awslambda.LambdaVersion.has_cfn_attr("Version"), "AWS::Lambda::Version has no Version attribute"
+assert cloudformation.ChangeSet.apply.__name__ == "apply_and_keep_parameters", "change sets drop their parameters"
+print("patched")
+"#;
+    let out = std::process::Command::new(&python)
+        .args(["-c", script])
+        .arg(testkit::repo_root().join("tools/moto_server.py"))
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", python.display()));
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && stdout.contains("patched"), "{stdout}\n{stderr}");
+}
