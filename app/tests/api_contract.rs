@@ -3,7 +3,7 @@
 //! The request → answer checks are `support::contract`'s list, which
 //! `lambda_runtime.rs` runs over the Lambda Function URL path too.
 
-mod support;
+use crate::support;
 
 use countries::worker::lambda;
 use reqwest::StatusCode;

@@ -1,6 +1,6 @@
 //! The shared circuit breaker against real DynamoDB semantics (moto).
 
-mod support;
+use crate::support;
 
 use countries::breaker::{BreakerSettings, CallResult, Counts, Phase};
 use countries::store::BreakerStore;

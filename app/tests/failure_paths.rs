@@ -2,7 +2,7 @@
 //! attempt leaves a status row; permanent failures are done, transient
 //! ones are reported as batch item failures and retried by SQS.
 
-mod support;
+use crate::support;
 
 use countries::worker::{Delivery, Disposition, lambda};
 use lambda_runtime::{Context, LambdaEvent};

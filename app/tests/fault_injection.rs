@@ -3,7 +3,7 @@
 //! request id ends as exactly one of: stored (success), a recorded
 //! permanent failure, or a message in the dead-letter queue.
 
-mod support;
+use crate::support;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use countries::message::FetchRequest;

@@ -3,7 +3,7 @@
 //! cooldown on `force`, and a monthly upstream budget spent with a
 //! conditional `ADD`.
 
-mod support;
+use crate::support;
 
 use countries::store::UpstreamBudget;
 use countries::store::budget::DynamoBudget;

@@ -1,7 +1,7 @@
 //! Property tests on the API's input handling: any path segment yields
 //! 200, 202, 304, 400 or 404, never a 5xx, never a panic.
 
-mod support;
+use crate::support;
 
 use proptest::prelude::*;
 use support::{Stack, serve_api};

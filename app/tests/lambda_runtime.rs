@@ -16,7 +16,7 @@
 //! test) and the benchmarks. Every process
 //! started here is stopped when the test ends, panics included.
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -3,7 +3,7 @@
 //! what happened; the X-Ray trace of the api call travels through SQS
 //! (`AWSTraceHeader`) to the worker and into the status row.
 
-mod support;
+use crate::support;
 
 use countries::metrics::{Function, Metrics};
 use countries::worker::{Delivery, Disposition, lambda};

@@ -3,7 +3,7 @@
 //! on moto must never get a server error, an undocumented status code or a
 //! body that breaks the schema.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use std::process::Command;

@@ -1,6 +1,6 @@
 //! `worker redrive`: dead letters go back to the fetch queue and are then processed.
 
-mod support;
+use crate::support;
 
 use aws_sdk_sqs::Client;
 use countries::worker::redrive::redrive;

@@ -1,7 +1,7 @@
 //! All 250 countries of the dataset round-trip: what view-data returns
 //! equals, as JSON values, what the upstream served.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use support::{Stack, dataset, get_json, http, serve_api, upstream};

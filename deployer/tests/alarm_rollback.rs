@@ -7,7 +7,7 @@
 //! documented; the deployer matches the alarm's name or ARN wherever it
 //! appears, so the recording words it as the console shows it.
 
-mod common;
+use crate::common;
 
 use deployer::aws::cloudformation::CloudFormation;
 use deployer::deploy::execute::by_alarm;

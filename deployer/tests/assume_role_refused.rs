@@ -8,7 +8,7 @@
 //! `AccessDenied`, the message trimmed to its documented form) and records
 //! every request, so the test also sees that nothing but AssumeRole was asked.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 

@@ -4,7 +4,7 @@
 //! that failed while loading is "no usable AWS credentials", exit 2). No
 //! network: `plan` checks the account before anything else.
 
-mod common;
+use crate::common;
 
 #[test]
 fn no_credential_source_exit_1_with_a_credentials_hint() {

@@ -1,6 +1,6 @@
 //! The command line: help, exit codes, terraform outputs and the linters.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -1,7 +1,7 @@
 //! `deployer completions <shell>` and `--help`: completions generate for each
 //! shell and know the subcommands; every command's help shows an example.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -7,7 +7,7 @@
 //! GetAccountSettings, so `common::recorded_lambda` answers it with a
 //! recorded response of the documented shape (numbers set per test).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Output;

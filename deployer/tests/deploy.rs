@@ -4,7 +4,7 @@
 //! so no release build is needed. Every test uses its own stage (its own stack,
 //! tables and queues), so they run in parallel against one emulator.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

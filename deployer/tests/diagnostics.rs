@@ -2,7 +2,7 @@
 //! variable show the offending line, its number and a caret under the column,
 //! with a hint, on stderr; `--json` gives the same on stdout.
 
-mod common;
+use crate::common;
 
 fn render_fails(root: &std::path::Path, extra: &[&str]) -> (String, String) {
     let mut args = vec!["render", "--all", "--out"];

@@ -1,6 +1,6 @@
 //! docs/stages.md documents every stage file key and every required output.
 
-mod common;
+use crate::common;
 
 fn keys(value: &yaml_serde::Value, out: &mut Vec<String>) {
     if let Some(map) = value.as_mapping() {

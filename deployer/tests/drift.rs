@@ -5,7 +5,7 @@
 //! query protocol's XML, trimmed to the fields the deployer reads), reached
 //! through AWS_ENDPOINT_URL_CLOUDFORMATION; STS (the account guard) is moto.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use deployer::env_contract::{LocalOverrides, SDK_PLUMBING, process_env};
 use deployer::stage::schema::Provider;
 
-mod common;
+use crate::common;
 
 fn overrides() -> LocalOverrides {
     LocalOverrides {

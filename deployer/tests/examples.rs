@@ -3,10 +3,10 @@
 //! outputs (infrastructure/outputs.multi-account.example.json, which the
 //! Terraform tests check against what infrastructure/ renders with
 //! stage_accounts), byte for byte. After an intended template change,
-//! refresh with `UPDATE_EXAMPLES=1 cargo test -p deployer --test examples`
+//! refresh with `UPDATE_EXAMPLES=1 cargo test -p deployer --test integration examples::`
 //! and review the diff like any other.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -1,9 +1,9 @@
 //! Golden test: the fixture stages rendered with the real templates must match
 //! tests/fixtures/golden/ byte for byte. After an intended template change,
-//! refresh with `UPDATE_GOLDEN=1 cargo test -p deployer --test golden` and
+//! refresh with `UPDATE_GOLDEN=1 cargo test -p deployer --test integration golden::` and
 //! review the diff like any other.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -3,7 +3,7 @@
 //! real lines of one `deployer up local` run with three POST /fetch-data calls
 //! (PY, UY, AR), copied from .countries/local/logs/.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output};

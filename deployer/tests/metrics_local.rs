@@ -16,7 +16,7 @@
 //! Like tests/up_local.rs it uses the repository itself, so it fails, saying
 //! so, while a developer's own `deployer up local` runs.
 
-mod common;
+use crate::common;
 mod emf;
 mod local_run;
 

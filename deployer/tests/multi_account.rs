@@ -8,7 +8,7 @@
 //! through the `deploy_role_arn` its stage file names; staging's promotion
 //! reads dev through dev's `reader_role_arn`.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -5,7 +5,7 @@
 //! dashboard shows every alarm. The body is valid JSON and the stacks lint
 //! clean. `status --metrics` on a cloud stage reads CloudWatch (moto).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::Path;

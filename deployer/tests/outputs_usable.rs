@@ -3,7 +3,7 @@
 //! make it exit 2, exactly when `render` refuses them too; and the example
 //! Terraform variables agree with the stage files on the region.
 
-mod common;
+use crate::common;
 
 use serde_json::{Value, json};
 

@@ -8,7 +8,7 @@
 //! prod with the digests the Build made, the approval carried them, the stale
 //! Build stopped the pipeline, and the pull request got its plan.md.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::time::Instant;

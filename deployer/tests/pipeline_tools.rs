@@ -4,7 +4,7 @@
 //! install phase at a pinned version; and the checks of scripts/test.sh that
 //! need a program nothing installs (the benchmarks' wrk) are left out of Build.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 

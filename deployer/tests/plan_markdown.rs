@@ -3,9 +3,9 @@
 //! tests/fixtures/golden/plan/dev.md. The change: the status table is renamed
 //! (CloudFormation replaces it), the api gets more memory and a new build, the
 //! worker is unchanged. After an intended format change refresh with
-//! `UPDATE_GOLDEN=1 cargo test -p deployer --test plan_markdown` and review the diff.
+//! `UPDATE_GOLDEN=1 cargo test -p deployer --test integration plan_markdown::` and review the diff.
 
-mod common;
+use crate::common;
 
 use deployer::plan::release::{FunctionRelease, Release};
 use deployer::plan::render::{ConfigDiff, Format, markdown_with_diff, render};

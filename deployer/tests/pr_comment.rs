@@ -5,7 +5,7 @@
 //! trimmed to the fields the deployer reads (`id`, `body`), reached through
 //! GITHUB_API_URL; CloudFormation, S3, STS and Secrets Manager are moto.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -9,7 +9,7 @@
 //! shapes, trimmed to the fields the deployer reads) and records the requests,
 //! reached through the standard `AWS_ENDPOINT_URL_CODEPIPELINE` variable.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -9,7 +9,7 @@
 //! go through `common::proxy::Proxy`, a local HTTP server that records each
 //! request body and forwards it unchanged (AWS_ENDPOINT_URL_CLOUDFORMATION).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -3,7 +3,7 @@
 //! targets, and the CodeDeploy traffic shift with its alarms only where the
 //! stage file asks for one (generated/ and the golden fixture stages).
 
-mod common;
+use crate::common;
 
 use yaml_serde::Value;
 

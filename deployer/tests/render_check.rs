@@ -1,6 +1,6 @@
 //! `render --check` on the committed tree, and on copies made stale on purpose.
 
-mod common;
+use crate::common;
 
 #[test]
 fn committed_generated_files_are_up_to_date() {

@@ -1,7 +1,7 @@
 //! Each class of bad stage file fails with exit code 2 and a message naming
 //! the file, line, column and field, and saying what is allowed.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! worker spends (through the app's own store code, against the emulator),
 //! read back from the stage's status table after `up` deployed it there.
 
-mod common;
+use crate::common;
 
 use countries::store::UpstreamBudget;
 use countries::store::budget::DynamoBudget;

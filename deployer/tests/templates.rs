@@ -1,6 +1,6 @@
 //! Strict templates: an undefined value fails, naming the template and line.
 
-mod common;
+use crate::common;
 
 fn render_error(template: &str) -> String {
     let root = common::fixture_root();

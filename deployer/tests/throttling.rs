@@ -3,7 +3,7 @@
 //! monthly upstream budget's metric filter and 80 % alarm; the rendered
 //! stacks pass cfn-lint and checkov.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -5,7 +5,7 @@
 //! It uses the repository itself (its venv, target/ and `.countries/local`),
 //! so it fails, saying so, while a developer's own `deployer up local` runs.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;

@@ -5,7 +5,7 @@
 //! api while the emulator, and the country stored in it, stay; a change that
 //! does not compile is printed and the running api keeps serving.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
