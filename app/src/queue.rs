@@ -21,7 +21,7 @@ pub struct SqsQueue {
 }
 
 impl SqsQueue {
-    /// Wraps a client built once per process.
+    /// Wraps the process's client (made on first use when the SDK is deferred).
     pub fn new(client: impl Into<LazyClient<aws_sdk_sqs::Client>>, url: impl Into<String>) -> Self {
         Self { client: client.into(), url: url.into() }
     }

@@ -68,7 +68,7 @@ fn counter(result: CallResult) -> &'static str {
 }
 
 impl DynamoBreaker {
-    /// Wraps a client built once per process; `service` names the upstream.
+    /// Wraps the process's client (made on first use when the SDK is deferred); `service` names the upstream.
     pub fn new(client: impl Into<LazyClient<Client>>, table: impl Into<String>, service: impl Into<String>) -> Self {
         Self { client: client.into(), table: table.into(), service: service.into() }
     }

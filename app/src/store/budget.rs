@@ -37,7 +37,7 @@ fn n(v: i64) -> AttributeValue {
 }
 
 impl DynamoBudget {
-    /// Wraps a client built once per process.
+    /// Wraps the process's client (made on first use when the SDK is deferred).
     pub fn new(client: impl Into<LazyClient<Client>>, table: impl Into<String>) -> Self {
         Self { client: client.into(), table: table.into() }
     }

@@ -19,7 +19,7 @@ pub struct DynamoCountries {
 }
 
 impl DynamoCountries {
-    /// Wraps a client built once per process.
+    /// Wraps the process's client (made on first use when the SDK is deferred).
     pub fn new(client: impl Into<LazyClient<Client>>, table: impl Into<String>) -> Self {
         Self { client: client.into(), table: table.into() }
     }
