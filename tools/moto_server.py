@@ -185,9 +185,10 @@ def _lambda_versions_and_aliases(models):
             return self.alias.arn
 
         @classmethod
-        def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        def _apply(cls, operation, cloudformation_json, account_id, region_name):
+            """CreateAlias or UpdateAlias with the resource's properties."""
             p = cloudformation_json["Properties"]
-            alias = lambda_backends[account_id][region_name].create_alias(
+            alias = getattr(lambda_backends[account_id][region_name], operation)(
                 name=p["Name"],
                 function_name=p["FunctionName"],
                 function_version=p["FunctionVersion"],
@@ -197,16 +198,12 @@ def _lambda_versions_and_aliases(models):
             return cls(alias, p["FunctionName"])
 
         @classmethod
+        def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+            return cls._apply("create_alias", cloudformation_json, account_id, region_name)
+
+        @classmethod
         def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
-            p = cloudformation_json["Properties"]
-            alias = lambda_backends[account_id][region_name].update_alias(
-                name=p["Name"],
-                function_name=p["FunctionName"],
-                function_version=p["FunctionVersion"],
-                description=p.get("Description", ""),
-                routing_config=p.get("RoutingConfig"),
-            )
-            return cls(alias, p["FunctionName"])
+            return cls._apply("update_alias", cloudformation_json, account_id, region_name)
 
         def delete(self, account_id, region_name):
             backend = lambda_backends[account_id][region_name]
