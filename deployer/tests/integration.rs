@@ -33,6 +33,7 @@ mod promote;
 mod release;
 mod release_template;
 mod render_check;
+mod signed_calls;
 mod stage_errors;
 mod status_budget;
 mod templates;

@@ -8,7 +8,9 @@ use crate::common;
 use std::path::Path;
 use std::process::{Command, Output};
 
+use deployer::aws::json::{JsonClient, LOGS, Request};
 use deployer::logs::{Function, format, reader};
+use serde_json::json;
 
 const REQUEST: &str = "999fdd8c-2481-4c9c-9f85-8bf977cf09b6";
 const OTHER: &str = "3f3c98ae-f679-4913-80ef-de5fc206c621";
@@ -151,55 +153,48 @@ fn bad_since_is_a_usage_error() {
     assert!(stderr.contains("--since soon"), "{stderr}");
 }
 
-/// Puts the fixture lines into the qa stage's log groups in moto.
+/// Puts the fixture lines into the qa stage's log groups in moto, through the
+/// deployer's own signed client (the SDK's CloudWatch Logs crate is not built).
 async fn put_fixture_events(endpoint: &str) {
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("eu-west-1"))
         .endpoint_url(endpoint)
-        .credentials_provider(aws_sdk_cloudwatchlogs::config::Credentials::new(
+        .credentials_provider(aws_credential_types::Credentials::new(
             "testing", "testing", None, None, "test",
         ))
         .load()
         .await;
-    let client = aws_sdk_cloudwatchlogs::Client::new(&config);
+    let client = JsonClient::new(&LOGS, &config);
+    let call = |name: &'static str, body: serde_json::Value| {
+        let client = client.clone();
+        async move {
+            let _: serde_json::Value = client
+                .call(Request::Operation { name, body })
+                .await
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    };
     let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
     let run_start = format::line_timestamp_ms(&fixture_lines("api")[1]).expect("timestamp");
+    let stream = "2026/11/28/[$LATEST]abc";
     for function in Function::ALL {
         let group = function.log_group("qa");
-        client
-            .create_log_group()
-            .log_group_name(&group)
-            .send()
-            .await
-            .expect("create group");
-        client
-            .create_log_stream()
-            .log_group_name(&group)
-            .log_stream_name("2026/11/28/[$LATEST]abc")
-            .send()
-            .await
-            .expect("create stream");
+        call("CreateLogGroup", json!({"logGroupName": group})).await;
+        call("CreateLogStream", json!({"logGroupName": group, "logStreamName": stream})).await;
         let events: Vec<_> = fixture_lines(function.as_str())
             .into_iter()
             .filter(|l| l.starts_with('{'))
             .map(|line| {
                 // Keep the run's real timing, shifted to a minute ago.
                 let offset = format::line_timestamp_ms(&line).expect("timestamp") - run_start;
-                aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
-                    .timestamp(now - 60_000 + offset)
-                    .message(line)
-                    .build()
-                    .expect("event")
+                json!({"timestamp": now - 60_000 + offset, "message": line})
             })
             .collect();
-        client
-            .put_log_events()
-            .log_group_name(&group)
-            .log_stream_name("2026/11/28/[$LATEST]abc")
-            .set_log_events(Some(events))
-            .send()
-            .await
-            .expect("put events");
+        call(
+            "PutLogEvents",
+            json!({"logGroupName": group, "logStreamName": stream, "logEvents": events}),
+        )
+        .await;
     }
 }
 

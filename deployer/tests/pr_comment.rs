@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::HeaderMap;
 use axum::routing::{get, patch};
+use deployer::aws::json::{JsonClient, Request, SECRETS_MANAGER};
 use serde_json::{Value, json};
 
 const ACCOUNT: &str = "123456789012";
@@ -281,16 +282,17 @@ fn without_a_token_the_plan_succeeds_and_says_the_comment_was_skipped() {
 #[test]
 fn the_token_comes_from_the_secret_terraform_names() {
     let moto = testkit::moto();
-    let arn = common::runtime().block_on(async {
-        let sm = aws_sdk_secretsmanager::Client::new(&common::sdk(&moto.endpoint).await);
-        let created = sm
-            .create_secret()
-            .name("countries/github-token-prsecret")
-            .send()
-            .await
-            .unwrap();
-        created.arn().unwrap().to_string()
-    });
+    let secrets = |name: &'static str, body: serde_json::Value| {
+        common::runtime().block_on(async {
+            let config = common::sdk(&moto.endpoint).await;
+            JsonClient::new(&SECRETS_MANAGER, &config)
+                .call::<serde_json::Value>(Request::Operation { name, body })
+                .await
+                .unwrap_or_else(|e| panic!("{name}: {e}"))
+        })
+    };
+    let created = secrets("CreateSecret", json!({"Name": "countries/github-token-prsecret"}));
+    let arn = created["ARN"].as_str().expect("ARN").to_string();
     let f = Fixture::new("prsecret", Some(&arn));
     let (api, gh) = github(0);
     // No value yet: skipped, saying how to set it.
@@ -303,15 +305,10 @@ fn the_token_comes_from_the_secret_terraform_names() {
         stderr.contains("aws secretsmanager put-secret-value --secret-id"),
         "{stderr}"
     );
-    common::runtime().block_on(async {
-        let sm = aws_sdk_secretsmanager::Client::new(&common::sdk(&moto.endpoint).await);
-        sm.put_secret_value()
-            .secret_id(&arn)
-            .secret_string("from-secrets-manager")
-            .send()
-            .await
-            .unwrap();
-    });
+    secrets(
+        "PutSecretValue",
+        json!({"SecretId": arn, "SecretString": "from-secrets-manager"}),
+    );
     let (_, stderr) = common::ok(&f.plan("prsecret", &api, &[]), "plan with the secret");
     assert!(stderr.contains("posted the prsecret plan"), "{stderr}");
     let g = gh.lock().unwrap();

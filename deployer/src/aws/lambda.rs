@@ -5,15 +5,11 @@
 //! moto does not implement GetAccountSettings, so the tests answer it at the
 //! HTTP boundary with recorded responses, through `AWS_ENDPOINT_URL_LAMBDA`.
 
-use aws_sdk_lambda::Client;
+use serde::Deserialize;
 
-use super::call_error;
+use super::json::{JsonClient, LAMBDA, Request};
+use super::json_call_error;
 use crate::error::Result;
-
-/// The standard per-service endpoint variable; honoured even when
-/// `--endpoint-url` sends every other service elsewhere (an emulator that
-/// lacks GetAccountSettings, or a test replaying recorded answers).
-pub const ENDPOINT_ENV: &str = "AWS_ENDPOINT_URL_LAMBDA";
 
 /// The account's Lambda concurrency in the stage's region (GetAccountSettings' `AccountLimit`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,40 +27,50 @@ pub trait AccountLimits {
     async fn concurrency(&self) -> Result<AccountConcurrency>;
 }
 
-/// The real Lambda client.
+/// The real Lambda client (its one call signed by hand: see `json`).
 #[derive(Debug, Clone)]
 pub struct Lambda {
-    client: Client,
+    client: JsonClient,
 }
 
 impl Lambda {
-    /// A client for the configured target; `AWS_ENDPOINT_URL_LAMBDA` wins over `--endpoint-url`.
+    /// A client for the configured target; `AWS_ENDPOINT_URL_LAMBDA` wins over `--endpoint-url`
+    /// (an emulator that lacks GetAccountSettings, or a test replaying recorded answers).
     pub fn new(config: &aws_config::SdkConfig) -> Self {
-        let mut conf = aws_sdk_lambda::config::Builder::from(config);
-        if let Ok(url) = std::env::var(ENDPOINT_ENV)
-            && !url.is_empty()
-        {
-            conf = conf.endpoint_url(url);
-        }
         Lambda {
-            client: Client::from_conf(conf.build()),
+            client: JsonClient::new(&LAMBDA, config),
         }
     }
 }
 
+/// GetAccountSettings' output, the part read here.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Settings {
+    account_limit: Option<Limit>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Limit {
+    concurrent_executions: Option<i64>,
+    unreserved_concurrent_executions: Option<i64>,
+}
+
 impl AccountLimits for Lambda {
     async fn concurrency(&self) -> Result<AccountConcurrency> {
-        let out = self
+        let out: Settings = self
             .client
-            .get_account_settings()
-            .send()
+            .call(Request::Get {
+                path: "/2016-08-19/account-settings",
+            })
             .await
-            .map_err(|e| call_error("GetAccountSettings", &e))?;
-        let limit = out.account_limit();
-        let count = |n: Option<i32>| n.and_then(|n| u32::try_from(n).ok()).unwrap_or(0);
+            .map_err(|e| json_call_error("GetAccountSettings", &e))?;
+        let count = |n: Option<i64>| n.and_then(|n| u32::try_from(n).ok()).unwrap_or(0);
+        let limit = out.account_limit;
         Ok(AccountConcurrency {
-            limit: count(limit.map(|l| l.concurrent_executions())),
-            unreserved: count(limit.and_then(|l| l.unreserved_concurrent_executions())),
+            limit: count(limit.as_ref().and_then(|l| l.concurrent_executions)),
+            unreserved: count(limit.as_ref().and_then(|l| l.unreserved_concurrent_executions)),
         })
     }
 }

@@ -6,6 +6,7 @@
 pub mod cloudformation;
 pub mod codepipeline;
 pub mod dynamodb;
+pub mod json;
 pub mod lambda;
 pub mod s3;
 pub mod sts;
@@ -137,13 +138,7 @@ where
         current = e.source();
     }
     if let SdkError::ServiceError(service) = err {
-        let code = service.err().code().unwrap_or_default();
-        if BAD_CREDENTIALS.contains(&code) {
-            return AwsKind::Credentials;
-        }
-        if ACCESS_DENIED.contains(&code) {
-            return AwsKind::AccessDenied;
-        }
+        return kind_of_code(service.err().code().unwrap_or_default());
     }
     if matches!(
         err,
@@ -152,6 +147,26 @@ where
         return AwsKind::Network;
     }
     AwsKind::Other
+}
+
+/// What kind of failure a service's error code means.
+fn kind_of_code(code: &str) -> AwsKind {
+    if BAD_CREDENTIALS.contains(&code) {
+        AwsKind::Credentials
+    } else if ACCESS_DENIED.contains(&code) {
+        AwsKind::AccessDenied
+    } else {
+        AwsKind::Other
+    }
+}
+
+/// The error of a failed signed JSON call (the services without an SDK client here).
+pub fn json_call_error(action: impl Into<String>, err: &json::CallError) -> Error {
+    Error::from(AwsError::Call {
+        action: action.into(),
+        message: err.to_string(),
+        kind: err.kind(),
+    })
 }
 
 /// The error of a failed call: the message of [`describe_error`] and the kind of [`classify`].

@@ -1,7 +1,9 @@
 //! Where the GitHub token comes from: `GITHUB_TOKEN`, else the Secrets Manager
-//! secret the Terraform output `github_token_secret_arn` names.
+//! secret the Terraform output `github_token_secret_arn` names (GetSecretValue,
+//! signed by hand: see `aws::json`).
 
 use crate::aws::Target;
+use crate::aws::json::{JsonClient, Request, SECRETS_MANAGER};
 use crate::outputs::Outputs;
 
 /// The environment variable that carries a token directly (local runs, tests).
@@ -20,16 +22,26 @@ pub async fn token(outputs: &Outputs, target: &Target) -> Result<String, String>
         ));
     };
     let config = crate::aws::sdk_config(target).await;
-    let client = aws_sdk_secretsmanager::Client::new(&config);
-    match client.get_secret_value().secret_id(secret).send().await {
+    let client = JsonClient::new(&SECRETS_MANAGER, &config);
+    let request = Request::Operation {
+        name: "GetSecretValue",
+        body: serde_json::json!({ "SecretId": secret }),
+    };
+    match client.call::<Secret>(request).await {
         Ok(out) => out
-            .secret_string()
+            .secret_string
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
             .ok_or_else(|| format!("the secret {secret} holds no token")),
         Err(e) => Err(format!(
-            "no GitHub token: reading {secret} failed ({}); set it with `aws secretsmanager put-secret-value --secret-id {secret} --secret-string <token>`",
-            crate::aws::describe_error(&e)
+            "no GitHub token: reading {secret} failed ({e}); set it with `aws secretsmanager put-secret-value --secret-id {secret} --secret-string <token>`"
         )),
     }
+}
+
+/// GetSecretValue's output, the part read here.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Secret {
+    secret_string: Option<String>,
 }

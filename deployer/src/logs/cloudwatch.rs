@@ -1,10 +1,13 @@
-//! CloudWatch Logs: the SDK edge behind `LogSource`, and the paging and
-//! merging `deployer logs` does on top of it.
+//! CloudWatch Logs: the FilterLogEvents call behind `LogSource` (signed by
+//! hand: see `aws::json`), and the paging and merging `deployer logs` does on
+//! top of it.
 
-use aws_sdk_cloudwatchlogs::Client;
+use serde::Deserialize;
+use serde_json::json;
 
 use super::{Function, LogEvent};
-use crate::aws::call_error;
+use crate::aws::json::{JsonClient, LOGS, Request};
+use crate::aws::json_call_error;
 use crate::error::{Error, LogsError, Result};
 
 /// One page of FilterLogEvents.
@@ -32,16 +35,31 @@ pub trait LogSource {
 /// The real CloudWatch Logs client.
 #[derive(Debug, Clone)]
 pub struct CloudWatchLogs {
-    client: Client,
+    client: JsonClient,
 }
 
 impl CloudWatchLogs {
     /// A client for the configured target.
     pub fn new(config: &aws_config::SdkConfig) -> Self {
         CloudWatchLogs {
-            client: Client::new(config),
+            client: JsonClient::new(&LOGS, config),
         }
     }
+}
+
+/// FilterLogEvents' output, the part read here.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Filtered {
+    #[serde(default)]
+    events: Vec<FilteredEvent>,
+    next_token: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct FilteredEvent {
+    timestamp: Option<i64>,
+    message: Option<String>,
 }
 
 impl LogSource for CloudWatchLogs {
@@ -52,38 +70,41 @@ impl LogSource for CloudWatchLogs {
         pattern: Option<&str>,
         next: Option<String>,
     ) -> Result<Page> {
-        let out = self
+        let mut body = json!({"logGroupName": group, "startTime": start_ms});
+        if let Some(pattern) = pattern {
+            body["filterPattern"] = json!(pattern);
+        }
+        if let Some(next) = next {
+            body["nextToken"] = json!(next);
+        }
+        let out: Filtered = self
             .client
-            .filter_log_events()
-            .log_group_name(group)
-            .start_time(start_ms)
-            .set_filter_pattern(pattern.map(str::to_string))
-            .set_next_token(next)
-            .send()
+            .call(Request::Operation {
+                name: "FilterLogEvents",
+                body,
+            })
             .await
             .map_err(|e| {
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_resource_not_found_exception())
-                {
+                if e.code() == Some("ResourceNotFoundException") {
                     Error::from(LogsError::NoLogGroup {
                         group: group.to_string(),
                     })
                 } else {
-                    call_error(format!("reading CloudWatch Logs {group}"), &e)
+                    json_call_error(format!("reading CloudWatch Logs {group}"), &e)
                 }
             })?;
         Ok(Page {
             events: out
-                .events()
-                .iter()
+                .events
+                .into_iter()
                 .map(|e| {
                     (
-                        e.timestamp().unwrap_or_default(),
-                        e.message().unwrap_or_default().trim_end().to_string(),
+                        e.timestamp.unwrap_or_default(),
+                        e.message.unwrap_or_default().trim_end().to_string(),
                     )
                 })
                 .collect(),
-            next: out.next_token().map(str::to_string),
+            next: out.next_token,
         })
     }
 }
