@@ -2,20 +2,18 @@
 //! manual approval `deployer promote` answers.
 //!
 //! `Pipelines` is what the deployer needs from CodePipeline, in its own
-//! types; `CodePipeline` is the one implementation (aws-sdk-codepipeline).
+//! types; `CodePipeline` is the one implementation: four awsJson1.1 calls,
+//! signed by hand (see `json`; the SDK crate took 13 CPU s of a fresh build).
 //! moto lacks GetPipelineState, PutApprovalResult and ListActionExecutions,
 //! so the tests replay recorded AWS answers at the HTTP boundary instead.
 
-use aws_sdk_codepipeline::Client;
-use aws_sdk_codepipeline::types::{ActionExecutionFilter, ApprovalResult, ApprovalStatus};
+use std::collections::BTreeMap;
 
-use super::call_error;
-use crate::error::{AwsError, AwsKind, Error, Result};
+use serde_json::json;
 
-/// The standard per-service endpoint variable; honoured even when
-/// `--endpoint-url` sends every other service elsewhere (an emulator that lacks
-/// CodePipeline, or a test replaying recorded answers).
-pub const ENDPOINT_ENV: &str = "AWS_ENDPOINT_URL_CODEPIPELINE";
+use super::json::{CODEPIPELINE, JsonClient, Request};
+use super::json_call_error;
+use crate::error::Result;
 
 /// One pipeline stage as GetPipelineState reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
@@ -73,79 +71,150 @@ pub trait Pipelines {
         pipeline: &str,
         execution_id: &str,
         action: &str,
-    ) -> Result<Option<std::collections::BTreeMap<String, String>>>;
+    ) -> Result<Option<BTreeMap<String, String>>>;
     /// Approves a waiting manual approval (PutApprovalResult).
-    async fn approve(
-        &self,
-        pipeline: &str,
-        stage: &str,
-        action: &str,
-        token: &str,
-        summary: &str,
-    ) -> Result<()>;
+    async fn approve(&self, pipeline: &str, stage: &str, action: &str, token: &str, summary: &str) -> Result<()>;
 }
 
 /// The real CodePipeline client.
 #[derive(Debug, Clone)]
 pub struct CodePipeline {
-    client: Client,
+    client: JsonClient,
 }
 
 impl CodePipeline {
-    /// A client for the configured target; `AWS_ENDPOINT_URL_CODEPIPELINE` wins over `--endpoint-url`.
+    /// A client for the configured target; `AWS_ENDPOINT_URL_CODEPIPELINE` wins
+    /// over `--endpoint-url` (an emulator that lacks CodePipeline, or a test
+    /// replaying recorded answers).
     pub fn new(config: &aws_config::SdkConfig) -> Self {
-        let mut conf = aws_sdk_codepipeline::config::Builder::from(config);
-        if let Ok(url) = std::env::var(ENDPOINT_ENV)
-            && !url.is_empty()
-        {
-            conf = conf.endpoint_url(url);
-        }
-        CodePipeline {
-            client: Client::from_conf(conf.build()),
-        }
+        CodePipeline { client: JsonClient::new(&CODEPIPELINE, config) }
+    }
+
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        name: &str,
+        about: &str,
+        body: serde_json::Value,
+    ) -> Result<T> {
+        self.client
+            .call(Request::Operation { name, body })
+            .await
+            .map_err(|e| json_call_error(format!("{name} {about}"), &e))
     }
 }
 
-fn time(t: Option<&aws_sdk_codepipeline::primitives::DateTime>) -> Option<String> {
-    t.and_then(|t| {
-        t.fmt(aws_sdk_codepipeline::primitives::DateTimeFormat::DateTime)
-            .ok()
-    })
+/// An awsJson timestamp (seconds since the epoch) in RFC 3339.
+fn time(seconds: Option<f64>) -> Option<String> {
+    let nanos = (seconds? * 1e9).round() as i128;
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()?;
+    t.format(&time::format_description::well_known::Rfc3339).ok()
+}
+
+/// The parts of CodePipeline's answers read here (awsJson1.1 member names).
+mod wire {
+    use std::collections::BTreeMap;
+
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize, Default)]
+    #[serde(rename_all = "camelCase", default)]
+    pub struct State {
+        pub stage_states: Vec<Stage>,
+    }
+
+    #[derive(Debug, Deserialize, Default)]
+    #[serde(rename_all = "camelCase", default)]
+    pub struct Stage {
+        pub stage_name: Option<String>,
+        pub latest_execution: Option<StageExecution>,
+        pub action_states: Vec<Action>,
+    }
+
+    #[derive(Debug, Deserialize, Default)]
+    #[serde(rename_all = "camelCase", default)]
+    pub struct StageExecution {
+        pub pipeline_execution_id: Option<String>,
+        pub status: Option<String>,
+    }
+
+    #[derive(Debug, Deserialize, Default)]
+    #[serde(rename_all = "camelCase", default)]
+    pub struct Action {
+        pub action_name: Option<String>,
+        pub latest_execution: Option<ActionExecution>,
+    }
+
+    #[derive(Debug, Deserialize, Default)]
+    #[serde(rename_all = "camelCase", default)]
+    pub struct ActionExecution {
+        pub status: Option<String>,
+        pub token: Option<String>,
+        pub summary: Option<String>,
+        pub last_status_change: Option<f64>,
+    }
+
+    #[derive(Debug, Deserialize, Default)]
+    #[serde(rename_all = "camelCase", default)]
+    pub struct Executions {
+        pub pipeline_execution_summaries: Vec<ExecutionSummary>,
+    }
+
+    #[derive(Debug, Deserialize, Default)]
+    #[serde(rename_all = "camelCase", default)]
+    pub struct ExecutionSummary {
+        pub pipeline_execution_id: Option<String>,
+        pub status: Option<String>,
+        pub source_revisions: Vec<SourceRevision>,
+        pub start_time: Option<f64>,
+    }
+
+    #[derive(Debug, Deserialize, Default)]
+    #[serde(rename_all = "camelCase", default)]
+    pub struct SourceRevision {
+        pub revision_id: Option<String>,
+    }
+
+    #[derive(Debug, Deserialize, Default)]
+    #[serde(rename_all = "camelCase", default)]
+    pub struct ActionExecutions {
+        pub action_execution_details: Vec<ActionExecutionDetail>,
+    }
+
+    #[derive(Debug, Deserialize, Default)]
+    #[serde(rename_all = "camelCase", default)]
+    pub struct ActionExecutionDetail {
+        pub action_name: Option<String>,
+        pub output: Option<ActionOutput>,
+    }
+
+    #[derive(Debug, Deserialize, Default)]
+    #[serde(rename_all = "camelCase", default)]
+    pub struct ActionOutput {
+        pub output_variables: Option<BTreeMap<String, String>>,
+    }
 }
 
 impl Pipelines for CodePipeline {
     async fn state(&self, pipeline: &str) -> Result<Vec<StageState>> {
-        let out = self
-            .client
-            .get_pipeline_state()
-            .name(pipeline)
-            .send()
-            .await
-            .map_err(|e| call_error(format!("GetPipelineState {pipeline}"), &e))?;
+        let out: wire::State = self.call("GetPipelineState", pipeline, json!({ "name": pipeline })).await?;
         Ok(out
-            .stage_states()
-            .iter()
+            .stage_states
+            .into_iter()
             .map(|s| StageState {
-                name: s.stage_name().unwrap_or_default().to_string(),
-                execution_id: s
-                    .latest_execution()
-                    .map(|e| e.pipeline_execution_id().to_string()),
-                status: s
-                    .latest_execution()
-                    .map(|e| e.status().as_str().to_string()),
+                name: s.stage_name.unwrap_or_default(),
+                execution_id: s.latest_execution.as_ref().and_then(|e| e.pipeline_execution_id.clone()),
+                status: s.latest_execution.and_then(|e| e.status),
                 actions: s
-                    .action_states()
-                    .iter()
+                    .action_states
+                    .into_iter()
                     .map(|a| {
-                        let latest = a.latest_execution();
+                        let latest = a.latest_execution.unwrap_or_default();
                         ActionState {
-                            name: a.action_name().unwrap_or_default().to_string(),
-                            status: latest
-                                .and_then(|l| l.status())
-                                .map(|st| st.as_str().to_string()),
-                            token: latest.and_then(|l| l.token()).map(str::to_string),
-                            summary: latest.and_then(|l| l.summary()).map(str::to_string),
-                            last_change: time(latest.and_then(|l| l.last_status_change())),
+                            name: a.action_name.unwrap_or_default(),
+                            status: latest.status,
+                            token: latest.token,
+                            summary: latest.summary,
+                            last_change: time(latest.last_status_change),
                         }
                     })
                     .collect(),
@@ -154,26 +223,16 @@ impl Pipelines for CodePipeline {
     }
 
     async fn executions(&self, pipeline: &str, max: i32) -> Result<Vec<Execution>> {
-        let out = self
-            .client
-            .list_pipeline_executions()
-            .pipeline_name(pipeline)
-            .max_results(max)
-            .send()
-            .await
-            .map_err(|e| call_error(format!("ListPipelineExecutions {pipeline}"), &e))?;
+        let body = json!({ "pipelineName": pipeline, "maxResults": max });
+        let out: wire::Executions = self.call("ListPipelineExecutions", pipeline, body).await?;
         Ok(out
-            .pipeline_execution_summaries()
-            .iter()
+            .pipeline_execution_summaries
+            .into_iter()
             .map(|e| Execution {
-                id: e.pipeline_execution_id().unwrap_or_default().to_string(),
-                status: e.status().map(|s| s.as_str().to_string()),
-                commit: e
-                    .source_revisions()
-                    .iter()
-                    .find_map(|r| r.revision_id())
-                    .map(str::to_string),
-                started_at: time(e.start_time()),
+                id: e.pipeline_execution_id.unwrap_or_default(),
+                status: e.status,
+                commit: e.source_revisions.into_iter().find_map(|r| r.revision_id),
+                started_at: time(e.start_time),
             })
             .collect())
     }
@@ -183,65 +242,28 @@ impl Pipelines for CodePipeline {
         pipeline: &str,
         execution_id: &str,
         action: &str,
-    ) -> Result<Option<std::collections::BTreeMap<String, String>>> {
-        let out = self
-            .client
-            .list_action_executions()
-            .pipeline_name(pipeline)
-            .filter(
-                ActionExecutionFilter::builder()
-                    .pipeline_execution_id(execution_id)
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(|e| {
-                call_error(
-                    format!("ListActionExecutions {pipeline} {execution_id}"),
-                    &e,
-                )
-            })?;
+    ) -> Result<Option<BTreeMap<String, String>>> {
+        let body = json!({ "pipelineName": pipeline, "filter": { "pipelineExecutionId": execution_id } });
+        let out: wire::ActionExecutions =
+            self.call("ListActionExecutions", &format!("{pipeline} {execution_id}"), body).await?;
         Ok(out
-            .action_execution_details()
-            .iter()
-            .find(|d| d.action_name() == Some(action))
-            .and_then(|d| d.output())
-            .and_then(|o| o.output_variables())
-            .map(|vars| vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect()))
+            .action_execution_details
+            .into_iter()
+            .find(|d| d.action_name.as_deref() == Some(action))
+            .and_then(|d| d.output)
+            .and_then(|o| o.output_variables))
     }
 
-    async fn approve(
-        &self,
-        pipeline: &str,
-        stage: &str,
-        action: &str,
-        token: &str,
-        summary: &str,
-    ) -> Result<()> {
-        let result = ApprovalResult::builder()
-            .status(ApprovalStatus::Approved)
-            .summary(summary)
-            .build()
-            .map_err(|e| {
-                // The request could not be built: no SDK error to classify.
-                Error::from(AwsError::Call {
-                    action: "PutApprovalResult".into(),
-                    message: e.to_string(),
-                    kind: AwsKind::Other,
-                })
-            })?;
-        self.client
-            .put_approval_result()
-            .pipeline_name(pipeline)
-            .stage_name(stage)
-            .action_name(action)
-            .token(token)
-            .result(result)
-            .send()
-            .await
-            .map_err(|e| {
-                call_error(format!("PutApprovalResult {pipeline}/{stage}/{action}"), &e)
-            })?;
+    async fn approve(&self, pipeline: &str, stage: &str, action: &str, token: &str, summary: &str) -> Result<()> {
+        let body = json!({
+            "pipelineName": pipeline,
+            "stageName": stage,
+            "actionName": action,
+            "token": token,
+            "result": { "status": "Approved", "summary": summary },
+        });
+        let _: serde_json::Value =
+            self.call("PutApprovalResult", &format!("{pipeline}/{stage}/{action}"), body).await?;
         Ok(())
     }
 }

@@ -1,9 +1,10 @@
 //! Signed calls to AWS's JSON protocols (awsJson1.1 and restJson1), made with
-//! aws-sigv4 and reqwest, for the services the deployer calls one operation
-//! of: Lambda (GetAccountSettings), CloudWatch Logs (FilterLogEvents) and
-//! Secrets Manager (GetSecretValue). Their SDK crates cost 23, 24 and 5 CPU
-//! seconds of every fresh build for those three calls (a third of the time
-//! `cargo run --release -p deployer -- up local` spends compiling).
+//! aws-sigv4 and reqwest, for the services the deployer makes one to four
+//! calls of: Lambda (GetAccountSettings), CloudWatch Logs (FilterLogEvents),
+//! Secrets Manager (GetSecretValue) and CodePipeline (state, executions,
+//! approval). Their SDK crates cost 23, 24, 5 and 13 CPU seconds of every
+//! fresh build for those seven calls, a third of what `cargo run --release -p
+//! deployer -- up local` spent compiling.
 //!
 //! Region, credentials (the same provider chain and assumed roles), endpoint
 //! overrides, FIPS and dual-stack come from the `SdkConfig` every SDK client
@@ -33,6 +34,9 @@ pub struct Service {
     pub target: Option<&'static str>,
 }
 
+/// CodePipeline (awsJson1.1).
+pub const CODEPIPELINE: Service =
+    Service { id: "CodePipeline", prefix: "codepipeline", target: Some("CodePipeline_20150709") };
 /// Lambda (restJson1).
 pub const LAMBDA: Service = Service { id: "Lambda", prefix: "lambda", target: None };
 /// CloudWatch Logs (awsJson1.1).
