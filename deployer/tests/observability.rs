@@ -311,44 +311,35 @@ fn the_stacks_lint_clean() {
 fn status_metrics_reads_the_stage_from_cloudwatch() {
     let moto = testkit::moto();
     let root = common::fixture_root();
-    let put =
-        |stage: &str, name: &str, unit: aws_sdk_cloudwatch::types::StandardUnit, values: &[f64]| {
-            use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
-            common::runtime().block_on(async {
-                let client = aws_sdk_cloudwatch::Client::new(&common::sdk(&moto.endpoint).await);
-                let mut datum = MetricDatum::builder()
-                    .metric_name(name)
-                    .unit(unit)
-                    .dimensions(Dimension::builder().name("Stage").value(stage).build())
-                    .dimensions(
-                        Dimension::builder()
-                            .name("Function")
-                            .value(function_of(name))
-                            .build(),
-                    )
-                    // A minute ago: the window ends now, and CloudWatch (and moto) cut it to the second.
-                    .timestamp(aws_sdk_cloudwatch::primitives::DateTime::from(
-                        std::time::SystemTime::now() - std::time::Duration::from_secs(60),
-                    ));
-                for v in values {
-                    datum = datum.values(*v);
-                }
-                client
-                    .put_metric_data()
-                    .namespace("Countries")
-                    .metric_data(datum.build())
-                    .send()
-                    .await
-                    .expect("PutMetricData");
-            });
-        };
-    use aws_sdk_cloudwatch::types::StandardUnit::{Count, Milliseconds};
+    // Put through the deployer's own signed client (the SDK's CloudWatch crate is not built).
+    let put = |stage: &str, name: &str, unit: &str, values: &[f64]| {
+        use deployer::aws::json::{CLOUDWATCH, JsonClient, Request};
+        // A minute ago: the window ends now, and CloudWatch (and moto) cut it to the second.
+        let minute_ago = time::OffsetDateTime::now_utc().unix_timestamp() - 60;
+        let body = serde_json::json!({
+            "Namespace": "Countries",
+            "MetricData": [{
+                "MetricName": name,
+                "Unit": unit,
+                "Dimensions": [{"Name": "Stage", "Value": stage}, {"Name": "Function", "Value": function_of(name)}],
+                "Timestamp": minute_ago,
+                "Values": values,
+            }],
+        });
+        common::runtime().block_on(async {
+            let config = common::sdk(&moto.endpoint).await;
+            JsonClient::new(&CLOUDWATCH, &config)
+                .call::<serde_json::Value>(Request::Operation { name: "PutMetricData", body })
+                .await
+                .expect("PutMetricData");
+        });
+    };
     // qa is a fixture cloud stage (eu-west-1); the data goes to us-east-1 and --region reads it there.
-    put("qa", "FetchStored", Count, &[2.0]);
-    put("qa", "FetchStored", Count, &[1.0]);
-    put("qa", "FetchCircuitOpen", Count, &[4.0]);
-    put("qa", "UpstreamLatency", Milliseconds, &[10.0, 20.0, 60.0]);
-    put("other", "FetchStored", Count, &[100.0]);
+    put("qa", "FetchStored", "Count", &[2.0]);
+    put("qa", "FetchStored", "Count", &[1.0]);
+    put("qa", "FetchCircuitOpen", "Count", &[4.0]);
+    put("qa", "UpstreamLatency", "Milliseconds", &[10.0, 20.0, 60.0]);
+    put("other", "FetchStored", "Count", &[100.0]);
 
     let out = common::emulator_command(
         root.path(),

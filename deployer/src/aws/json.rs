@@ -1,10 +1,10 @@
-//! Signed calls to AWS's JSON protocols (awsJson1.1 and restJson1), made with
-//! aws-sigv4 and reqwest, for the services the deployer makes one to four
-//! calls of: Lambda (GetAccountSettings), CloudWatch Logs (FilterLogEvents),
-//! Secrets Manager (GetSecretValue) and CodePipeline (state, executions,
-//! approval). Their SDK crates cost 23, 24, 5 and 13 CPU seconds of every
-//! fresh build for those seven calls, a third of what `cargo run --release -p
-//! deployer -- up local` spent compiling.
+//! Signed calls to AWS's JSON protocols (awsJson1.0, awsJson1.1 and
+//! restJson1), made with aws-sigv4 and reqwest, for the services the deployer
+//! makes one to four calls of: Lambda (GetAccountSettings), CloudWatch Logs
+//! (FilterLogEvents), Secrets Manager (GetSecretValue), CodePipeline (state,
+//! executions, approval) and CloudWatch (GetMetricData). Their SDK crates cost
+//! 23, 24, 5, 13 and 8 CPU seconds of every fresh build for those eight calls,
+//! a third of what `cargo run --release -p deployer -- up local` spent compiling.
 //!
 //! Region, credentials (the same provider chain and assumed roles), endpoint
 //! overrides, FIPS and dual-stack come from the `SdkConfig` every SDK client
@@ -30,20 +30,25 @@ pub struct Service {
     pub id: &'static str,
     /// The endpoint's host prefix and SigV4 signing name.
     pub prefix: &'static str,
-    /// The awsJson1.1 target prefix (`X-Amz-Target: <prefix>.<Operation>`); none for restJson1.
+    /// The awsJson target prefix (`X-Amz-Target: <prefix>.<Operation>`); none for restJson1.
     pub target: Option<&'static str>,
+    /// The awsJson version, `1.0` or `1.1` (the request's content type).
+    pub json: &'static str,
 }
 
+/// CloudWatch (awsJson1.0, which it serves beside awsQuery and CBOR).
+pub const CLOUDWATCH: Service =
+    Service { id: "CloudWatch", prefix: "monitoring", target: Some("GraniteServiceVersion20100801"), json: "1.0" };
 /// CodePipeline (awsJson1.1).
 pub const CODEPIPELINE: Service =
-    Service { id: "CodePipeline", prefix: "codepipeline", target: Some("CodePipeline_20150709") };
+    Service { id: "CodePipeline", prefix: "codepipeline", target: Some("CodePipeline_20150709"), json: "1.1" };
 /// Lambda (restJson1).
-pub const LAMBDA: Service = Service { id: "Lambda", prefix: "lambda", target: None };
+pub const LAMBDA: Service = Service { id: "Lambda", prefix: "lambda", target: None, json: "1.1" };
 /// CloudWatch Logs (awsJson1.1).
-pub const LOGS: Service = Service { id: "CloudWatch Logs", prefix: "logs", target: Some("Logs_20140328") };
+pub const LOGS: Service = Service { id: "CloudWatch Logs", prefix: "logs", target: Some("Logs_20140328"), json: "1.1" };
 /// Secrets Manager (awsJson1.1).
 pub const SECRETS_MANAGER: Service =
-    Service { id: "Secrets Manager", prefix: "secretsmanager", target: Some("secretsmanager") };
+    Service { id: "Secrets Manager", prefix: "secretsmanager", target: Some("secretsmanager"), json: "1.1" };
 
 /// Why a call failed; [`CallError::kind`] says what the user should do about it.
 #[derive(Debug, thiserror::Error)]
@@ -118,7 +123,7 @@ const THROTTLING: &[&str] = &[
 /// The SDK's standard retry mode: attempts per call.
 const ATTEMPTS: u32 = 3;
 
-/// What to call: an awsJson1.1 operation (POST / with a JSON body) or a restJson1 GET.
+/// What to call: an awsJson operation (POST / with a JSON body) or a restJson1 GET.
 #[derive(Debug)]
 pub enum Request<'a> {
     /// `X-Amz-Target: <service target>.<operation>`, the body the operation's input.
@@ -189,7 +194,7 @@ impl JsonClient {
                     .target
                     .ok_or_else(|| CallError::Request(format!("{} is not an awsJson1.1 service", self.service.id)))?;
                 let headers = vec![
-                    ("content-type", "application/x-amz-json-1.1".to_string()),
+                    ("content-type", format!("application/x-amz-json-{}", self.service.json)),
                     ("x-amz-target", format!("{target}.{name}")),
                 ];
                 ("POST", format!("{}/", base.trim_end_matches('/')), body.to_string().into_bytes(), headers)

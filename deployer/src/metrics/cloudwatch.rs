@@ -4,19 +4,36 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_cloudwatch::Client;
-use aws_sdk_cloudwatch::primitives::DateTime;
-use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
+use serde::Deserialize;
+use serde_json::{Value, json};
 
 use super::Totals;
 use super::list::list;
-use crate::aws::call_error;
+use crate::aws::json::{CLOUDWATCH, JsonClient, Request};
+use crate::aws::json_call_error;
 use crate::error::Result;
 
-/// The CloudWatch client of one target.
+/// The CloudWatch client of one target (awsJson1.0, signed by hand: see `aws::json`).
 #[derive(Debug, Clone)]
 pub struct CloudWatchMetrics {
-    client: Client,
+    client: JsonClient,
+}
+
+/// GetMetricData's output, the part read here.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct MetricData {
+    #[serde(default)]
+    metric_data_results: Vec<MetricDataResult>,
+    next_token: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct MetricDataResult {
+    id: Option<String>,
+    #[serde(default)]
+    values: Vec<f64>,
 }
 
 /// Which statistic a query asks for, and what it fills in.
@@ -49,7 +66,7 @@ impl CloudWatchMetrics {
     /// A client for the configured target.
     pub fn new(config: &aws_config::SdkConfig) -> Self {
         CloudWatchMetrics {
-            client: Client::new(config),
+            client: JsonClient::new(&CLOUDWATCH, config),
         }
     }
 
@@ -75,63 +92,51 @@ impl CloudWatchMetrics {
             };
             for stat in stats {
                 let id = format!("m{i}_{}", stat.name().to_ascii_lowercase());
-                let dimension =
-                    |name: &str, value: &str| Dimension::builder().name(name).value(value).build();
-                let mut metric = Metric::builder()
-                    .namespace(&l.namespace)
-                    .metric_name(&def.name);
-                for d in def.dimensions() {
-                    // The list's first top-level dimension is the stage; the other, the function.
-                    let value = if l.dimensions.first() == Some(d) {
-                        stage
-                    } else {
-                        &def.function
-                    };
-                    metric = metric.dimensions(dimension(d, value));
-                }
-                let metric = metric.build();
-                let metric_stat = MetricStat::builder()
-                    .metric(metric)
-                    .period(period)
-                    .stat(stat.name())
-                    .build();
-                let query = MetricDataQuery::builder()
-                    .id(&id)
-                    .metric_stat(metric_stat)
-                    .return_data(true)
-                    .build();
-                queries.push(query);
+                // The list's first top-level dimension is the stage; the other, the function.
+                let dimensions: Vec<Value> = def
+                    .dimensions()
+                    .iter()
+                    .map(|d| {
+                        let value = if l.dimensions.first() == Some(d) { stage } else { &def.function };
+                        json!({"Name": d, "Value": value})
+                    })
+                    .collect();
+                queries.push(json!({
+                    "Id": id,
+                    "MetricStat": {
+                        "Metric": {"Namespace": l.namespace, "MetricName": def.name, "Dimensions": dimensions},
+                        "Period": period,
+                        "Stat": stat.name(),
+                    },
+                    "ReturnData": true,
+                }));
                 wanted.push((id, def.name.clone(), *stat));
             }
         }
         let mut values: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-        let mut next = None;
+        let mut next: Option<String> = None;
         loop {
-            let out = self
+            // awsJson timestamps are seconds since the epoch.
+            let mut body = json!({
+                "MetricDataQueries": queries.clone(),
+                "StartTime": start_ms as f64 / 1000.0,
+                "EndTime": end_ms as f64 / 1000.0,
+            });
+            if let Some(token) = next.take() {
+                body["NextToken"] = json!(token);
+            }
+            let out: MetricData = self
                 .client
-                .get_metric_data()
-                .set_metric_data_queries(Some(queries.clone()))
-                .start_time(DateTime::from_millis(start_ms))
-                .end_time(DateTime::from_millis(end_ms))
-                .set_next_token(next)
-                .send()
+                .call(Request::Operation { name: "GetMetricData", body })
                 .await
-                .map_err(|e| {
-                    call_error(
-                        format!("reading the {stage} stage's metrics from CloudWatch"),
-                        &e,
-                    )
-                })?;
-            for result in out.metric_data_results() {
-                if let Some(id) = result.id() {
-                    values
-                        .entry(id.to_string())
-                        .or_default()
-                        .extend(result.values());
+                .map_err(|e| json_call_error(format!("reading the {stage} stage's metrics from CloudWatch"), &e))?;
+            for result in out.metric_data_results {
+                if let Some(id) = result.id {
+                    values.entry(id).or_default().extend(result.values);
                 }
             }
-            match out.next_token() {
-                Some(token) if !token.is_empty() => next = Some(token.to_string()),
+            match out.next_token {
+                Some(token) if !token.is_empty() => next = Some(token),
                 _ => break,
             }
         }
