@@ -123,16 +123,22 @@ pub(super) async fn bring_up(
         }
     };
 
-    // 2. Build and package (zips of exactly the binaries that run).
-    let d = Deployment::gather(root, stage, None, None, &["offline-upstream"], &say)?;
-    if let Some(install) = installing {
-        let server = install.join().map_err(|_| {
-            Error::from(LocalError::EmulatorUnavailable {
-                detail: "its installer stopped unexpectedly".into(),
-            })
-        })??;
-        start_emulator(root, &server, ports, sup)?;
-    }
+    // 2. Build and package (zips of exactly the binaries that run); an
+    //    emulator being installed starts as soon as it is, while they build.
+    let d = std::thread::scope(|scope| -> Result<Deployment> {
+        let gathering =
+            scope.spawn(|| Deployment::gather(root, stage, None, None, &["offline-upstream"], &say));
+        if let Some(install) = installing {
+            let server = install.join().map_err(|_| {
+                Error::from(LocalError::EmulatorUnavailable {
+                    detail: "its installer stopped unexpectedly".into(),
+                })
+            })??;
+            start_emulator(root, &server, ports, sup)?;
+        }
+        // A panic there is a bug, reported as it would be on this thread.
+        gathering.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })?;
     for f in &d.package.manifest.functions {
         say(&format!(
             "packaged {}: {} ({})",
