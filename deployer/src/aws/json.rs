@@ -26,8 +26,10 @@ use crate::error::AwsKind;
 /// One AWS service as the SDK names it (endpoint variables, profile sections) and signs for it.
 #[derive(Debug)]
 pub struct Service {
-    /// The SDK's service id: `AWS_ENDPOINT_URL_<ID>` and the profile's `services` key use it.
+    /// The SDK's service id: the profile's `services` sections use it.
     pub id: &'static str,
+    /// `AWS_ENDPOINT_URL_<ID>`, the SDK's per-service endpoint variable.
+    pub endpoint_env: &'static str,
     /// The endpoint's host prefix and SigV4 signing name.
     pub prefix: &'static str,
     /// The awsJson target prefix (`X-Amz-Target: <prefix>.<Operation>`); none for restJson1.
@@ -36,19 +38,52 @@ pub struct Service {
     pub json: &'static str,
 }
 
+/// CloudWatch's endpoint override (`status --metrics`).
+pub const CLOUDWATCH_ENDPOINT_ENV: &str = "AWS_ENDPOINT_URL_CLOUDWATCH";
+/// CodePipeline's (`status`, `promote`).
+pub const CODEPIPELINE_ENDPOINT_ENV: &str = "AWS_ENDPOINT_URL_CODEPIPELINE";
+/// Lambda's (GetAccountSettings before a deploy).
+pub const LAMBDA_ENDPOINT_ENV: &str = "AWS_ENDPOINT_URL_LAMBDA";
+/// CloudWatch Logs' (`logs`).
+pub const LOGS_ENDPOINT_ENV: &str = "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS";
+/// Secrets Manager's (`plan --post-to-pr`'s token).
+pub const SECRETS_MANAGER_ENDPOINT_ENV: &str = "AWS_ENDPOINT_URL_SECRETS_MANAGER";
+
 /// CloudWatch (awsJson1.0, which it serves beside awsQuery and CBOR).
-pub const CLOUDWATCH: Service =
-    Service { id: "CloudWatch", prefix: "monitoring", target: Some("GraniteServiceVersion20100801"), json: "1.0" };
+pub const CLOUDWATCH: Service = Service {
+    id: "CloudWatch",
+    endpoint_env: CLOUDWATCH_ENDPOINT_ENV,
+    prefix: "monitoring",
+    target: Some("GraniteServiceVersion20100801"),
+    json: "1.0",
+};
 /// CodePipeline (awsJson1.1).
-pub const CODEPIPELINE: Service =
-    Service { id: "CodePipeline", prefix: "codepipeline", target: Some("CodePipeline_20150709"), json: "1.1" };
+pub const CODEPIPELINE: Service = Service {
+    id: "CodePipeline",
+    endpoint_env: CODEPIPELINE_ENDPOINT_ENV,
+    prefix: "codepipeline",
+    target: Some("CodePipeline_20150709"),
+    json: "1.1",
+};
 /// Lambda (restJson1).
-pub const LAMBDA: Service = Service { id: "Lambda", prefix: "lambda", target: None, json: "1.1" };
+pub const LAMBDA: Service =
+    Service { id: "Lambda", endpoint_env: LAMBDA_ENDPOINT_ENV, prefix: "lambda", target: None, json: "1.1" };
 /// CloudWatch Logs (awsJson1.1).
-pub const LOGS: Service = Service { id: "CloudWatch Logs", prefix: "logs", target: Some("Logs_20140328"), json: "1.1" };
+pub const LOGS: Service = Service {
+    id: "CloudWatch Logs",
+    endpoint_env: LOGS_ENDPOINT_ENV,
+    prefix: "logs",
+    target: Some("Logs_20140328"),
+    json: "1.1",
+};
 /// Secrets Manager (awsJson1.1).
-pub const SECRETS_MANAGER: Service =
-    Service { id: "Secrets Manager", prefix: "secretsmanager", target: Some("secretsmanager"), json: "1.1" };
+pub const SECRETS_MANAGER: Service = Service {
+    id: "Secrets Manager",
+    endpoint_env: SECRETS_MANAGER_ENDPOINT_ENV,
+    prefix: "secretsmanager",
+    target: Some("secretsmanager"),
+    json: "1.1",
+};
 
 /// Why a call failed; [`CallError::kind`] says what the user should do about it.
 #[derive(Debug, thiserror::Error)]
@@ -247,8 +282,8 @@ impl JsonClient {
     /// order (a client-set endpoint, the profile's `services` section,
     /// `AWS_ENDPOINT_URL`), then AWS's regional endpoint.
     fn endpoint(&self, region: &str) -> Result<String, CallError> {
-        let variable = format!("AWS_ENDPOINT_URL_{}", self.service.id.to_uppercase().replace(' ', "_"));
-        if let Ok(url) = std::env::var(&variable)
+        let variable = self.service.endpoint_env;
+        if let Ok(url) = std::env::var(variable)
             && !url.is_empty()
         {
             return Ok(url);
