@@ -121,3 +121,54 @@ fn no_listener_is_a_network_failure() {
     .unwrap_err();
     assert_eq!(err.kind(), AwsKind::Network, "{err}");
 }
+
+/// Counts how often credentials are asked for; they expire in `lifetime`.
+#[derive(Debug)]
+struct Counting {
+    asked: Arc<Mutex<u32>>,
+    lifetime: Duration,
+}
+
+impl aws_credential_types::provider::ProvideCredentials for Counting {
+    fn provide_credentials<'a>(&'a self) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        *self.asked.lock().unwrap() += 1;
+        let expiry = std::time::SystemTime::now() + self.lifetime;
+        aws_credential_types::provider::future::ProvideCredentials::ready(Ok(aws_credential_types::Credentials::new(
+            "testing",
+            "testing",
+            None,
+            Some(expiry),
+            "counting",
+        )))
+    }
+}
+
+#[test]
+fn credentials_are_reused_until_five_minutes_before_they_expire() {
+    let (endpoint, seen) = server(vec![(200, "", json!({}))]);
+    for (lifetime, expected) in [(Duration::from_secs(3600), 1), (Duration::from_secs(60), 3)] {
+        let asked: Arc<Mutex<u32>> = Arc::default();
+        common::runtime().block_on(async {
+            let config = aws_config::SdkConfig::builder()
+                .region(aws_config::Region::new("us-east-1"))
+                .endpoint_url(&endpoint)
+                .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(Counting {
+                    asked: asked.clone(),
+                    lifetime,
+                }))
+                .build();
+            let client = JsonClient::new(&LOGS, &config);
+            for _ in 0..3 {
+                let _: Value = client
+                    .call(Request::Operation { name: "DescribeLogGroups", body: json!({}) })
+                    .await
+                    .expect("call");
+            }
+        });
+        assert_eq!(*asked.lock().unwrap(), expected, "credentials living {lifetime:?}");
+    }
+    assert_eq!(seen.lock().unwrap().len(), 6);
+}

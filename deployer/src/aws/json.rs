@@ -11,15 +11,18 @@
 //! is built from; a throttled or failed attempt is retried like the SDK's
 //! standard mode (3 attempts, jittered exponential backoff).
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use aws_config::SdkConfig;
+use aws_credential_types::Credentials;
 use aws_credential_types::provider::{ProvideCredentials, error::CredentialsError};
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use aws_types::service_config::ServiceConfigKey;
 use serde::de::DeserializeOwned;
+use tokio::sync::Mutex;
 
 use crate::error::AwsKind;
 
@@ -172,7 +175,12 @@ pub enum Request<'a> {
 pub struct JsonClient {
     service: &'static Service,
     config: SdkConfig,
-    http: reqwest::Client,
+    /// The HTTP client, or why none could be made (reported by the first call).
+    http: Result<reqwest::Client, String>,
+    /// The credentials last provided, reused until five minutes before they
+    /// expire, as the SDK's identity cache does: the provider chain itself
+    /// caches nothing (an assumed role would call STS on every request).
+    credentials: Arc<Mutex<Option<Credentials>>>,
     backoff: Duration,
 }
 
@@ -185,8 +193,31 @@ impl JsonClient {
             .timeout(Duration::from_secs(60))
             .user_agent(concat!("countries-deployer/", env!("CARGO_PKG_VERSION")))
             .build()
-            .unwrap_or_default();
-        JsonClient { service, config: config.clone(), http, backoff: Duration::from_secs(1) }
+            .map_err(|e| format!("cannot make an HTTP client: {}", super::error_chain(&e)));
+        JsonClient {
+            service,
+            config: config.clone(),
+            http,
+            credentials: Arc::default(),
+            backoff: Duration::from_secs(1),
+        }
+    }
+
+    /// The cached credentials while they last, else the provider chain's.
+    async fn credentials(&self) -> Result<Credentials, CallError> {
+        let mut cached = self.credentials.lock().await;
+        let fresh_until = SystemTime::now() + Duration::from_secs(300);
+        if let Some(c) = cached.as_ref()
+            && c.expiry().is_none_or(|expiry| expiry > fresh_until)
+        {
+            return Ok(c.clone());
+        }
+        let provider = self.config.credentials_provider().ok_or_else(|| {
+            CallError::Credentials(CredentialsError::not_loaded("no credentials provider is configured"))
+        })?;
+        let credentials = provider.provide_credentials().await.map_err(CallError::Credentials)?;
+        *cached = Some(credentials.clone());
+        Ok(credentials)
     }
 
     /// The longest wait before the first retry (1 s, the SDK's; each retry doubles it). Tests shorten it.
@@ -227,7 +258,7 @@ impl JsonClient {
                 let target = self
                     .service
                     .target
-                    .ok_or_else(|| CallError::Request(format!("{} is not an awsJson1.1 service", self.service.id)))?;
+                    .ok_or_else(|| CallError::Request(format!("{} is not an awsJson service", self.service.id)))?;
                 let headers = vec![
                     ("content-type", format!("application/x-amz-json-{}", self.service.json)),
                     ("x-amz-target", format!("{target}.{name}")),
@@ -236,13 +267,8 @@ impl JsonClient {
             }
             Request::Get { path } => ("GET", format!("{}{path}", base.trim_end_matches('/')), Vec::new(), Vec::new()),
         };
-        let credentials = match self.config.credentials_provider() {
-            Some(p) => p.provide_credentials().await.map_err(CallError::Credentials)?,
-            None => {
-                return Err(CallError::Credentials(CredentialsError::not_loaded("no credentials provider")));
-            }
-        };
-        let identity: Identity = credentials.into();
+        let http = self.http.as_ref().map_err(|e| CallError::Request(e.clone()))?;
+        let identity: Identity = self.credentials().await?.into();
         let params = v4::SigningParams::builder()
             .identity(&identity)
             .region(&region)
@@ -262,7 +288,7 @@ impl JsonClient {
         let (instructions, _) =
             sign(signable, &params).map_err(|e| CallError::Request(format!("signing: {e}")))?.into_parts();
         headers.extend(instructions.headers().map(|(k, v)| (k, v.to_string())));
-        let mut builder = if method == "POST" { self.http.post(&url).body(body) } else { self.http.get(&url) };
+        let mut builder = if method == "POST" { http.post(&url).body(body) } else { http.get(&url) };
         for (name, value) in headers {
             builder = builder.header(name, value);
         }
