@@ -109,13 +109,22 @@ pub fn router(state: ApiState) -> Service {
     NormalizePathLayer::trim_trailing_slash().layer(app)
 }
 
-/// Serves the api on a local TCP listener until `shutdown` resolves.
+/// Serves the api on a local TCP listener until `shutdown` resolves. Not
+/// generic (the future boxed): hyper's server is compiled here, with the
+/// library, instead of in the binary (`up local` then builds its binaries in
+/// a few seconds).
 pub async fn serve_local(
     listener: tokio::net::TcpListener,
     service: Service,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    shutdown: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
 ) -> std::io::Result<()> {
     axum::serve(listener, axum::ServiceExt::<Request>::into_make_service(service))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// Serves the api under Lambda's Runtime API (`lambda_http`), compiled with
+/// the library for the same reason as [`serve_local`].
+pub async fn serve_lambda(service: Service) -> Result<(), lambda_http::Error> {
+    lambda_http::run(service).await
 }

@@ -39,7 +39,7 @@ async fn main() -> ExitCode {
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
         // Lambda's init phase: the clients are made before the first event.
         let app = api::router(setup::api_state(&config, &Sdk::loaded(sdk::load().await)));
-        return match lambda_http::run(app).await {
+        return match api::serve_lambda(app).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 tracing::error!(error = %e, "lambda runtime stopped");
@@ -58,7 +58,7 @@ async fn main() -> ExitCode {
     };
     let url = listener.local_addr().map(|a| format!("http://{a}")).unwrap_or_default();
     tracing::info!(url, stage = %config.common.stage, "api listening");
-    match api::serve_local(listener, app, shutdown::signal()).await {
+    match api::serve_local(listener, app, Box::pin(shutdown::signal())).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "server stopped");

@@ -105,7 +105,7 @@ async fn main() -> ExitCode {
             }
         };
     }
-    poller.run(&worker, shutdown::signal()).await;
+    poller.run(&worker, Box::pin(shutdown::signal())).await;
     tracing::info!("worker stopped");
     ExitCode::SUCCESS
 }

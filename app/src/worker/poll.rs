@@ -78,9 +78,9 @@ impl Poller {
         Ok(received)
     }
 
-    /// Polls until `stop` resolves. Queue errors are logged and retried after a pause.
-    pub async fn run(&self, worker: &Worker, stop: impl std::future::Future<Output = ()>) {
-        tokio::pin!(stop);
+    /// Polls until `stop` resolves. Queue errors are logged and retried after a
+    /// pause. Not generic (the future boxed), so it compiles with the library.
+    pub async fn run(&self, worker: &Worker, mut stop: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>) {
         loop {
             tokio::select! {
                 _ = &mut stop => break,

@@ -272,7 +272,7 @@ pub async fn serve_api(state: ApiState) -> String {
     tokio::spawn(countries::api::serve_local(
         listener,
         app,
-        std::future::pending(),
+        Box::pin(std::future::pending()),
     ));
     url
 }
