@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::http::{HeaderMap, StatusCode};
-use deployer::aws::json::{CallError, JsonClient, LAMBDA, LOGS, Request};
+use deployer::aws::json::{CallError, JsonClient, LAMBDA, LOGS, Request, regional_endpoint, service_error};
 use deployer::error::AwsKind;
 use serde_json::{Value, json};
 
@@ -162,13 +162,55 @@ fn credentials_are_reused_until_five_minutes_before_they_expire() {
                 .build();
             let client = JsonClient::new(&LOGS, &config);
             for _ in 0..3 {
-                let _: Value = client
-                    .call(Request::Operation { name: "DescribeLogGroups", body: json!({}) })
-                    .await
-                    .expect("call");
+                let _: Value =
+                    client.call(Request::Operation { name: "DescribeLogGroups", body: json!({}) }).await.expect("call");
             }
         });
         assert_eq!(*asked.lock().unwrap(), expected, "credentials living {lifetime:?}");
     }
     assert_eq!(seen.lock().unwrap().len(), 6);
+}
+
+#[test]
+fn regional_endpoints_follow_the_partition() {
+    assert_eq!(
+        regional_endpoint("logs", "eu-west-1", false, false).as_deref(),
+        Some("https://logs.eu-west-1.amazonaws.com")
+    );
+    assert_eq!(
+        regional_endpoint("lambda", "us-gov-west-1", true, false).as_deref(),
+        Some("https://lambda-fips.us-gov-west-1.amazonaws.com")
+    );
+    assert_eq!(
+        regional_endpoint("logs", "cn-north-1", false, false).as_deref(),
+        Some("https://logs.cn-north-1.amazonaws.com.cn")
+    );
+    assert_eq!(
+        regional_endpoint("lambda", "us-east-1", false, true).as_deref(),
+        Some("https://lambda.us-east-1.api.aws")
+    );
+    assert_eq!(regional_endpoint("logs", "us-iso-east-1", false, false), None);
+}
+
+#[test]
+fn error_codes_lose_their_namespace_and_url() {
+    let e = service_error(400, None, br#"{"__type":"com.amazonaws.logs#ResourceNotFoundException","message":"gone"}"#);
+    assert_eq!(
+        (e.code(), e.to_string().as_str()),
+        (Some("ResourceNotFoundException"), "ResourceNotFoundException: gone")
+    );
+    let e = service_error(403, Some("AccessDeniedException:http://internal.amazon.com/"), br#"{"Message":"no"}"#);
+    assert_eq!((e.code(), e.kind()), (Some("AccessDeniedException"), AwsKind::AccessDenied));
+    let e = service_error(502, None, b"<html>bad gateway</html>");
+    assert_eq!(e.to_string(), "HTTP 502: <html>bad gateway</html>");
+}
+
+#[test]
+fn a_server_error_is_retried() {
+    let (endpoint, seen) =
+        server(vec![(503, "", json!({"message": "Service Unavailable"})), (200, "", json!({"SecretString": "s"}))]);
+    let out = call(&LOGS, &endpoint, Request::Operation { name: "FilterLogEvents", body: json!({}) })
+        .expect("served on the second attempt");
+    assert_eq!(out["SecretString"], "s");
+    assert_eq!(seen.lock().unwrap().len(), 2);
 }
